@@ -1,0 +1,969 @@
+"""mnist_ann: a fully connected neural network for MNIST, written from scratch in NumPy.
+
+This file is the companion of the notebooks in notebooks/: each section below is
+derived, line by line, in the notebook named in its heading, and the notebooks
+import this module to show that their inline code and ours give the same answer.
+Read it top to bottom; it follows the notebooks' order.
+
+    python mnist_ann.py            # train the default 784-128-64-10 network
+    python mnist_ann.py --help     # every option
+
+What it leaves out on purpose: classes, automatic differentiation, GPUs,
+convolutions and data augmentation. Each of those is a next step, not a first one.
+
+Letters used in shapes: N examples in a split, B examples in a batch, D = 784
+inputs, H hidden units, C = 10 classes.
+"""
+
+import argparse
+import gzip
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+
+class MnistAnnError(Exception):
+    """Base of this module's errors: each message says what is wrong and what to do."""
+
+
+class MNISTDataError(MnistAnnError):
+    """A data file is missing, damaged or not what it claims to be."""
+
+
+class SettingError(MnistAnnError, ValueError):
+    """A setting (layer sizes, learning rate, ...) makes no sense."""
+
+
+class WeightsFileError(MnistAnnError):
+    """A weights file is not one that save_params wrote."""
+
+
+class TrainingDiverged(MnistAnnError):
+    """The loss became NaN or infinite; `history` holds the epochs that finished."""
+
+    def __init__(self, message, history):
+        super().__init__(message)
+        self.history = history
+
+
+# ---- 1. Data ------------------------------------------------- 01_data.ipynb
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data" / "mnist"
+
+MNIST_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+# The third byte of an IDX header names the element type; IDX numbers are big-endian.
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path):
+    """Read one IDX file, gzipped (.gz) or raw, into an array shaped as its header says."""
+    path = Path(path)
+    raw = read_file_bytes(path)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
+        raise MNISTDataError(
+            f"{path} is not an IDX file (wrong magic number {raw[:4].hex() or 'none'}); "
+            "replace it with an original MNIST file."
+        )
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise MNISTDataError(f"{path} ends inside its header; replace it with an intact copy.")
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = math.prod(shape) * dtype.itemsize
+    if len(raw) - header_size != expected:
+        raise MNISTDataError(
+            f"{path}: its header promises {expected} bytes of data for shape {shape}, "
+            f"but it holds {len(raw) - header_size}; replace it with an intact copy."
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
+
+
+def read_file_bytes(path):
+    """All bytes of a file, decompressed if its name ends in .gz."""
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise MNISTDataError(f"{path} does not exist; {HOW_TO_GET_DATA}") from None
+    except (OSError, EOFError, zlib.error) as error:
+        raise MNISTDataError(
+            f"{path} is damaged ({error}); replace it with an intact copy, "
+            f"{HOW_TO_GET_DATA}"
+        ) from None
+
+
+HOW_TO_GET_DATA = (
+    "restore the shipped files with `git checkout data/mnist`, or fetch the "
+    "missing ones with `python mnist_ann.py --download`."
+)
+
+
+def find_data_dir(data_dir=None):
+    """The data folder: the argument, else $MNIST_DATA_DIR, else the repository's data/mnist."""
+    data_dir = Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
+    if not data_dir.is_dir():
+        raise MNISTDataError(
+            f"the data folder {data_dir} does not exist; pass the folder that holds the "
+            f"MNIST files (or set MNIST_DATA_DIR), or {HOW_TO_GET_DATA}"
+        )
+    return data_dir
+
+
+def find_idx_file(data_dir, name):
+    """The path of one MNIST file in data_dir: name.gz if present, else the raw name."""
+    for candidate in (data_dir / f"{name}.gz", data_dir / name):
+        if candidate.exists():
+            return candidate
+    raise MNISTDataError(f"{data_dir / name}.gz does not exist; {HOW_TO_GET_DATA}")
+
+
+def verify_checksum(path):
+    """Check a file against the SHA256SUMS beside it, when that lists the file."""
+    sums_file = path.parent / "SHA256SUMS"
+    if not sums_file.exists():
+        return
+    sums = dict(reversed(line.split()) for line in sums_file.read_text().splitlines() if line.strip())
+    if path.name in sums and sha256_of(path.read_bytes()) != sums[path.name]:
+        raise MNISTDataError(
+            f"{path} does not match its checksum in {sums_file}, so it is damaged or "
+            f"altered; {HOW_TO_GET_DATA}"
+        )
+
+
+def sha256_of(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_mnist(data_dir=None):
+    """Load MNIST as float32 pixels in [0, 1] and int64 labels.
+
+    Returns X_train (60000, 784), y_train (60000,), X_test (10000, 784), y_test (10000,).
+    """
+    data_dir = find_data_dir(data_dir)
+    arrays = {}
+    for key, name in MNIST_FILES.items():
+        path = find_idx_file(data_dir, name)
+        verify_checksum(path)
+        arrays[key] = (path, read_idx(path))
+    X_train, y_train = images_and_labels(arrays["train_images"], arrays["train_labels"])
+    X_test, y_test = images_and_labels(arrays["test_images"], arrays["test_labels"])
+    return X_train, y_train, X_test, y_test
+
+
+def images_and_labels(images, labels):
+    """Check that an image file and a label file belong together, then scale the pixels."""
+    (image_path, pixels), (label_path, digits) = images, labels
+    if pixels.ndim != 3 or digits.ndim != 1:
+        raise MNISTDataError(
+            f"{image_path} must hold images (3 dimensions) and {label_path} labels (1 dimension); "
+            f"they have {pixels.ndim} and {digits.ndim}: check that the files are not swapped."
+        )
+    if len(pixels) != len(digits):
+        raise MNISTDataError(
+            f"{image_path} holds {len(pixels)} images but {label_path} holds {len(digits)} labels; "
+            "use files from the same set."
+        )
+    X = pixels.reshape(len(pixels), -1).astype(np.float32)  # (N, 28, 28) -> (N, 784)
+    X /= 255.0  # in place: no second 188 MB array
+    return X, digits.astype(np.int64)
+
+
+def split_validation(X, y, val_size=5000, seed=0):
+    """Split a seeded random validation set off the training set: X (N, D) -> (N - V, D), (V, D)."""
+    if not 0 <= val_size < len(X):
+        raise SettingError(f"validation size (--val-size) must be from 0 to {len(X) - 1}, got {val_size}.")
+    order = np.random.default_rng(seed).permutation(len(X))
+    val, train = order[:val_size], order[val_size:]
+    return X[train], y[train], X[val], y[val]
+
+
+def one_hot(y, num_classes=10):
+    """Labels (B,) -> one-hot rows (B, C)."""
+    Y = np.zeros((len(y), num_classes), dtype=np.float32)
+    Y[np.arange(len(y)), y] = 1.0
+    return Y
+
+
+def iterate_minibatches(X, y, batch_size, rng):
+    """Yield (X_batch (B, D), y_batch (B,)) covering X once in a random order; the last may be smaller."""
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        batch = order[start:start + batch_size]
+        # np.take with mode="clip" gathers rows into a contiguous batch without a bounds pass.
+        yield np.take(X, batch, axis=0, mode="clip"), np.take(y, batch, mode="clip")
+
+
+# Public copies of MNIST. Their gzip files differ byte-wise from ours, so a download
+# is checked by the SHA-256 of its decompressed content.
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+RAW_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+
+def download_mnist(data_dir=None, mirrors=MIRRORS, log=print):
+    """Fetch each MNIST file missing from data_dir, trying the mirrors in turn.
+
+    A file is saved raw (uncompressed) only after its content matches RAW_SHA256.
+    Returns the list of paths written.
+    """
+    data_dir = Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in MNIST_FILES.values():
+        if (data_dir / f"{name}.gz").exists() or (data_dir / name).exists():
+            continue
+        written.append(download_one(data_dir, name, mirrors, log))
+    return written
+
+
+def download_one(data_dir, name, mirrors, log):
+    """Try each mirror for one file; write the first copy whose content checks out."""
+    failures = []
+    for mirror in mirrors:
+        url = f"{mirror}{name}.gz"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                content = gzip.decompress(response.read())
+        except (OSError, EOFError, zlib.error) as error:
+            failures.append(f"{url}: {error}")
+            continue
+        if sha256_of(content) != RAW_SHA256[name]:
+            failures.append(f"{url}: content does not match the known checksum")
+            continue
+        log(f"downloaded {url}")
+        return write_atomically(data_dir / name, content)
+    raise MNISTDataError(
+        f"could not download {name} from any mirror ({'; '.join(failures)}); "
+        f"copy the file into {data_dir} by hand."
+    )
+
+
+def write_atomically(path, content):
+    """Write to a temporary file beside path, then rename: an interruption leaves no half file."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        f.write(content)
+    os.replace(f.name, path)
+    return path
+
+
+# ---- 2. Forward pass ----------------------------------------- 02_forward.ipynb
+
+def init_params(layer_sizes, activation="relu", rng=None):
+    """Random weights for a network with the given layer sizes, e.g. [784, 128, 64, 10].
+
+    Returns {"W1": (D, H1), "b1": (H1,), ..., "WL": (H, C), "bL": (C,)}, all float32.
+    """
+    check_layer_sizes(layer_sizes)
+    check_choice("activation (--activation)", activation, ACTIVATIONS)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        # He keeps ReLU activations at a steady scale layer after layer; Glorot does so for sigmoid/tanh.
+        scale = INIT_SCALES[activation](fan_in, fan_out)
+        params[f"W{layer}"] = (rng.standard_normal((fan_in, fan_out)) * scale).astype(np.float32)
+        params[f"b{layer}"] = np.zeros(fan_out, dtype=np.float32)
+    return params
+
+
+def he_scale(fan_in, fan_out):
+    return math.sqrt(2.0 / fan_in)
+
+
+def glorot_scale(fan_in, fan_out):
+    return math.sqrt(2.0 / (fan_in + fan_out))
+
+
+INIT_SCALES = {"relu": he_scale, "leaky_relu": he_scale, "sigmoid": glorot_scale, "tanh": glorot_scale}
+
+
+def check_layer_sizes(layer_sizes):
+    if len(layer_sizes) < 2 or any(int(n) != n or n < 1 for n in layer_sizes):
+        raise SettingError(
+            f"layer sizes (--hidden) must be whole numbers of at least 1, with an input and "
+            f"an output layer, got {list(layer_sizes)}."
+        )
+
+
+def check_choice(option, value, choices):
+    if value not in choices:
+        raise SettingError(f"{option} must be one of {', '.join(choices)}, got {value!r}.")
+
+
+def linear_forward(X, W, b):
+    """Affine layer: X (B, in) @ W (in, out) + b (out,) -> Z (B, out)."""
+    return X @ W + b
+
+
+def relu(Z):
+    return np.maximum(Z, 0)
+
+
+def leaky_relu(Z, slope=0.01):
+    return np.where(Z > 0, Z, slope * Z)
+
+
+def sigmoid(Z):
+    # exp(-|Z|) never overflows; the two branches give 1 / (1 + exp(-Z)) for either sign.
+    E = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1 / (1 + E), E / (1 + E))
+
+
+def tanh(Z):
+    return np.tanh(Z)
+
+
+def num_layers(params):
+    return len(params) // 2
+
+
+def forward(params, X, activation="relu"):
+    """Run the network: X (B, D) -> logits (B, C), and the cache that backward needs.
+
+    cache[l - 1] is (input of layer l, its pre-activation Z_l).
+    """
+    activate = ACTIVATIONS[activation][0]
+    cache, A = [], X
+    for layer in range(1, num_layers(params) + 1):
+        Z = linear_forward(A, params[f"W{layer}"], params[f"b{layer}"])  # (B, in) -> (B, out)
+        cache.append((A, Z))
+        A = activate(Z) if layer < num_layers(params) else Z  # the last layer's Z are the logits
+    return A, cache
+
+
+# ---- 3. Softmax, cross-entropy and gradient checks ----- 03_softmax_cross_entropy.ipynb
+
+def softmax(logits):
+    """Row-wise softmax: logits (B, C) -> probabilities P (B, C)."""
+    # Subtracting the row maximum leaves P unchanged and keeps exp() from overflowing.
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def log_softmax(logits):
+    """Row-wise log P from logits (B, C), by log-sum-exp: never log(0)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(logits, y):
+    """Mean cross-entropy of a batch: logits (B, C), labels y (B,) -> scalar loss."""
+    return -log_softmax(logits)[np.arange(len(y)), y].mean()
+
+
+def cross_entropy_grad(logits, y):
+    """Gradient of the mean cross-entropy with respect to the logits: (P - Y) / B, shape (B, C)."""
+    dlogits = softmax(logits)
+    dlogits[np.arange(len(y)), y] -= 1  # P - Y, without building Y
+    return dlogits / len(y)  # the loss is a mean over the batch: this is the only 1/B
+
+
+def numerical_gradient(f, x, eps=1e-6):
+    """Central-difference gradient of the scalar function f at x (float64), same shape as x.
+
+    x is changed in place one entry at a time and restored.
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + eps
+        f_plus = f(x)
+        x[index] = original - eps
+        f_minus = f(x)
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+def relative_error(a, b):
+    """max |a - b| / max(|a| + |b|): 0 when equal, about 1e-8 for a good float64 gradient check."""
+    scale = np.max(np.abs(a) + np.abs(b))
+    return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
+
+
+# ---- 4. Backpropagation ------------------------------------- 04_backprop.ipynb
+
+def linear_backward(dZ, X, W, need_dX=True):
+    """Backward of Z = X @ W + b: dZ (B, out) -> dX (B, in), dW (in, out), db (out,).
+
+    The first layer does not need dX: skipping it saves a (B, out) @ (out, D) product.
+    """
+    dW = X.T @ dZ  # (in, B) @ (B, out) -> (in, out)
+    db = dZ.sum(axis=0)  # each bias touches every example: (B, out) -> (out,)
+    dX = dZ @ W.T if need_dX else None  # (B, out) @ (out, in) -> (B, in)
+    return dX, dW, db
+
+
+def relu_backward(dA, Z):
+    """Backward of A = relu(Z): the gradient passes where Z > 0. (B, H) -> (B, H)."""
+    return dA * (Z > 0)
+
+
+def leaky_relu_backward(dA, Z, slope=0.01):
+    return np.where(Z > 0, dA, slope * dA)
+
+
+def sigmoid_backward(dA, Z):
+    S = sigmoid(Z)
+    return dA * S * (1 - S)
+
+
+def tanh_backward(dA, Z):
+    T = np.tanh(Z)
+    return dA * (1 - T * T)
+
+
+ACTIVATIONS = {
+    "relu": (relu, relu_backward),
+    "leaky_relu": (leaky_relu, leaky_relu_backward),
+    "sigmoid": (sigmoid, sigmoid_backward),
+    "tanh": (tanh, tanh_backward),
+}
+
+
+def backward(params, cache, dlogits, activation="relu"):
+    """Gradients of the loss for every parameter, from dlogits (B, C); keyed and shaped like params."""
+    activate_backward = ACTIVATIONS[activation][1]
+    grads, dZ = {}, dlogits
+    for layer in range(num_layers(params), 0, -1):
+        A_in, _ = cache[layer - 1]
+        dA_in, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(
+            dZ, A_in, params[f"W{layer}"], need_dX=layer > 1
+        )
+        if layer > 1:
+            dZ = activate_backward(dA_in, cache[layer - 2][1])  # through the previous layer's activation
+    return grads
+
+
+def loss_and_grads(params, X, y, activation="relu", weight_decay=0.0):
+    """Loss of a batch and its gradients; weight_decay adds (weight_decay / 2) * sum(W ** 2)."""
+    logits, cache = forward(params, X, activation)
+    loss = cross_entropy(logits, y)
+    grads = backward(params, cache, cross_entropy_grad(logits, y), activation)
+    if weight_decay:
+        for name in weights_only(params):
+            loss += 0.5 * weight_decay * np.sum(params[name] ** 2)
+            grads[name] += weight_decay * params[name]  # biases are not decayed
+    return loss, grads, logits
+
+
+def weights_only(params):
+    return [name for name in params if name.startswith("W")]
+
+
+# ---- 5. Mini-batch gradient descent ------------------------- 05_minibatch_sgd.ipynb
+
+def sgd_step(params, grads, state, lr):
+    """Plain gradient descent: p -= lr * g, in place. It keeps no state."""
+    for name, grad in grads.items():
+        params[name] -= lr * grad
+    return state
+
+
+def predict(params, X, activation="relu"):
+    """Predicted labels (N,) for inputs X (N, D)."""
+    logits, _ = forward(params, X, activation)
+    return logits.argmax(axis=1)
+
+
+def accuracy(predicted, y):
+    """Fraction of predicted labels (N,) equal to the true labels (N,)."""
+    return float(np.mean(predicted == y))
+
+
+def evaluate(params, X, y, activation="relu"):
+    """Mean cross-entropy and accuracy of the network on inputs X (N, D) with labels y (N,)."""
+    logits, _ = forward(params, X, activation)
+    return float(cross_entropy(logits, y)), accuracy(logits.argmax(axis=1), y)
+
+
+def learning_rate_at(step, total_steps, lr, schedule="constant"):
+    """The learning rate of step 0, 1, ...: constant, or cosine decay from lr towards 0."""
+    if schedule == "cosine":
+        return lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+    return lr
+
+
+def train(params, X, y, X_val=None, y_val=None, optimizer="momentum", lr=0.01, schedule="cosine",
+          epochs=10, batch_size=32, activation="relu", weight_decay=0.0, patience=None, seed=0,
+          progress=False, **optimizer_settings):
+    """Train params in place by mini-batch gradient descent on X (N, D), y (N,); return the history.
+
+    optimizer is "sgd", "momentum" or "adam"; optimizer_settings go to its step (e.g. beta=0.95).
+    With a patience, training stops after that many epochs without a lower validation loss
+    and restores the weights of the best epoch.
+    """
+    check_training_settings(len(X), optimizer, lr, schedule, epochs, batch_size, weight_decay,
+                            patience, X_val is not None, optimizer_settings)
+    step, rng = OPTIMIZERS[optimizer], np.random.default_rng(seed)
+    steps_per_epoch = math.ceil(len(X) / batch_size)
+    lr_at = [learning_rate_at(t, epochs * steps_per_epoch, lr, schedule) for t in range(epochs * steps_per_epoch)]
+    history, state, best = {key: [] for key in HISTORY_KEYS}, {}, (math.inf, None)
+    for epoch in range(1, epochs + 1):
+        started, last_good = time.perf_counter(), copy_params(params)
+        epoch_lrs = lr_at[(epoch - 1) * steps_per_epoch:epoch * steps_per_epoch]
+        batches = iterate_minibatches(X, y, batch_size, rng)
+        state, train_loss, train_accuracy = train_epoch(
+            params, batches, epoch_lrs, step, state, activation, weight_decay, optimizer_settings)
+        if not math.isfinite(train_loss):
+            params.update(last_good)
+            raise TrainingDiverged(divergence_message(epoch, lr), history)
+        val = evaluate(params, X_val, y_val, activation) if X_val is not None and len(X_val) else (math.nan, math.nan)
+        record_epoch(history, epoch, train_loss, train_accuracy, val, epoch_lrs[-1], time.perf_counter() - started)
+        if progress:
+            print(format_epoch(history, epochs), flush=True)
+        if patience:
+            best = (val[0], copy_params(params)) if val[0] < best[0] else best
+            if epoch - history["val_loss"].index(best[0]) - 1 >= patience:
+                break
+    if patience and best[1] is not None:
+        params.update(best[1])
+    return history
+
+
+HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+
+def train_epoch(params, batches, lrs, step, state, activation, weight_decay, optimizer_settings):
+    """One step per mini-batch; returns the state, mean loss and accuracy (nan loss if it diverged)."""
+    loss_sum = correct = seen = 0
+    for (X_batch, y_batch), lr in zip(batches, lrs):
+        loss, grads, logits = loss_and_grads(params, X_batch, y_batch, activation, weight_decay)
+        if not np.isfinite(loss):
+            return state, math.nan, math.nan
+        state = step(params, grads, state, lr, **optimizer_settings)
+        loss_sum += float(loss) * len(y_batch)
+        correct += int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
+        seen += len(y_batch)
+    return state, loss_sum / seen, correct / seen
+
+
+def copy_params(params):
+    return {name: value.copy() for name, value in params.items()}
+
+
+def record_epoch(history, epoch, train_loss, train_accuracy, val, lr, seconds):
+    values = (epoch, train_loss, train_accuracy, *val, lr, seconds)
+    for key, value in zip(HISTORY_KEYS, values):
+        history[key].append(float(value) if key != "epoch" else value)
+
+
+def format_epoch(history, epochs):
+    """One progress line for the last epoch in history."""
+    last = {key: values[-1] for key, values in history.items()}
+    return (f"epoch {last['epoch']:>2}/{epochs}  train loss {last['train_loss']:.4f}  "
+            f"train acc {last['train_accuracy']:.2%}  val loss {last['val_loss']:.4f}  "
+            f"val acc {last['val_accuracy']:.2%}  lr {last['lr']:.5f}  {last['seconds']:.1f} s")
+
+
+def divergence_message(epoch, lr):
+    return (f"training diverged in epoch {epoch}: the loss became NaN or infinite; the weights "
+            f"from before that epoch are kept. Try a smaller learning rate, e.g. --lr {lr / 10:g}.")
+
+
+def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_size, weight_decay,
+                            patience, has_validation, optimizer_settings):
+    """Refuse settings that make no sense, before any work, naming the option."""
+    check_choice("optimizer (--optimizer)", optimizer, OPTIMIZERS)
+    check_choice("schedule (--schedule)", schedule, ("constant", "cosine"))
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise SettingError(f"learning rate (--lr) must be a positive finite number, got {lr}.")
+    if not 1 <= batch_size <= n_examples or int(batch_size) != batch_size:
+        raise SettingError(f"batch size (--batch-size) must be a whole number from 1 to {n_examples}, got {batch_size}.")
+    if not 1 <= epochs or int(epochs) != epochs:
+        raise SettingError(f"epochs (--epochs) must be a whole number of at least 1, got {epochs}.")
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least 0, got {weight_decay}.")
+    if patience is not None and (patience < 1 or not has_validation):
+        raise SettingError("early stopping (--patience) needs a patience of at least 1 and a validation set (--val-size above 0).")
+    for name, value in optimizer_settings.items():
+        if name.startswith("beta") and not 0 <= value < 1:
+            raise SettingError(f"{name} (--momentum for SGD with momentum) must be at least 0 and below 1, got {value}.")
+
+
+# ---- 6. Optimizers ------------------------------------------ 06_optimizers.ipynb
+
+def momentum_step(params, grads, state, lr, beta=0.9):
+    """SGD with momentum: v = beta * v + g, then p -= lr * v, in place. state holds v per parameter."""
+    if not state:
+        state = {name: np.zeros_like(grad) for name, grad in grads.items()}
+    for name, grad in grads.items():
+        velocity = state[name]
+        velocity *= beta  # in place: no new arrays in the inner loop
+        velocity += grad
+        params[name] -= lr * velocity
+    return state
+
+
+def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam: running means of g and g**2, corrected for their zero start. state: t, m and v."""
+    if not state:
+        state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
+                 "v": {n: np.zeros_like(g) for n, g in grads.items()}}
+    state["t"] += 1
+    # Both corrections folded into one step size: lr * sqrt(1 - beta2^t) / (1 - beta1^t).
+    step_size = lr * math.sqrt(1 - beta2 ** state["t"]) / (1 - beta1 ** state["t"])
+    for name, grad in grads.items():
+        m, v = state["m"][name], state["v"][name]
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        params[name] -= step_size * m / (np.sqrt(v) + eps * math.sqrt(1 - beta2 ** state["t"]))
+    return state
+
+
+OPTIMIZERS = {"sgd": sgd_step, "momentum": momentum_step, "adam": adam_step}
+
+
+# ---- 7. What the network learned ---------------------------- 07_what_it_learned.ipynb
+
+def confusion_matrix(predicted, y, num_classes=10):
+    """Counts (C, C): row = true label, column = predicted label."""
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (y, predicted), 1)
+    return counts
+
+
+def plot_history(history):
+    """Loss and accuracy per epoch, training against validation: a Figure with two panels."""
+    from matplotlib.figure import Figure  # imported here: training needs no plotting library
+
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    for ax, metric, label in ((loss_ax, "loss", "cross-entropy"), (acc_ax, "accuracy", "accuracy")):
+        ax.plot(history["epoch"], history[f"train_{metric}"], "o-", label="training")
+        ax.plot(history["epoch"], history[f"val_{metric}"], "s-", label="validation")
+        ax.set(xlabel="epoch", ylabel=label)
+        ax.legend()
+    return fig
+
+
+def plot_confusion(counts):
+    """The confusion matrix as a heat map with its counts written in: a Figure."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 5.4), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(np.log1p(counts), cmap="Blues")  # log: the diagonal would drown the mistakes
+    for (true, said), count in np.ndenumerate(counts):
+        ax.text(said, true, count, ha="center", va="center", fontsize=7,
+                color="white" if true == said else "black")
+    classes = range(len(counts))
+    ax.set(xticks=classes, yticks=classes, xlabel="predicted", ylabel="true")
+    return fig
+
+
+def plot_digits(X, y, predicted=None, columns=8):
+    """A grid of digits X (n, 784) titled with their labels (and predictions, when given): a Figure."""
+    from matplotlib.figure import Figure
+
+    rows = math.ceil(len(X) / columns)
+    fig = Figure(figsize=(1.2 * columns, 1.35 * rows), layout="constrained")
+    for i, ax in enumerate(fig.subplots(rows, columns, squeeze=False).flat):
+        ax.axis("off")
+        if i < len(X):
+            ax.imshow(X[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_title(f"{y[i]}" if predicted is None else f"true {y[i]}, said {predicted[i]}", fontsize=8)
+    return fig
+
+
+def plot_first_layer(W1, count=32, columns=8):
+    """The first `count` columns of W1 (784, H) as 28x28 images (red positive, blue negative): a Figure."""
+    from matplotlib.figure import Figure
+
+    rows = math.ceil(count / columns)
+    fig = Figure(figsize=(1.2 * columns, 1.2 * rows), layout="constrained")
+    for unit, ax in enumerate(fig.subplots(rows, columns, squeeze=False).flat):
+        ax.axis("off")
+        if unit < min(count, W1.shape[1]):
+            limit = np.abs(W1[:, unit]).max()
+            ax.imshow(W1[:, unit].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    return fig
+
+
+def prepare_digit(image):
+    """Turn any picture of one digit into an MNIST-like input (784,) float32 in [0, 1].
+
+    As MNIST was made: grey levels, a bright digit on a dark background, fitted into a
+    20x20 box keeping its aspect ratio, and centred by its centre of mass in 28x28.
+    """
+    ink = to_ink(image)
+    rows, cols = np.nonzero(ink > 0.2 * ink.max())
+    if ink.max() <= 0 or len(rows) == 0:
+        raise SettingError("the image shows no digit (it is blank); draw a digit on a plain background.")
+    digit = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    scale = 20 / max(digit.shape)
+    height, width = (max(1, round(n * scale)) for n in digit.shape)
+    digit = area_resize_matrix(digit.shape[0], height) @ digit @ area_resize_matrix(digit.shape[1], width).T
+    return centre_by_mass(digit / digit.max()).reshape(-1).astype(np.float32)
+
+
+def to_ink(image):
+    """Grey levels of an image (H, W) or (H, W, 3 or 4), as ink: 1 where the stroke is, 0 for paper."""
+    image = np.asarray(image, dtype=np.float64)
+    image = image / 255 if image.max() > 1 else image
+    if image.ndim == 3:
+        if image.shape[2] == 4:  # transparent pixels count as white paper
+            image = image[..., :3] * image[..., 3:] + (1 - image[..., 3:])
+        image = image[..., :3] @ np.array([0.299, 0.587, 0.114])  # the usual luminance weights
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    return 1 - image if border.mean() > 0.5 else image  # MNIST digits are light on dark
+
+
+def area_resize_matrix(n_in, n_out):
+    """(n_out, n_in) matrix whose row i averages the input pixels that output pixel i covers."""
+    edges = np.linspace(0, n_in, n_out + 1)  # output pixel i covers [edges[i], edges[i + 1])
+    starts = np.arange(n_in)
+    overlap = np.minimum(edges[1:, None], starts + 1) - np.maximum(edges[:-1, None], starts)
+    overlap = np.clip(overlap, 0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def centre_by_mass(digit, size=28):
+    """Paste a digit (h, w), at most 20x20, into a size x size canvas so its centre of mass is central."""
+    rows, cols = np.indices(digit.shape)
+    centre = np.array([(rows * digit).sum(), (cols * digit).sum()]) / digit.sum()
+    top, left = np.round((size - 1) / 2 - centre).astype(int)
+    top = min(max(top, 0), size - digit.shape[0])  # keep the whole digit on the canvas
+    left = min(max(left, 0), size - digit.shape[1])
+    canvas = np.zeros((size, size))
+    canvas[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+    return canvas
+
+
+# ---- 9. Saving and the command line -------------------------
+
+def save_params(path, params, activation="relu"):
+    """Save weights and the activation with np.savez: plain arrays, nothing pickled."""
+    np.savez(path, activation=np.array(activation), **params)
+
+
+def load_params(path):
+    """Load what save_params wrote; returns params and the activation. Never unpickles."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise WeightsFileError(f"{path} does not exist; pass a weights.npz that mnist_ann.py saved.") from None
+    except Exception as error:  # a pickle, a truncated zip, any other file: all mean the same to the reader
+        raise WeightsFileError(
+            f"{path} is not a weights file saved by mnist_ann.py ({type(error).__name__}: {error}); "
+            "pass the weights.npz of a training run."
+        ) from None
+    activation = str(arrays.pop("activation", ""))
+    check_params_layout(path, arrays, activation)
+    return arrays, activation
+
+
+def check_params_layout(path, params, activation):
+    """Check names, shapes and types: W1 (n0, n1), b1 (n1,), W2 (n1, n2), ... and a known activation."""
+    layers = num_layers(params)
+    expected = {f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb"}
+    problem = None
+    if activation not in ACTIVATIONS:
+        problem = f"its activation {activation!r} is not one of {', '.join(ACTIVATIONS)}"
+    elif layers < 1 or set(params) != expected:
+        problem = f"it holds {sorted(params)} instead of W1, b1, ..., W{layers}, b{layers}"
+    elif any(value.dtype.kind != "f" for value in params.values()):
+        problem = "its arrays are not floating point"
+    else:
+        problem = layout_problem(params, layers)
+    if problem:
+        raise WeightsFileError(f"{path} is not a weights file saved by mnist_ann.py: {problem}.")
+
+
+def layout_problem(params, layers):
+    for layer in range(1, layers + 1):
+        W, b = params[f"W{layer}"], params[f"b{layer}"]
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            return f"W{layer} {W.shape} and b{layer} {b.shape} do not fit together"
+        if layer > 1 and params[f"W{layer - 1}"].shape[1] != W.shape[0]:
+            return f"W{layer - 1} {params[f'W{layer - 1}'].shape} does not feed W{layer} {W.shape}"
+    return None
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python mnist_ann.py",
+        description="Train a fully connected network on MNIST (the defaults reach about 98%% test accuracy), "
+                    "evaluate saved weights, or read your own digit.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    model = parser.add_argument_group("the network and its training")
+    model.add_argument("--hidden", type=int, nargs="+", default=[128, 64], metavar="SIZE", help="hidden layer sizes")
+    model.add_argument("--activation", default="relu", help=f"hidden activation: {', '.join(ACTIVATIONS)}")
+    model.add_argument("--optimizer", default="momentum", help=f"one of {', '.join(OPTIMIZERS)}")
+    model.add_argument("--lr", type=float, default=0.01, help="learning rate (the peak, with a schedule)")
+    model.add_argument("--schedule", default="cosine", help="learning-rate schedule: constant or cosine")
+    model.add_argument("--momentum", type=float, default=0.95, help="momentum beta (for --optimizer momentum)")
+    model.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay on the weights")
+    model.add_argument("--batch-size", type=int, default=32, help="examples per mini-batch")
+    model.add_argument("--epochs", type=int, default=10, help="passes over the training set")
+    model.add_argument("--seed", type=int, default=0, help="seed of the initial weights, the split and the batch order")
+    model.add_argument("--val-size", type=int, default=5000, help="training images held out for validation")
+    model.add_argument("--patience", type=int, default=None,
+                       help="stop after this many epochs without a better validation loss (default: off)")
+    files = parser.add_argument_group("files")
+    files.add_argument("--data-dir", default=None, help="folder of the MNIST files (default: $MNIST_DATA_DIR or data/mnist)")
+    files.add_argument("--download", action="store_true", help="first fetch any missing MNIST file from a public mirror")
+    files.add_argument("--out", default=None, help="output folder (default: a new runs/<date-time>)")
+    files.add_argument("--quiet", action="store_true", help="no configuration or progress lines")
+    other = parser.add_argument_group("instead of training")
+    other.add_argument("--evaluate", metavar="WEIGHTS", help="report the test accuracy of a saved weights.npz")
+    other.add_argument("--predict", metavar="IMAGE", help="read one digit from a PNG and print the top guesses")
+    other.add_argument("--weights", metavar="WEIGHTS", help="weights for --predict (default: the latest run's)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    """The command line: train (the default), --evaluate or --predict. Returns the exit status."""
+    args = parse_args(argv)
+    try:
+        if args.download:
+            download_mnist(args.data_dir)
+        if args.evaluate:
+            return evaluate_command(args)
+        if args.predict:
+            return predict_command(args)
+        return train_command(args)
+    except TrainingDiverged as error:
+        print(f"mnist_ann: {error}", file=sys.stderr)
+        return 1
+    except MnistAnnError as error:
+        print(f"mnist_ann: error: {error}", file=sys.stderr)
+        return 2
+
+
+def train_command(args):
+    say = (lambda *a: None) if args.quiet else print
+    started = time.perf_counter()
+    X_train, y_train, X_test, y_test = load_mnist(args.data_dir)
+    X_train, y_train, X_val, y_val = split_validation(X_train, y_train, args.val_size, args.seed)
+    layer_sizes = [X_train.shape[1], *args.hidden, int(y_train.max()) + 1]
+    params = init_params(layer_sizes, args.activation, np.random.default_rng(args.seed))
+    settings = training_settings(args)
+    check_training_settings(len(X_train), args.optimizer, args.lr, args.schedule, args.epochs, args.batch_size,
+                            args.weight_decay, args.patience, len(X_val) > 0, optimizer_settings(args))
+    out = make_output_dir(args.out)
+    say(f"network {'-'.join(map(str, layer_sizes))}, {args.activation}; training on {len(X_train)} images, "
+        f"validating on {len(X_val)}; " + ", ".join(f"{k} {v}" for k, v in settings.items()))
+    try:
+        history = train(params, X_train, y_train, X_val, y_val, activation=args.activation,
+                        progress=not args.quiet, **settings)
+    except TrainingDiverged as error:
+        save_run(out, params, args.activation, error.history, layer_sizes, settings, None)
+        raise TrainingDiverged(f"{error} Saved in {out}.", error.history) from None
+    test_accuracy = accuracy(predict(params, X_test, args.activation), y_test)
+    save_run(out, params, args.activation, history, layer_sizes, settings, test_accuracy)
+    save_figures(out, history, confusion_matrix(predict(params, X_test, args.activation), y_test))
+    print(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - started:.1f} s; saved in {out}")
+    return 0
+
+
+def training_settings(args):
+    return {"optimizer": args.optimizer, "lr": args.lr, "schedule": args.schedule, "epochs": args.epochs,
+            "batch_size": args.batch_size, "weight_decay": args.weight_decay, "patience": args.patience,
+            "seed": args.seed, **optimizer_settings(args)}
+
+
+def optimizer_settings(args):
+    return {"beta": args.momentum} if args.optimizer == "momentum" else {}
+
+
+def make_output_dir(out=None):
+    """A new folder for this run's files; an earlier run is never overwritten."""
+    if out is not None:
+        out = Path(out)
+        if (out / "weights.npz").exists():
+            raise SettingError(f"{out} already holds a run; choose another --out, or delete that folder.")
+    else:
+        base = Path("runs") / time.strftime("%Y-%m-%d_%H%M%S")
+        out = next(base.with_name(f"{base.name}{suffix}") for suffix in ("", *(f"_{i}" for i in range(2, 10**6)))
+                   if not base.with_name(f"{base.name}{suffix}").exists())
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def save_run(out, params, activation, history, layer_sizes, settings, test_accuracy):
+    save_params(out / "weights.npz", params, activation)
+    record = {"layer_sizes": layer_sizes, "activation": activation, **settings,
+              "test_accuracy": test_accuracy, "history": history}
+    (out / "history.json").write_text(json.dumps(record, indent=2))
+
+
+def save_figures(out, history, counts):
+    plot_history(history).savefig(out / "curves.png", dpi=100)
+    plot_confusion(counts).savefig(out / "confusion.png", dpi=100)
+
+
+def evaluate_command(args):
+    params, activation = load_params(args.evaluate)
+    _, _, X_test, y_test = load_mnist(args.data_dir)
+    check_input_size(args.evaluate, params, X_test.shape[1])
+    predicted = predict(params, X_test, activation)
+    print(f"test accuracy of {args.evaluate}: {accuracy(predicted, y_test):.2%} on {len(y_test)} images")
+    return 0
+
+
+def predict_command(args):
+    weights = args.weights or latest_weights()
+    params, activation = load_params(weights)
+    check_input_size(weights, params, 784)
+    x = prepare_digit(read_image(args.predict))
+    probabilities = softmax(forward(params, x[None, :], activation)[0])[0]  # (1, 784) -> (C,)
+    for digit in np.argsort(probabilities)[::-1][:3]:
+        print(f"{digit}: {probabilities[digit]:.1%}")
+    return 0
+
+
+def read_image(path):
+    from matplotlib.image import imread
+
+    try:
+        return imread(path)
+    except FileNotFoundError:
+        raise SettingError(f"{path} does not exist; pass the path of a PNG image of one digit.") from None
+    except Exception as error:
+        raise SettingError(f"{path} could not be read as an image ({error}); pass a PNG image of one digit.") from None
+
+
+def latest_weights():
+    runs = sorted(Path("runs").glob("*/weights.npz"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise SettingError("no trained weights found in runs/; train first (python mnist_ann.py) or pass --weights.")
+    return runs[-1]
+
+
+def check_input_size(path, params, size):
+    if params["W1"].shape[0] != size:
+        raise WeightsFileError(f"{path} expects inputs of {params['W1'].shape[0]} pixels, not {size}; "
+                               "pass weights trained on MNIST.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
