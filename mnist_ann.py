@@ -18,6 +18,7 @@ inputs, H hidden units, C = 10 classes.
 import argparse
 import gzip
 import hashlib
+import http.client
 import json
 import math
 import os
@@ -224,13 +225,15 @@ RAW_SHA256 = {
 }
 
 
-def download_mnist(data_dir=None, mirrors=MIRRORS, log=print):
+def download_mnist(data_dir=None, mirrors=None, log=print):
     """Fetch each MNIST file missing from data_dir, trying the mirrors in turn.
 
+    mirrors defaults to $MNIST_MIRRORS (base URLs separated by spaces), else MIRRORS.
     A file is saved raw (uncompressed) only after its content matches RAW_SHA256.
     Returns the list of paths written.
     """
     data_dir = Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
+    mirrors = mirrors or os.environ.get("MNIST_MIRRORS", "").split() or MIRRORS
     data_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name in MNIST_FILES.values():
@@ -248,8 +251,8 @@ def download_one(data_dir, name, mirrors, log):
         try:
             with urllib.request.urlopen(url, timeout=60) as response:
                 content = gzip.decompress(response.read())
-        except (OSError, EOFError, zlib.error) as error:
-            failures.append(f"{url}: {error}")
+        except (OSError, EOFError, zlib.error, http.client.HTTPException, ValueError) as error:
+            failures.append(f"{url}: {error!r}")  # any failure: try the next mirror
             continue
         if sha256_of(content) != RAW_SHA256[name]:
             failures.append(f"{url}: content does not match the known checksum")
@@ -545,6 +548,9 @@ def train(params, X, y, X_val=None, y_val=None, optimizer="momentum", lr=0.01, s
     return history
 
 
+# A batch cross-entropy this large means the right class's logit trails by about 1000:
+# the weights have blown up, even if no number has overflowed yet.
+DIVERGED_LOSS = 1000.0
 HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
 
@@ -553,7 +559,7 @@ def train_epoch(params, batches, lrs, step, state, activation, weight_decay, opt
     loss_sum = correct = seen = 0
     for (X_batch, y_batch), lr in zip(batches, lrs):
         loss, grads, logits = loss_and_grads(params, X_batch, y_batch, activation, weight_decay)
-        if not np.isfinite(loss):
+        if not loss < DIVERGED_LOSS:  # also true for NaN
             return state, math.nan, math.nan
         state = step(params, grads, state, lr, **optimizer_settings)
         loss_sum += float(loss) * len(y_batch)
@@ -581,7 +587,7 @@ def format_epoch(history, epochs):
 
 
 def divergence_message(epoch, lr):
-    return (f"training diverged in epoch {epoch}: the loss became NaN or infinite; the weights "
+    return (f"training diverged in epoch {epoch}: the loss exploded (NaN, infinite or above {DIVERGED_LOSS:g}); the weights "
             f"from before that epoch are kept. Try a smaller learning rate, e.g. --lr {lr / 10:g}.")
 
 
@@ -748,7 +754,7 @@ def centre_by_mass(digit, size=28):
     """Paste a digit (h, w), at most 20x20, into a size x size canvas so its centre of mass is central."""
     rows, cols = np.indices(digit.shape)
     centre = np.array([(rows * digit).sum(), (cols * digit).sum()]) / digit.sum()
-    top, left = np.round((size - 1) / 2 - centre).astype(int)
+    top, left = np.round(size / 2 - centre).astype(int)  # MNIST's centres of mass sit at (14, 14)
     top = min(max(top, 0), size - digit.shape[0])  # keep the whole digit on the canvas
     left = min(max(left, 0), size - digit.shape[1])
     canvas = np.zeros((size, size))
@@ -837,7 +843,13 @@ def parse_args(argv=None):
     other.add_argument("--evaluate", metavar="WEIGHTS", help="report the test accuracy of a saved weights.npz")
     other.add_argument("--predict", metavar="IMAGE", help="read one digit from a PNG and print the top guesses")
     other.add_argument("--weights", metavar="WEIGHTS", help="weights for --predict (default: the latest run's)")
+    parser.error = usage_error  # one line, like every other error of this program
     return parser.parse_args(argv)
+
+
+def usage_error(message):
+    print(f"mnist_ann: error: {message} (see python mnist_ann.py --help)", file=sys.stderr)
+    sys.exit(2)
 
 
 def main(argv=None):

@@ -1,0 +1,53 @@
+"""Small tools shared by the tests: writing IDX files and running the command line."""
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+IDX_TYPE_CODES = {np.dtype("uint8"): 0x08, np.dtype(">i2"): 0x0B, np.dtype(">f4"): 0x0D}
+
+
+def idx_bytes(array):
+    """The bytes of an IDX file holding array (uint8, >i2 or >f4)."""
+    header = bytes([0, 0, IDX_TYPE_CODES[array.dtype], array.ndim])
+    header += np.array(array.shape, dtype=">u4").tobytes()
+    return header + array.tobytes()
+
+
+def write_idx(path, array):
+    """Write array as an IDX file, gzipped when the name ends in .gz."""
+    data = idx_bytes(array)
+    Path(path).write_bytes(gzip.compress(data) if str(path).endswith(".gz") else data)
+    return Path(path)
+
+
+def write_small_mnist(folder, n_train=50, n_test=20, seed=0):
+    """A tiny MNIST-shaped data folder: random 28x28 images and labels 0-9, gzipped."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
+    return folder
+
+
+def run_cli(*args, cwd=None, env=None):
+    """Run `python mnist_ann.py ARGS` in a subprocess; returns the CompletedProcess."""
+    full_env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg", **(env or {})}
+    return subprocess.run([sys.executable, str(ROOT / "mnist_ann.py"), *map(str, args)],
+                          cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+
+
+def assert_one_line_error(result, *fragments, status=2):
+    """The command failed with `status`, printed one line on stderr containing fragments, and no traceback."""
+    assert result.returncode == status, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])

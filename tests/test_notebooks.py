@@ -1,0 +1,94 @@
+"""The notebooks and the module cannot drift apart, and no notebook is stored unexecuted."""
+
+import ast
+import json
+import re
+
+import pytest
+
+from helpers import ROOT
+
+MODULE_PATH = ROOT / "mnist_ann.py"
+MIRROR_MARK = "# mirrored in mnist_ann.py"
+WALKTHROUGH = ["01_data", "02_forward", "03_softmax_cross_entropy", "04_backprop", "05_minibatch_sgd",
+               "06_optimizers", "07_what_it_learned"]
+NOTEBOOKS = sorted(ROOT.glob("notebooks/**/*.ipynb"))
+
+
+def code_cells(path):
+    cells = json.loads(path.read_text())["cells"]
+    return [cell for cell in cells if cell["cell_type"] == "code"]
+
+
+def cell_source(cell):
+    return "".join(cell["source"])
+
+
+def top_level_definitions(source):
+    """{name: source text} of every top-level def and assignment in source."""
+    definitions = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef):
+            definitions[node.name] = (ast.get_source_segment(source, node), node.lineno)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                definitions[target.id] = (ast.get_source_segment(source, node), node.lineno)
+    return definitions
+
+
+def module_sections():
+    """[(first line, section number)] of the module's '# ---- N.' headings."""
+    lines = MODULE_PATH.read_text().splitlines()
+    return [(number, int(match.group(1))) for number, line in enumerate(lines, start=1)
+            if (match := re.match(r"# ---- (\d+)\. ", line))]
+
+
+def section_of(line):
+    return max((number for start, number in module_sections() if start <= line), default=0)
+
+
+def mirrored_definitions():
+    """[(notebook, name, cell text of the definition)] for every mirrored cell of every notebook."""
+    found = []
+    for path in NOTEBOOKS:
+        for cell in code_cells(path):
+            source = cell_source(cell)
+            if source.startswith(MIRROR_MARK):
+                found += [(path, name, text) for name, (text, _) in top_level_definitions(source).items()]
+    return found
+
+
+def test_the_walkthrough_has_its_seven_notebooks():
+    names = [path.stem for path in sorted(ROOT.glob("notebooks/*.ipynb"))]
+    assert names == WALKTHROUGH
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_code_cell_is_stored_executed(path):
+    cells = code_cells(path)
+    unexecuted = [cell_source(cell)[:40] for cell in cells if cell.get("execution_count") is None]
+    assert cells, f"{path.name} has no code"
+    assert not unexecuted, f"{path.name} is stored without outputs: run bash notebooks/run_all.sh {path.name}"
+
+
+def test_mirrored_cells_are_identical_to_the_module():
+    module = top_level_definitions(MODULE_PATH.read_text())
+    found = mirrored_definitions()
+    assert found, "no notebook has a mirrored cell"
+    for path, name, text in found:
+        assert name in module, f"{path.name} mirrors {name}, which mnist_ann.py does not define"
+        assert text == module[name][0], f"{path.name}: {name} differs from mnist_ann.py"
+
+
+def test_every_teaching_section_of_the_module_is_derived_in_a_notebook():
+    module = top_level_definitions(MODULE_PATH.read_text())
+    derived = {section_of(module[name][1]) for _, name, _ in mirrored_definitions() if name in module}
+    assert {1, 2, 3, 4, 5, 6, 7} <= derived, f"sections without a mirrored definition: {set(range(1, 8)) - derived}"
+
+
+def test_the_drift_check_can_fail(tmp_path):
+    """A mirrored cell that differs by one character is caught (guards the test above)."""
+    module = top_level_definitions(MODULE_PATH.read_text())
+    text = module["softmax"][0]
+    changed = text.replace("exps / exps.sum", "exps / exps.max")
+    assert changed != text and top_level_definitions(changed)["softmax"][0] != module["softmax"][0]
