@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Re-execute every notebook in place, so their stored outputs are what a fresh run gives.
-# Usage, from the repository root: bash notebooks/run_all.sh [notebook.ipynb ...]
+# Re-execute notebooks in place, so their stored outputs are what a fresh run gives.
+# From the repository root:
+#   bash notebooks/run_all.sh                  # every notebook: walkthrough, exercise solutions, student versions
+#   bash notebooks/run_all.sh NOTEBOOK...      # just these
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -eq 0 ]; then set -- notebooks/*.ipynb notebooks/exercises/*.ipynb; fi
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg  # as notebooks/conftest.py sets for the tests
+everything=false
+if [ $# -eq 0 ]; then
+  everything=true
+  set -- notebooks/*.ipynb notebooks/exercises/solutions/*.ipynb
+fi
 for notebook in "$@"; do
-  [ -e "$notebook" ] || continue
   jupyter nbconvert --to notebook --execute --inplace \
     --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False \
     --ExecutePreprocessor.timeout=600 \
     --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False \
     --ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags "$notebook"
 done
+if $everything; then
+  python notebooks/exercises/make_student_versions.py  # writes the student notebooks from the solutions, then runs them
+fi
