@@ -8,6 +8,10 @@ Read it top to bottom; it follows the notebooks' order.
     python mnist_ann.py            # train the default 784-128-64-10 network
     python mnist_ann.py --help     # every option
 
+Sections 1-7 are the network; section 8 checks students' code in the exercises
+(notebooks/exercises/) and can be skipped on a first reading; section 9 saves weights and
+runs the command line.
+
 What it leaves out on purpose: classes, automatic differentiation, GPUs,
 convolutions and data augmentation. Each of those is a next step, not a first one.
 
@@ -149,6 +153,7 @@ def verify_checksum(path):
 
 
 def sha256_of(data):
+    """The SHA-256 of some bytes, as 64 hex digits."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -186,13 +191,24 @@ def images_and_labels(images, labels):
     return X, digits.astype(np.int64)
 
 
-def split_validation(X, y, val_size=5000, seed=0):
-    """Split a seeded random validation set off the training set: X (N, D) -> (N - V, D), (V, D)."""
+def split_validation(X, y, val_size=5000, seed=0, in_place=False):
+    """Hold out a seeded random validation set: X (N, D) -> X_train (N - V, D), X_val (V, D).
+
+    The training rows keep their original order. in_place=True moves them to the front
+    of X itself and returns a view, so the 188 MB training set is never copied (X is
+    overwritten: use it for nothing else afterwards).
+    """
     if not 0 <= val_size < len(X):
         raise SettingError(f"validation size (--val-size) must be from 0 to {len(X) - 1}, got {val_size}.")
-    order = np.random.default_rng(seed).permutation(len(X))
-    val, train = order[:val_size], order[val_size:]
-    return X[train], y[train], X[val], y[val]
+    is_val = np.zeros(len(X), dtype=bool)
+    is_val[np.random.default_rng(seed).choice(len(X), size=val_size, replace=False)] = True
+    train, X_val, y_val = np.flatnonzero(~is_val), X[is_val], y[is_val]
+    if not in_place:
+        return X[train], y[train], X_val, y_val
+    for start in range(0, len(train), 4096):  # chunk by chunk: each row only moves towards the front
+        rows = train[start:start + 4096]
+        X[start:start + len(rows)], y[start:start + len(rows)] = X[rows], y[rows]
+    return X[:len(train)], y[:len(train)], X_val, y_val
 
 
 def one_hot(y, num_classes=10):
@@ -293,10 +309,12 @@ def init_params(layer_sizes, activation="relu", rng=None):
 
 
 def he_scale(fan_in, fan_out):
+    """He: std sqrt(2 / fan_in) makes up for ReLU zeroing half of its inputs."""
     return math.sqrt(2.0 / fan_in)
 
 
 def glorot_scale(fan_in, fan_out):
+    """Glorot: std sqrt(2 / (fan_in + fan_out)) keeps sigmoid and tanh near their linear middle."""
     return math.sqrt(2.0 / (fan_in + fan_out))
 
 
@@ -304,6 +322,7 @@ INIT_SCALES = {"relu": he_scale, "leaky_relu": he_scale, "sigmoid": glorot_scale
 
 
 def check_layer_sizes(layer_sizes):
+    """Refuse a layer list with fewer than two layers, or a size that is not a positive whole number."""
     if len(layer_sizes) < 2 or any(int(n) != n or n < 1 for n in layer_sizes):
         raise SettingError(
             f"layer sizes (--hidden) must be whole numbers of at least 1, with an input and "
@@ -312,6 +331,7 @@ def check_layer_sizes(layer_sizes):
 
 
 def check_choice(option, value, choices):
+    """Refuse a value that is not one of choices, naming the option and listing the choices."""
     if value not in choices:
         raise SettingError(f"{option} must be one of {', '.join(choices)}, got {value!r}.")
 
@@ -322,24 +342,29 @@ def linear_forward(X, W, b):
 
 
 def relu(Z):
+    """ReLU, entry by entry: max(Z, 0). (B, H) -> (B, H)."""
     return np.maximum(Z, 0)
 
 
 def leaky_relu(Z, slope=0.01):
+    """Leaky ReLU: Z where positive, slope * Z elsewhere, so no unit is ever completely silent."""
     return np.where(Z > 0, Z, slope * Z)
 
 
 def sigmoid(Z):
+    """The logistic function 1 / (1 + exp(-Z)), entry by entry, in (0, 1)."""
     # exp(-|Z|) never overflows; the two branches give 1 / (1 + exp(-Z)) for either sign.
     E = np.exp(-np.abs(Z))
     return np.where(Z >= 0, 1 / (1 + E), E / (1 + E))
 
 
 def tanh(Z):
+    """Hyperbolic tangent, entry by entry, in (-1, 1)."""
     return np.tanh(Z)
 
 
 def num_layers(params):
+    """The number of affine layers: params holds one W and one b for each."""
     return len(params) // 2
 
 
@@ -427,15 +452,18 @@ def relu_backward(dA, Z):
 
 
 def leaky_relu_backward(dA, Z, slope=0.01):
+    """Backward of leaky_relu: the slope is 1 where Z > 0, else `slope`. (B, H) -> (B, H)."""
     return np.where(Z > 0, dA, slope * dA)
 
 
 def sigmoid_backward(dA, Z):
+    """Backward of sigmoid, whose slope is S (1 - S). (B, H) -> (B, H)."""
     S = sigmoid(Z)
     return dA * S * (1 - S)
 
 
 def tanh_backward(dA, Z):
+    """Backward of tanh, whose slope is 1 - T^2. (B, H) -> (B, H)."""
     T = np.tanh(Z)
     return dA * (1 - T * T)
 
@@ -475,6 +503,7 @@ def loss_and_grads(params, X, y, activation="relu", weight_decay=0.0):
 
 
 def weights_only(params):
+    """The names of the weight matrices W1, W2, ... (weight decay leaves the biases alone)."""
     return [name for name in params if name.startswith("W")]
 
 
@@ -569,10 +598,12 @@ def train_epoch(params, batches, lrs, step, state, activation, weight_decay, opt
 
 
 def copy_params(params):
+    """A copy of every array: a snapshot that later in-place steps cannot change."""
     return {name: value.copy() for name, value in params.items()}
 
 
 def record_epoch(history, epoch, train_loss, train_accuracy, val, lr, seconds):
+    """Append one epoch's figures to history, as plain Python numbers (so it saves as JSON)."""
     values = (epoch, train_loss, train_accuracy, *val, lr, seconds)
     for key, value in zip(HISTORY_KEYS, values):
         history[key].append(float(value) if key != "epoch" else value)
@@ -587,8 +618,9 @@ def format_epoch(history, epochs):
 
 
 def divergence_message(epoch, lr):
-    return (f"training diverged in epoch {epoch}: the loss exploded (NaN, infinite or above {DIVERGED_LOSS:g}); the weights "
-            f"from before that epoch are kept. Try a smaller learning rate, e.g. --lr {lr / 10:g}.")
+    """What to say when the loss explodes: where, what was kept, and what to try."""
+    return (f"training diverged in epoch {epoch}: the loss exploded (NaN, infinite or above {DIVERGED_LOSS:g}); "
+            f"the weights from before that epoch are kept. Try a smaller learning rate, e.g. --lr {lr / 10:g}.")
 
 
 def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_size, weight_decay,
@@ -1441,7 +1473,7 @@ def parse_args(argv=None):
     model.add_argument("--lr", type=float, default=0.01, help="learning rate (the peak, with a schedule)")
     model.add_argument("--schedule", default="cosine", help="learning-rate schedule: constant or cosine")
     model.add_argument("--momentum", type=float, default=0.95, help="momentum beta (for --optimizer momentum)")
-    model.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay on the weights")
+    model.add_argument("--weight-decay", type=float, default=3e-4, help="L2 weight decay on the weights (not the biases)")
     model.add_argument("--batch-size", type=int, default=32, help="examples per mini-batch")
     model.add_argument("--epochs", type=int, default=10, help="passes over the training set")
     model.add_argument("--seed", type=int, default=0, help="seed of the initial weights, the split and the batch order")
@@ -1489,7 +1521,7 @@ def train_command(args):
     say = (lambda *a: None) if args.quiet else print
     started = time.perf_counter()
     X_train, y_train, X_test, y_test = load_mnist(args.data_dir)
-    X_train, y_train, X_val, y_val = split_validation(X_train, y_train, args.val_size, args.seed)
+    X_train, y_train, X_val, y_val = split_validation(X_train, y_train, args.val_size, args.seed, in_place=True)
     layer_sizes = [X_train.shape[1], *args.hidden, int(y_train.max()) + 1]
     params = init_params(layer_sizes, args.activation, np.random.default_rng(args.seed))
     settings = training_settings(args)

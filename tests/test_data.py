@@ -93,6 +93,27 @@ def test_split_validation_is_seeded_disjoint_and_complete():
     assert not np.array_equal(mnist_ann.split_validation(X, y, 20, seed=4)[3], y_val)
 
 
+def test_split_validation_in_place_gives_the_same_split_without_a_copy():
+    X = np.arange(300, dtype=np.float32).reshape(100, 3)
+    y = np.arange(100)
+    expected = mnist_ann.split_validation(X, y, val_size=30, seed=1)
+    got = mnist_ann.split_validation(X.copy(), y.copy(), val_size=30, seed=1)
+    X_in, y_in = X.copy(), y.copy()
+    in_place = mnist_ann.split_validation(X_in, y_in, val_size=30, seed=1, in_place=True)
+    for a, b, c in zip(expected, got, in_place):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    assert np.shares_memory(in_place[0], X_in) and np.shares_memory(in_place[1], y_in)
+    assert np.all(np.diff(expected[1]) > 0)  # the training rows keep their original order
+
+
+def test_split_validation_in_place_on_the_real_training_set(mnist):
+    X, y = mnist[0].copy(), mnist[1].copy()
+    expected = mnist_ann.split_validation(mnist[0], mnist[1], 5000, seed=0)
+    for a, b in zip(expected, mnist_ann.split_validation(X, y, 5000, seed=0, in_place=True)):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("val_size", [-1, 100, 1000])
 def test_split_validation_refuses_impossible_sizes(val_size):
     with pytest.raises(mnist_ann.SettingError, match="--val-size"):
