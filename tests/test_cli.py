@@ -1,12 +1,15 @@
 """The command line, run as a user would: python mnist_ann.py ..."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import mnist_ann
-from helpers import assert_one_line_error, run_cli, write_small_mnist
+from helpers import ROOT, assert_one_line_error, run_cli, write_small_mnist
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +129,14 @@ def test_predict_without_weights_or_image_says_what_to_do(trained, tmp_path):
     assert_one_line_error(run_cli("--predict", tmp_path / "x.png", "--weights", out / "weights.npz"),
                           "could not be read as an image")
     assert_one_line_error(run_cli("--predict", tmp_path / "x.png", cwd=tmp_path), "no trained weights found")
+
+
+def test_one_blas_thread_unless_the_user_says_otherwise():
+    def threads_seen(**env):
+        clean = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+        code = "import mnist_ann, os; print(os.environ['OPENBLAS_NUM_THREADS'])"
+        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env},
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert threads_seen() == "1"
+    assert threads_seen(OPENBLAS_NUM_THREADS="2") == "2"
