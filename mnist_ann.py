@@ -635,16 +635,20 @@ def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_s
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise SettingError(f"learning rate (--lr) must be a positive finite number, got {lr}.")
     if not 1 <= batch_size <= n_examples or int(batch_size) != batch_size:
-        raise SettingError(f"batch size (--batch-size) must be a whole number from 1 to {n_examples}, got {batch_size}.")
+        raise SettingError(f"batch size (--batch-size) must be a whole number from 1 to {n_examples}, "
+                           f"got {batch_size}.")
     if not 1 <= epochs or int(epochs) != epochs:
         raise SettingError(f"epochs (--epochs) must be a whole number of at least 1, got {epochs}.")
     if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least 0, got {weight_decay}.")
+        raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least 0, "
+                           f"got {weight_decay}.")
     if patience is not None and (patience < 1 or not has_validation):
-        raise SettingError("early stopping (--patience) needs a patience of at least 1 and a validation set (--val-size above 0).")
+        raise SettingError("early stopping (--patience) needs a patience of at least 1 and a validation set "
+                           "(--val-size above 0).")
     for name, value in optimizer_settings.items():
         if name.startswith("beta") and not 0 <= value < 1:
-            raise SettingError(f"{name} (--momentum for SGD with momentum) must be at least 0 and below 1, got {value}.")
+            raise SettingError(f"{name} (--momentum for SGD with momentum) must be at least 0 and below 1, "
+                               f"got {value}.")
 
 
 # ---- 6. Optimizers ------------------------------------------ 06_optimizers.ipynb
@@ -1477,7 +1481,8 @@ def parse_args(argv=None):
     model.add_argument("--lr", type=float, default=0.01, help="learning rate (the peak, with a schedule)")
     model.add_argument("--schedule", default="cosine", help="learning-rate schedule: constant or cosine")
     model.add_argument("--momentum", type=float, default=0.95, help="momentum beta (for --optimizer momentum)")
-    model.add_argument("--weight-decay", type=float, default=3e-4, help="L2 weight decay on the weights (not the biases)")
+    model.add_argument("--weight-decay", type=float, default=3e-4,
+                       help="L2 weight decay on the weights (not the biases)")
     model.add_argument("--batch-size", type=int, default=32, help="examples per mini-batch")
     model.add_argument("--epochs", type=int, default=10, help="passes over the training set")
     model.add_argument("--seed", type=int, default=0, help="seed of the initial weights, the split and the batch order")
@@ -1485,8 +1490,10 @@ def parse_args(argv=None):
     model.add_argument("--patience", type=int, default=None,
                        help="stop after this many epochs without a better validation loss (default: off)")
     files = parser.add_argument_group("files")
-    files.add_argument("--data-dir", default=None, help="folder of the MNIST files (default: $MNIST_DATA_DIR or data/mnist)")
-    files.add_argument("--download", action="store_true", help="first fetch any missing MNIST file from a public mirror")
+    files.add_argument("--data-dir", default=None,
+                       help="folder of the MNIST files (default: $MNIST_DATA_DIR or data/mnist)")
+    files.add_argument("--download", action="store_true",
+                       help="first fetch any missing MNIST file from a public mirror")
     files.add_argument("--out", default=None, help="output folder (default: a new runs/<date-time>)")
     files.add_argument("--quiet", action="store_true", help="no configuration or progress lines")
     other = parser.add_argument_group("instead of training")
