@@ -553,8 +553,9 @@ def train(params, X, y, X_val=None, y_val=None, optimizer="momentum", lr=0.01, s
     With a patience, training stops after that many epochs without a lower validation loss
     and restores the weights of the best epoch.
     """
+    has_validation = X_val is not None and len(X_val) > 0
     check_training_settings(len(X), optimizer, lr, schedule, epochs, batch_size, weight_decay,
-                            patience, X_val is not None, optimizer_settings)
+                            patience, has_validation, optimizer_settings)
     step, rng = OPTIMIZERS[optimizer], np.random.default_rng(seed)
     steps_per_epoch = math.ceil(len(X) / batch_size)
     lr_at = [learning_rate_at(t, epochs * steps_per_epoch, lr, schedule) for t in range(epochs * steps_per_epoch)]
@@ -568,7 +569,7 @@ def train(params, X, y, X_val=None, y_val=None, optimizer="momentum", lr=0.01, s
         if not math.isfinite(train_loss):
             params.update(last_good)
             raise TrainingDiverged(divergence_message(epoch, lr), history)
-        val = evaluate(params, X_val, y_val, activation) if X_val is not None and len(X_val) else (math.nan, math.nan)
+        val = evaluate(params, X_val, y_val, activation) if has_validation else (math.nan, math.nan)
         record_epoch(history, epoch, train_loss, train_accuracy, val, epoch_lrs[-1], time.perf_counter() - started)
         if progress:
             print(format_epoch(history, epochs), flush=True)

@@ -105,6 +105,8 @@ def test_nonsense_settings_fail_before_any_work(small, setting, message):
 def test_patience_needs_a_validation_set(small):
     with pytest.raises(mnist_ann.SettingError, match="validation set"):
         mnist_ann.train(fresh_params(), small[0], small[1], patience=2)
+    with pytest.raises(mnist_ann.SettingError, match="validation set"):  # an empty one is none
+        mnist_ann.train(fresh_params(), small[0], small[1], small[2][:0], small[3][:0], patience=2)
 
 
 # ---- saving and loading -------------------------------------------------------------
