@@ -779,7 +779,9 @@ def to_ink(image):
             image = image[..., :3] * image[..., 3:] + (1 - image[..., 3:])
         image = image[..., :3] @ np.array([0.299, 0.587, 0.114])  # the usual luminance weights
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
-    return 1 - image if border.mean() > 0.5 else image  # MNIST digits are light on dark
+    if border.mean() > 0.5:  # MNIST digits are light on dark
+        image, border = 1 - image, 1 - border
+    return np.clip(image - np.median(border), 0, None)  # grey paper becomes exactly 0, like MNIST's background
 
 
 def area_resize_matrix(n_in, n_out):

@@ -216,6 +216,15 @@ def test_prepare_digit_handles_transparency_and_bytes(mnist):
     assert np.corrcoef(mnist_ann.prepare_digit(as_bytes), digit)[0, 1] > 0.8
 
 
+def test_grey_paper_becomes_an_exactly_black_background(mnist):
+    digit = mnist[2][0]
+    prepared = mnist_ann.prepare_digit(0.8 * photo_of(digit))  # paper at 0.8, not white
+    rows, cols = np.nonzero(prepared.reshape(28, 28))
+    box = prepared.reshape(28, 28)[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    assert np.mean(box == 0) > 0.3  # inside the digit's box, the paper between strokes is 0, as in MNIST
+    assert np.corrcoef(prepared, digit)[0, 1] > 0.8
+
+
 def test_a_blank_image_is_refused():
     with pytest.raises(mnist_ann.SettingError, match="no digit"):
         mnist_ann.prepare_digit(np.ones((50, 50)))
