@@ -12,7 +12,7 @@ Sections 1-7 are the network; section 8 checks students' code in the exercises
 (notebooks/exercises/) and can be skipped on a first reading; section 9 saves weights and
 runs the command line.
 
-What it leaves out on purpose: classes, automatic differentiation, GPUs,
+What it leaves out on purpose: classes (but for its error types), automatic differentiation, GPUs,
 convolutions and data augmentation. Each of those is a next step, not a first one.
 
 Letters used in shapes: N examples in a split, B examples in a batch, D = 784
