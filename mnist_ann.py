@@ -23,6 +23,7 @@ import argparse
 import gzip
 import hashlib
 import http.client
+import itertools
 import json
 import math
 import os
@@ -75,6 +76,12 @@ MNIST_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 
+HOW_TO_GET_DATA = (
+    "restore the shipped files with `git checkout data/mnist`, or fetch the "
+    "missing ones with `python mnist_ann.py --download`."
+)
+
+
 # The third byte of an IDX header names the element type; IDX numbers are big-endian.
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -118,15 +125,14 @@ def read_file_bytes(path):
         ) from None
 
 
-HOW_TO_GET_DATA = (
-    "restore the shipped files with `git checkout data/mnist`, or fetch the "
-    "missing ones with `python mnist_ann.py --download`."
-)
+def chosen_data_dir(data_dir=None):
+    """The data folder: the argument, else $MNIST_DATA_DIR, else the repository's data/mnist."""
+    return Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
 def find_data_dir(data_dir=None):
-    """The data folder: the argument, else $MNIST_DATA_DIR, else the repository's data/mnist."""
-    data_dir = Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
+    """The chosen data folder, which must exist."""
+    data_dir = chosen_data_dir(data_dir)
     if not data_dir.is_dir():
         raise MNISTDataError(
             f"the data folder {data_dir} does not exist; pass the folder that holds the "
@@ -252,7 +258,7 @@ def download_mnist(data_dir=None, mirrors=None, log=print):
     A file is saved raw (uncompressed) only after its content matches RAW_SHA256.
     Returns the list of paths written.
     """
-    data_dir = Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
+    data_dir = chosen_data_dir(data_dir)
     mirrors = mirrors or os.environ.get("MNIST_MIRRORS", "").split() or MIRRORS
     data_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -1539,9 +1545,7 @@ def train_command(args):
     layer_sizes = [X_train.shape[1], *args.hidden, int(y_train.max()) + 1]
     params = init_params(layer_sizes, args.activation, np.random.default_rng(args.seed))
     settings = training_settings(args)
-    check_training_settings(len(X_train), args.optimizer, args.lr, args.schedule, args.epochs, args.batch_size,
-                            args.weight_decay, args.patience, len(X_val) > 0, optimizer_settings(args))
-    out = make_output_dir(args.out)
+    out = choose_output_dir(args.out)  # created only when there is something to save
     say(f"network {'-'.join(map(str, layer_sizes))}, {args.activation}; training on {len(X_train)} images, "
         f"validating on {len(X_val)}; " + ", ".join(f"{k} {v}" for k, v in settings.items()))
     try:
@@ -1550,9 +1554,10 @@ def train_command(args):
     except TrainingDiverged as error:
         save_run(out, params, args.activation, error.history, layer_sizes, settings, None)
         raise TrainingDiverged(f"{error} Saved in {out}.", error.history) from None
-    test_accuracy = accuracy(predict(params, X_test, args.activation), y_test)
+    predicted = predict(params, X_test, args.activation)  # the test set's one use
+    test_accuracy = accuracy(predicted, y_test)
     save_run(out, params, args.activation, history, layer_sizes, settings, test_accuracy)
-    save_figures(out, history, confusion_matrix(predict(params, X_test, args.activation), y_test))
+    save_figures(out, history, confusion_matrix(predicted, y_test))
     print(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - started:.1f} s; saved in {out}")
     return 0
 
@@ -1567,21 +1572,24 @@ def optimizer_settings(args):
     return {"beta": args.momentum} if args.optimizer == "momentum" else {}
 
 
-def make_output_dir(out=None):
-    """A new folder for this run's files; an earlier run is never overwritten."""
+def choose_output_dir(out=None):
+    """The folder for this run's files: --out, or a new runs/<date-time>. An earlier run is never overwritten."""
     if out is not None:
-        out = Path(out)
-        if (out / "weights.npz").exists():
+        if Path(out).exists() and not Path(out).is_dir():
+            raise SettingError(f"{out} is a file, not a folder; choose another --out.")
+        if (Path(out) / "weights.npz").exists():
             raise SettingError(f"{out} already holds a run; choose another --out, or delete that folder.")
-    else:
-        base = Path("runs") / time.strftime("%Y-%m-%d_%H%M%S")
-        out = next(base.with_name(f"{base.name}{suffix}") for suffix in ("", *(f"_{i}" for i in range(2, 10**6)))
-                   if not base.with_name(f"{base.name}{suffix}").exists())
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+        return Path(out)
+    base = out = Path("runs") / time.strftime("%Y-%m-%d_%H%M%S")
+    for number in itertools.count(2):
+        if not out.exists():
+            return out
+        out = base.with_name(f"{base.name}_{number}")
 
 
 def save_run(out, params, activation, history, layer_sizes, settings, test_accuracy):
+    """Save the weights, and the settings with the history as JSON, in out (made if new)."""
+    out.mkdir(parents=True, exist_ok=True)
     save_params(out / "weights.npz", params, activation)
     record = {"layer_sizes": layer_sizes, "activation": activation, **settings,
               "test_accuracy": test_accuracy, "history": history}

@@ -60,6 +60,9 @@ def test_an_earlier_run_is_never_overwritten(data_dir, trained, tmp_path):
     assert_one_line_error(run_cli("--data-dir", data_dir, "--out", out, "--epochs", 1, "--val-size", 20),
                           "already holds a run")
     assert (out / "weights.npz").read_bytes() == before
+    (tmp_path / "a_file").write_text("")
+    assert_one_line_error(run_cli("--data-dir", data_dir, "--out", tmp_path / "a_file", "--epochs", 1,
+                                  "--val-size", 20), "is a file, not a folder")
     for _ in range(2):  # the default folder is new each time
         assert run_cli("--data-dir", data_dir, "--epochs", 1, "--val-size", 20, cwd=tmp_path).returncode == 0
     assert len(list((tmp_path / "runs").glob("*/weights.npz"))) == 2
