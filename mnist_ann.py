@@ -420,6 +420,19 @@ def cross_entropy_grad(logits, y):
     return dlogits / len(y)  # the loss is a mean over the batch: this is the only 1/B
 
 
+def cross_entropy_and_grad(logits, y):
+    """Both of the above from one log-softmax: the loss (scalar) and dlogits (B, C).
+
+    Training needs both at every step, and this saves it a second softmax.
+    """
+    log_probs = log_softmax(logits)  # (B, C)
+    rows = np.arange(len(y))
+    dlogits = np.exp(log_probs)  # P, without computing the softmax again
+    dlogits[rows, y] -= 1  # P - Y
+    dlogits /= len(y)
+    return -log_probs[rows, y].mean(), dlogits
+
+
 def numerical_gradient(f, x, eps=1e-6):
     """Central-difference gradient of the scalar function f at x (float64), same shape as x.
 
@@ -503,8 +516,8 @@ def backward(params, cache, dlogits, activation="relu"):
 def loss_and_grads(params, X, y, activation="relu", weight_decay=0.0):
     """Loss of a batch and its gradients; weight_decay adds (weight_decay / 2) * sum(W ** 2)."""
     logits, cache = forward(params, X, activation)
-    loss = cross_entropy(logits, y)
-    grads = backward(params, cache, cross_entropy_grad(logits, y), activation)
+    loss, dlogits = cross_entropy_and_grad(logits, y)
+    grads = backward(params, cache, dlogits, activation)
     if weight_decay:
         for name in weights_only(params):
             loss += 0.5 * weight_decay * np.sum(params[name] ** 2)
@@ -673,20 +686,27 @@ def momentum_step(params, grads, state, lr, beta=0.9):
 
 
 def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Adam: running means of g and g**2, corrected for their zero start. state: t, m and v."""
+    """Adam: a step of about lr per coordinate, along the running mean of g over the root of that of g**2.
+
+    state: t, and per parameter the decaying sums m = beta1 * m + g and v = beta2 * v + g**2.
+    """
     if not state:
         state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
                  "v": {n: np.zeros_like(g) for n, g in grads.items()}}
-    state["t"] += 1
-    # Both corrections folded into one step size: lr * sqrt(1 - beta2^t) / (1 - beta1^t).
-    step_size = lr * math.sqrt(1 - beta2 ** state["t"]) / (1 - beta1 ** state["t"])
+    t = state["t"] = state["t"] + 1
+    # Sums, not means: the factors (1 - beta) and both bias corrections are plain numbers, folded
+    # into step_size and eps_t, which saves two passes over every array per step.
+    scale = math.sqrt((1 - beta2 ** t) / (1 - beta2))
+    step_size, eps_t = lr * (1 - beta1) / (1 - beta1 ** t) * scale, eps * scale
     for name, grad in grads.items():
         m, v = state["m"][name], state["v"][name]
-        m *= beta1
-        m += (1 - beta1) * grad
+        m *= beta1  # in place: no new arrays in the inner loop
+        m += grad
         v *= beta2
-        v += (1 - beta2) * grad * grad
-        params[name] -= step_size * m / (np.sqrt(v) + eps * math.sqrt(1 - beta2 ** state["t"]))
+        v += np.square(grad)
+        denominator = np.sqrt(v)
+        denominator += eps_t
+        params[name] -= step_size * m / denominator
     return state
 
 

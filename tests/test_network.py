@@ -130,6 +130,17 @@ def test_cross_entropy_grad_against_central_differences():
     check_gradient(lambda z: mnist_ann.cross_entropy(z, y), logits, mnist_ann.cross_entropy_grad(logits, y))
 
 
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0])  # 1000: logits of +-1000, where a naive softmax gives nan
+def test_cross_entropy_and_grad_equals_the_two_functions(scale):
+    logits = rng().standard_normal((6, 10)) * scale
+    y = np.array([0, 9, 3, 3, 5, 1])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss, dlogits = mnist_ann.cross_entropy_and_grad(logits, y)
+    assert loss == pytest.approx(mnist_ann.cross_entropy(logits, y), rel=1e-12)
+    np.testing.assert_allclose(dlogits, mnist_ann.cross_entropy_grad(logits, y), rtol=1e-12, atol=1e-300)
+    check_gradient(lambda z: mnist_ann.cross_entropy_and_grad(z, y)[0], logits, dlogits, tolerance=1e-6)
+
 # ---- backward pieces -------------------------------------------------------------------
 
 def test_linear_backward_against_central_differences():
@@ -218,6 +229,30 @@ def test_adam_steps_by_hand():
     m_hat, v_hat = m / (1 - 0.9 ** 2), v / (1 - 0.999 ** 2)
     np.testing.assert_allclose(params["p"], np.array([0.9, -1.9]) - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8))
     assert state["t"] == 2
+
+
+def adam_textbook(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam as the paper writes it first: running means, bias-corrected, then the step."""
+    t = state.get("t", 0) + 1
+    m = {n: beta1 * state.get("m", {}).get(n, 0) + (1 - beta1) * g for n, g in grads.items()}
+    v = {n: beta2 * state.get("v", {}).get(n, 0) + (1 - beta2) * g ** 2 for n, g in grads.items()}
+    for name in grads:
+        params[name] -= lr * (m[name] / (1 - beta1 ** t)) / (np.sqrt(v[name] / (1 - beta2 ** t)) + eps)
+    return {"t": t, "m": m, "v": v}
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9)])
+def test_adam_takes_the_textbook_steps(betas):
+    # Gradients from 1e-8 (where eps matters) to 1e2, 200 steps: the folded constants change nothing.
+    generator = rng()
+    gradients = generator.standard_normal((200, 3, 4)) * np.array([1e-8, 1e-4, 1.0, 1e2])
+    ours, textbook = {"W": generator.standard_normal((3, 4))}, {}
+    textbook["W"] = ours["W"].copy()
+    our_state, textbook_state = {}, {}
+    for g in gradients:
+        our_state = mnist_ann.adam_step(ours, {"W": g}, our_state, 0.01, *betas)
+        textbook_state = adam_textbook(textbook, {"W": g}, textbook_state, 0.01, *betas)
+        np.testing.assert_allclose(ours["W"], textbook["W"], rtol=1e-12)
 
 
 def test_cosine_schedule():
