@@ -313,6 +313,8 @@ def init_params(layer_sizes, activation="relu", rng=None):
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
         # He keeps ReLU activations at a steady scale layer after layer; Glorot does so for sigmoid/tanh.
         scale = INIT_SCALES[activation](fan_in, fan_out)
+        # float32, like the images: half the memory of float64 and faster matrix products (the
+        # gradient checks, which need the precision, run in float64).
         params[f"W{layer}"] = (rng.standard_normal((fan_in, fan_out)) * scale).astype(np.float32)
         params[f"b{layer}"] = np.zeros(fan_out, dtype=np.float32)
     return params
