@@ -702,7 +702,7 @@ def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     step_size, eps_t = lr * (1 - beta1) / (1 - beta1 ** t) * scale, eps * scale
     for name, grad in grads.items():
         m, v = state["m"][name], state["v"][name]
-        m *= beta1  # in place: no new arrays in the inner loop
+        m *= beta1  # in place: m stays the array in state, and no copy is made
         m += grad
         v *= beta2
         v += np.square(grad)
