@@ -25,3 +25,12 @@ def test_rounds_are_pooled():
     pooled = benchmark.pool(runs)
     assert pooled["seconds"] == [1.0, 2.0, 3.0] and pooled["cpu_per_epoch"] == 1.5 and pooled["peak_mib"] == 310
     assert benchmark.pool([runs[0], {"system": "mnist_ann", "error": "boom"}])["error"] == "boom"
+
+
+def test_the_step_profile_accounts_for_every_part(capsys):
+    import step_profile
+
+    assert step_profile.main(["--batch-size", "6000", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "momentum, batch 6000, 10 steps per epoch" in out
+    assert all(f"{part} " in out for part in step_profile.PARTS)
