@@ -1501,23 +1501,30 @@ def layout_problem(params, layers):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python mnist_ann.py",
-        description="Train a fully connected network on MNIST (the defaults reach about 98%% test accuracy), "
+        description="Train a fully connected network on MNIST (the defaults reach about 98% test accuracy), "
                     "evaluate saved weights, or read your own digit.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     model = parser.add_argument_group("the network and its training")
-    model.add_argument("--hidden", type=int, nargs="+", default=[128, 64], metavar="SIZE", help="hidden layer sizes")
-    model.add_argument("--activation", default="relu", help=f"hidden activation: {', '.join(ACTIVATIONS)}")
-    model.add_argument("--optimizer", default="momentum", help=f"one of {', '.join(OPTIMIZERS)}")
-    model.add_argument("--lr", type=float, default=0.01, help="learning rate (the peak, with a schedule)")
-    model.add_argument("--schedule", default="cosine", help="learning-rate schedule: constant or cosine")
-    model.add_argument("--momentum", type=float, default=0.95, help="momentum beta (for --optimizer momentum)")
+    model.add_argument("--hidden", type=int, nargs="+", default=[128, 64], metavar="SIZE",
+                       help="hidden layer sizes (default: %(default)s)")
+    model.add_argument("--activation", default="relu",
+                       help=f"hidden activation: {', '.join(ACTIVATIONS)} (default: %(default)s)")
+    model.add_argument("--optimizer", default="momentum",
+                       help=f"one of {', '.join(OPTIMIZERS)} (default: %(default)s)")
+    model.add_argument("--lr", type=float, default=0.01,
+                       help="learning rate (the peak, with a schedule) (default: %(default)s)")
+    model.add_argument("--schedule", default="cosine",
+                       help="learning-rate schedule: constant or cosine (default: %(default)s)")
+    model.add_argument("--momentum", type=float, default=0.95,
+                       help="momentum beta (for --optimizer momentum) (default: %(default)s)")
     model.add_argument("--weight-decay", type=float, default=3e-4,
-                       help="L2 weight decay on the weights (not the biases)")
-    model.add_argument("--batch-size", type=int, default=32, help="examples per mini-batch")
-    model.add_argument("--epochs", type=int, default=10, help="passes over the training set")
-    model.add_argument("--seed", type=int, default=0, help="seed of the initial weights, the split and the batch order")
-    model.add_argument("--val-size", type=int, default=5000, help="training images held out for validation")
+                       help="L2 weight decay on the weights (not the biases) (default: %(default)s)")
+    model.add_argument("--batch-size", type=int, default=32, help="examples per mini-batch (default: %(default)s)")
+    model.add_argument("--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)")
+    model.add_argument("--seed", type=int, default=0,
+                       help="seed of the initial weights, the split and the batch order (default: %(default)s)")
+    model.add_argument("--val-size", type=int, default=5000,
+                       help="training images held out for validation (default: %(default)s)")
     model.add_argument("--patience", type=int, default=None,
                        help="stop after this many epochs without a better validation loss (default: off)")
     files = parser.add_argument_group("files")

@@ -33,6 +33,10 @@ def test_help_documents_every_option():
                    "--batch-size", "--epochs", "--seed", "--val-size", "--patience", "--data-dir", "--out",
                    "--evaluate", "--predict", "--weights", "--download", "--quiet"):
         assert option in result.stdout, option
+    text = " ".join(result.stdout.split())  # argparse wraps lines; compare with single spaces
+    assert "98% test accuracy" in text  # argparse leaves a %% in the description as it is
+    assert "(default: 0.0003)" in text and "(default: [128, 64])" in text
+    assert "(default: None)" not in text and "(default: False)" not in text  # no default said twice, or as None
 
 
 def test_training_prints_progress_and_writes_its_outputs(trained):
