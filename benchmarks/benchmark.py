@@ -221,7 +221,8 @@ def table(results):
 def over_floor(results):
     """mnist_ann's epochs over the GEMM floor's (min, median), per optimizer and batch size."""
     floors = {r["batch_size"]: r["seconds"] for r in results if r["system"] == "floor" and "error" not in r}
-    return ", ".join(f"{r['optimizer']} batch {r['batch_size']} {min(r['seconds']) / min(floors[r['batch_size']]):.2f}x, "
+    return ", ".join(f"{r['optimizer']} batch {r['batch_size']} "
+                     f"{min(r['seconds']) / min(floors[r['batch_size']]):.2f}x, "
                      f"{statistics.median(r['seconds']) / statistics.median(floors[r['batch_size']]):.2f}x"
                      for r in results if r["system"] == "mnist_ann" and "error" not in r
                      and r["batch_size"] in floors) or "-"
@@ -272,8 +273,8 @@ def main(argv=None):
                   f"batch {job['batch_size']}", file=sys.stderr, flush=True)
             rounds[-1].append(measure(job))
     results = [pool(runs) for runs in zip(*rounds)]
-    print(f"{args.rounds} round(s) of {args.epochs} epochs on {args.train_size:,} training images, tested on 10,000; "
-          f"{args.threads} thread(s) per system on {os.cpu_count()} CPUs; {versions()}.")
+    print(f"{args.rounds} round(s) of {args.epochs} epochs on {args.train_size:,} training images, "
+          f"tested on 10,000; {args.threads} thread(s) per system on {os.cpu_count()} CPUs; {versions()}.")
     print(f"SGD: momentum {SETTINGS['sgd']['momentum']}, lr {SETTINGS['sgd']['lr']}; Adam: lr {SETTINGS['adam']['lr']}; "
           "constant learning rate (mnist_ann's own default is cosine). scikit-learn: partial_fit once per epoch, "
           "each call timed. Min and median: over the epochs of all rounds; on a shared machine other processes "
@@ -295,6 +296,7 @@ def pool(runs):
     return {**runs[0], "seconds": [s for run in runs for s in run["seconds"]],
             "cpu_per_epoch": statistics.mean(run["cpu_per_epoch"] for run in runs),
             "peak_mib": max(run["peak_mib"] for run in runs)}
+
 
 if __name__ == "__main__":
     sys.exit(main())
