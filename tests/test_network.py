@@ -130,7 +130,6 @@ def test_cross_entropy_grad_against_central_differences():
     check_gradient(lambda z: mnist_ann.cross_entropy(z, y), logits, mnist_ann.cross_entropy_grad(logits, y))
 
 
-
 @pytest.mark.parametrize("scale", [1.0, 1000.0])  # 1000: logits of +-1000, where a naive softmax gives nan
 def test_cross_entropy_and_grad_equals_the_two_functions(scale):
     logits = rng().standard_normal((6, 10)) * scale
@@ -140,6 +139,7 @@ def test_cross_entropy_and_grad_equals_the_two_functions(scale):
     assert loss == pytest.approx(mnist_ann.cross_entropy(logits, y), rel=1e-12)
     np.testing.assert_allclose(dlogits, mnist_ann.cross_entropy_grad(logits, y), rtol=1e-12, atol=1e-300)
     check_gradient(lambda z: mnist_ann.cross_entropy_and_grad(z, y)[0], logits, dlogits, tolerance=1e-6)
+
 
 # ---- backward pieces -------------------------------------------------------------------
 
@@ -246,8 +246,8 @@ def test_adam_takes_the_textbook_steps(betas):
     # Gradients from 1e-8 (where eps matters) to 1e2, 200 steps: the folded constants change nothing.
     generator = rng()
     gradients = generator.standard_normal((200, 3, 4)) * np.array([1e-8, 1e-4, 1.0, 1e2])
-    ours, textbook = {"W": generator.standard_normal((3, 4))}, {}
-    textbook["W"] = ours["W"].copy()
+    ours = {"W": generator.standard_normal((3, 4))}
+    textbook = {"W": ours["W"].copy()}
     our_state, textbook_state = {}, {}
     for g in gradients:
         our_state = mnist_ann.adam_step(ours, {"W": g}, our_state, 0.01, *betas)
