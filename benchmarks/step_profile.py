@@ -25,20 +25,24 @@ def profile_epoch(params, X, y, batch_size, step, state, settings, rng):
     """One epoch of train_epoch's loop; returns the state and the seconds spent in each part."""
     spent, clock = dict.fromkeys(PARTS, 0.0), time.perf_counter
     batches = mnist_ann.iterate_minibatches(X, y, batch_size, rng)
+    flat_params, views = mnist_ann.flat_views(params)
+    flat_grads, grads = mnist_ann.flat_views(params)
+    all_params, all_grads = {"all": flat_params}, {"all": flat_grads}
     while True:
         started = clock()
         try:
             X_batch, y_batch = next(batches)
         except StopIteration:
+            mnist_ann.copy_into(params, views)
             return state, spent
         gathered = clock()
-        logits, cache = mnist_ann.forward(params, X_batch)
+        logits, cache = mnist_ann.forward(views, X_batch)
         forwarded = clock()
         loss, dlogits = mnist_ann.cross_entropy_and_grad(logits, y_batch)
         lossed = clock()
-        grads = mnist_ann.backward(params, cache, dlogits)
+        mnist_ann.backward(views, cache, dlogits, grads=grads)
         backwarded = clock()
-        state = step(params, grads, state, settings["lr"], **settings["extra"])
+        state = step(all_params, all_grads, state, settings["lr"], **settings["extra"])
         stepped = clock()
         float(loss), int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
         done = clock()

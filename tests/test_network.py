@@ -186,6 +186,20 @@ def test_weight_decay_gradient_against_central_differences():
         check_gradient(lambda _: mnist_ann.loss_and_grads(params, X, y, "relu", 0.1)[0], params[name], grads[name])
 
 
+def test_gradients_filled_into_given_arrays_are_the_same():
+    """Training has backward write into views of one flat array: the same numbers, in those very arrays."""
+    params = small_float64_network("relu")
+    X, y = rng().standard_normal((8, 6)), np.arange(8) % 3
+    loss, grads, _ = mnist_ann.loss_and_grads(params, X, y, "relu", weight_decay=0.1)
+    flat, given = mnist_ann.flat_views(params)
+    flat[:] = np.nan  # every entry must be overwritten, not added to
+    loss_filling, filled, _ = mnist_ann.loss_and_grads(params, X, y, "relu", 0.1, grads=given)
+    assert loss_filling == loss and filled is given
+    for name in params:
+        assert np.shares_memory(filled[name], flat)
+        np.testing.assert_array_equal(filled[name], grads[name])
+
+
 def test_deeper_network_gradients():
     params = small_float64_network("relu", sizes=(5, 7, 6, 5, 4, 3))
     X, y = rng().standard_normal((6, 5)), np.arange(6) % 3

@@ -43,6 +43,53 @@ def test_every_optimizer_lowers_the_loss(small, optimizer, settings):
     assert set(history) == set(mnist_ann.HISTORY_KEYS) and history["epoch"] == [1, 2, 3, 4, 5]
 
 
+def test_flat_views_hold_a_copy_of_params_in_one_array():
+    params = fresh_params()
+    flat, views = mnist_ann.flat_views(params)
+    assert flat.shape == (sum(value.size for value in params.values()),) and flat.dtype == np.float32
+    for name, value in params.items():
+        assert views[name].shape == value.shape and np.array_equal(views[name], value)
+        assert np.shares_memory(views[name], flat) and not np.shares_memory(views[name], value)
+    flat += 1
+    assert all(np.array_equal(views[name], value + 1) for name, value in params.items())
+
+
+@pytest.mark.parametrize("optimizer, settings", [("sgd", {}), ("momentum", {"beta": 0.95}), ("adam", {})])
+def test_training_through_one_flat_array_takes_the_textbook_steps(small, optimizer, settings):
+    """train updates every parameter at once in a flat array: exactly what one update per array gives."""
+    X, y, _, _ = small
+    params, textbook, lr, steps = fresh_params(), fresh_params(), 0.02, 2 * 8
+    first_weights = params["W1"]
+    mnist_ann.train(params, X, y, optimizer=optimizer, lr=lr, epochs=2, weight_decay=3e-4, seed=3, **settings)
+    rng, state, lrs = np.random.default_rng(3), {}, iter(
+        [mnist_ann.learning_rate_at(t, steps, lr, "cosine") for t in range(steps)])
+    for epoch in range(2):
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, 32, rng):
+            _, grads, _ = mnist_ann.loss_and_grads(textbook, X_batch, y_batch, "relu", 3e-4)
+            state = mnist_ann.OPTIMIZERS[optimizer](textbook, grads, state, next(lrs), **settings)
+    assert params["W1"] is first_weights  # trained in place
+    for name in params:
+        np.testing.assert_array_equal(params[name], textbook[name], err_msg=name)
+
+
+def test_an_interrupted_epoch_leaves_params_at_its_last_step(small):
+    X, y, _, _ = small
+    params, textbook = fresh_params(), fresh_params()
+    batches = list(mnist_ann.iterate_minibatches(X, y, 32, np.random.default_rng(0)))
+
+    def three_batches_then_ctrl_c():
+        yield from batches[:3]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        mnist_ann.train_epoch(params, three_batches_then_ctrl_c(), [0.05] * 8, mnist_ann.sgd_step, {}, "relu", 0.0, {})
+    for X_batch, y_batch in batches[:3]:
+        _, grads, _ = mnist_ann.loss_and_grads(textbook, X_batch, y_batch)
+        mnist_ann.sgd_step(textbook, grads, {}, 0.05)
+    for name in params:
+        np.testing.assert_array_equal(params[name], textbook[name], err_msg=name)
+
+
 def test_same_seed_gives_an_identical_history(small):
     X, y, X_val, y_val = small
     runs = [mnist_ann.train(fresh_params(), X, y, X_val, y_val, epochs=3, seed=5, beta=0.95) for _ in range(2)]
@@ -73,11 +120,13 @@ def test_early_stopping_restores_the_best_weights(small):
 def test_divergence_stops_at_once_and_keeps_the_last_good_weights(small):
     X, y, X_val, y_val = small
     params = fresh_params()
+    first_weights = params["W1"]
     with pytest.raises(mnist_ann.TrainingDiverged, match=r"diverged in epoch 1: .* --lr 1e\+06") as caught:
         with np.errstate(all="ignore"):
             mnist_ann.train(params, X, y, X_val, y_val, optimizer="sgd", lr=1e7, epochs=3)
     assert caught.value.history["epoch"] == []
     assert all(np.array_equal(params[k], v) for k, v in fresh_params().items())  # the weights from before epoch 1
+    assert params["W1"] is first_weights  # restored in place
 
 
 @pytest.mark.parametrize("setting, message", [
