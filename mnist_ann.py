@@ -467,7 +467,7 @@ def linear_backward(dZ, X, W, need_dX=True, dW=None, db=None):
     dW and db, if given, are filled in place (training passes views of one flat array: notebook 05).
     """
     dW = np.matmul(X.T, dZ, out=dW)  # (in, B) @ (B, out) -> (in, out)
-    db = np.sum(dZ, axis=0, out=db)  # each bias touches every example: (B, out) -> (out,)
+    db = dZ.sum(axis=0, out=db)  # each bias touches every example: (B, out) -> (out,)
     dX = dZ @ W.T if need_dX else None  # (B, out) @ (out, in) -> (B, in)
     return dX, dW, db
 
