@@ -621,7 +621,7 @@ def train_epoch(params, batches, lrs, step, state, activation, weight_decay, opt
     The steps update a copy of params held in one flat array, which goes back into params at the end.
     """
     flat_params, views = flat_views(params)
-    flat_grads, grads = flat_views(params)  # filled in place by every backward pass
+    flat_grads, grads = flat_views(params)  # laid out like flat_params; backward fills it at every step
     # A NumPy call costs about a microsecond however small its array, so the optimizer updates every
     # parameter at once, through a dict whose one entry holds them all: 2 to 10 calls, not 6 times that.
     all_params, all_grads = {"all": flat_params}, {"all": flat_grads}
