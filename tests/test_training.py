@@ -63,7 +63,7 @@ def test_training_through_one_flat_array_takes_the_textbook_steps(small, optimiz
     mnist_ann.train(params, X, y, optimizer=optimizer, lr=lr, epochs=2, weight_decay=3e-4, seed=3, **settings)
     rng, state, lrs = np.random.default_rng(3), {}, iter(
         [mnist_ann.learning_rate_at(t, steps, lr, "cosine") for t in range(steps)])
-    for epoch in range(2):
+    for _ in range(2):  # epochs
         for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, 32, rng):
             _, grads, _ = mnist_ann.loss_and_grads(textbook, X_batch, y_batch, "relu", 3e-4)
             state = mnist_ann.OPTIMIZERS[optimizer](textbook, grads, state, next(lrs), **settings)
