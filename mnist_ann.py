@@ -512,7 +512,9 @@ def backward(params, cache, dlogits, activation="relu", grads=None):
     for layer in range(num_layers(params), 0, -1):
         A_in, _ = cache[layer - 1]
         W, b = f"W{layer}", f"b{layer}"
-        dA_in, grads[W], grads[b] = linear_backward(dZ, A_in, params[W], layer > 1, grads.get(W), grads.get(b))
+        dA_in, grads[W], grads[b] = linear_backward(
+            dZ, A_in, params[W], need_dX=layer > 1, dW=grads.get(W), db=grads.get(b)
+        )
         if layer > 1:
             dZ = activate_backward(dA_in, cache[layer - 2][1])  # through the previous layer's activation
     return grads
