@@ -50,8 +50,9 @@ def train_mnist_ann(job, X, y, X_test, y_test):
     sgd = job["optimizer"] == "sgd"
     extra = {"beta": SETTINGS["sgd"]["momentum"]} if sgd else {}
     cpu = time.process_time()
-    history = mnist_ann.train(params, X, y, optimizer="momentum" if sgd else "adam", lr=SETTINGS[job["optimizer"]]["lr"],
-                              schedule="constant", epochs=job["epochs"], batch_size=job["batch_size"], seed=0, **extra)
+    step = mnist_ann.momentum_step if sgd else mnist_ann.adam_step
+    history = mnist_ann.train(params, X, y, optimizer=step, lr=SETTINGS[job["optimizer"]]["lr"], schedule="constant",
+                              epochs=job["epochs"], batch_size=job["batch_size"], seed=0, **extra)
     cpu = time.process_time() - cpu
     return history["seconds"], cpu, mnist_ann.accuracy(mnist_ann.predict(params, X_test), y_test)
 

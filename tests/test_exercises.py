@@ -9,6 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
+import checks
 import mnist_ann
 from helpers import ROOT
 
@@ -186,7 +187,7 @@ def backward_in_place(params, cache, dlogits):
 
 CE = mnist_ann.cross_entropy
 CASES = {
-    "softmax": (mnist_ann.check_softmax, mnist_ann.softmax, [
+    "softmax": (checks.check_softmax, mnist_ann.softmax, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("wrong axis", lambda Z: np.exp(Z) / np.exp(Z).sum(axis=0, keepdims=True), "normalised down each column"),
         ("whole-batch sum", lambda Z: np.exp(Z) / np.exp(Z).sum(), "sum over the whole batch"),
@@ -197,7 +198,7 @@ CASES = {
         ("changes its input", softmax_in_place, "changed logits in place"),
         ("raises", lambda Z: Z["logits"], "your code raised IndexError"),
     ]),
-    "cross_entropy": (mnist_ann.check_cross_entropy, mnist_ann.cross_entropy, [
+    "cross_entropy": (checks.check_cross_entropy, mnist_ann.cross_entropy, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("summed", lambda Z, y: -picked(mnist_ann.log_softmax(Z), y).sum(), "summed over the batch instead of averaged"),
         ("per example", lambda Z, y: -picked(mnist_ann.log_softmax(Z), y), "one loss per example"),
@@ -208,7 +209,7 @@ CASES = {
         ("log of softmax", lambda Z, y: -picked(log_of_softmax(Z), y).mean(), "log(0) is -inf"),
         ("no max shift", lambda Z, y: -picked(np.log(softmax_without_shift(Z)), y).mean(), "at logits of ±1000"),
     ]),
-    "cross_entropy_grad": (mnist_ann.check_cross_entropy_grad, mnist_ann.cross_entropy_grad, [
+    "cross_entropy_grad": (checks.check_cross_entropy_grad, mnist_ann.cross_entropy_grad, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("forgot 1/B", lambda Z, y: mnist_ann.softmax(Z) - one_hot(y), "B = 2 times too large"),
         ("1/B twice", lambda Z, y: (mnist_ann.softmax(Z) - one_hot(y)) / len(y) ** 2, "B = 2 times too small"),
@@ -218,7 +219,7 @@ CASES = {
         ("no max shift", lambda Z, y: (softmax_without_shift(Z) - one_hot(y)) / len(y), "exp(1000) overflows"),
         ("transposed", lambda Z, y: mnist_ann.cross_entropy_grad(Z, y).T, "transpose of the expected (5, 3)"),
     ]),
-    "linear_backward": (mnist_ann.check_linear_backward, lambda dZ, X, W: mnist_ann.linear_backward(dZ, X, W), [
+    "linear_backward": (checks.check_linear_backward, lambda dZ, X, W: mnist_ann.linear_backward(dZ, X, W), [
         ("not implemented", not_implemented, "not implemented yet"),
         ("dW transposed", lambda dZ, X, W: (dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)), "dW (shaped like W) has shape (3, 4), "
                                                                                   "the transpose"),
@@ -230,7 +231,7 @@ CASES = {
         ("swapped", lambda dZ, X, W: (X.T @ dZ, dZ @ W.T, dZ.sum(axis=0)), "dX and dW come back swapped"),
         ("two values", lambda dZ, X, W: (dZ @ W.T, X.T @ dZ), "it returns 2 values"),
     ]),
-    "relu_backward": (mnist_ann.check_relu_backward, mnist_ann.relu_backward, [
+    "relu_backward": (checks.check_relu_backward, mnist_ann.relu_backward, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("mask only", lambda dA, Z: (Z > 0).astype(float), "returns the mask alone"),
         ("Z >= 0", lambda dA, Z: dA * (Z >= 0), "use Z > 0"),
@@ -238,7 +239,7 @@ CASES = {
         ("times Z", lambda dA, Z: dA * Z, "multiplies dA by Z"),
         ("changes dA", relu_backward_in_place, "changed dA in place"),
     ]),
-    "backward": (mnist_ann.check_backward, lambda p, c, d: mnist_ann.backward(p, c, d), [
+    "backward": (checks.check_backward, lambda p, c, d: mnist_ann.backward(p, c, d), [
         ("not implemented", not_implemented, "not implemented yet"),
         ("stops at layer 2", backward_with("stops at layer 2"), "grads has no W1, b1"),
         ("bias over the wrong axis", backward_with("bias over the wrong axis"), "summed over the wrong axis"),
@@ -247,7 +248,7 @@ CASES = {
         ("no ReLU backward", backward_with("no ReLU backward"), "goes wrong on its way back into layer 2"),
         ("changes dlogits", backward_in_place, "changed dlogits in place"),
     ]),
-    "sgd_step": (mnist_ann.check_sgd_step, mnist_ann.sgd_step, [
+    "sgd_step": (checks.check_sgd_step, mnist_ann.sgd_step, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("uphill", sgd_uphill, "move up the gradient"),
         ("no learning rate", sgd_without_lr, "learning rate is missing"),
@@ -255,7 +256,7 @@ CASES = {
         ("new arrays", sgd_new_arrays, "replaced by a new array"),
         ("new dict", sgd_new_dict, "did not change"),
     ]),
-    "momentum_step": (mnist_ann.check_momentum_step, mnist_ann.momentum_step, [
+    "momentum_step": (checks.check_momentum_step, mnist_ann.momentum_step, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("correct, written out", momentum_with(None), None),
         ("wrong sign", momentum_with("wrong sign"), "momentum update has the wrong sign"),
@@ -264,7 +265,7 @@ CASES = {
         ("minus old velocity", momentum_with("minus old velocity"), "old velocity enters with a minus sign"),
         ("fixed beta", momentum_with("fixed beta"), "not the beta it is given"),
     ]),
-    "adam_step": (mnist_ann.check_adam_step, mnist_ann.adam_step, [
+    "adam_step": (checks.check_adam_step, mnist_ann.adam_step, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("correct, written out", adam_with(None), None),
         ("no bias correction", adam_with("no bias correction"), "no bias correction"),
@@ -275,7 +276,7 @@ CASES = {
         ("state lost", adam_with("fresh state"), "the state is lost between calls"),
         ("fixed betas", adam_with("fixed betas"), "it ignores beta1, beta2"),
     ]),
-    "train_loop": (mnist_ann.check_train_loop, train_loop, [
+    "train_loop": (checks.check_train_loop, train_loop, [
         ("not implemented", not_implemented, "not implemented yet"),
         ("step once per epoch", train_loop_with("step once per epoch"), "once per epoch"),
         ("state dropped", train_loop_with("state dropped"), "is not passed to the next call"),
@@ -314,14 +315,14 @@ def test_a_stub_inside_a_helper_is_named(capsys):
     """backward is written but calls a linear_backward that is still a stub: the message names the stub."""
     def backward_on_a_stub(params, cache, dlogits):
         return not_implemented(dlogits)
-    assert mnist_ann.check_backward(backward_on_a_stub) is False
+    assert checks.check_backward(backward_on_a_stub) is False
     assert "`not_implemented` still raises NotImplementedError" in capsys.readouterr().out
 
 
 # ---- the notebooks ------------------------------------------------------------------------
 
 def load_maker():
-    spec = importlib.util.spec_from_file_location("make_student_versions", EXERCISES / "make_student_versions.py")
+    spec = importlib.util.spec_from_file_location("make_student_versions", ROOT / "tools" / "make_student_versions.py")
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)
     return maker
@@ -340,7 +341,7 @@ def test_student_notebooks_are_the_solutions_stubbed_out(solution):
     committed = nbformat.read(EXERCISES / "student" / solution.name, as_version=4)
     assert [(cell.cell_type, cell.source) for cell in made.cells] == \
            [(cell.cell_type, cell.source) for cell in committed.cells], \
-           "run python notebooks/exercises/make_student_versions.py"
+           "run python tools/make_student_versions.py"
 
 
 @pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)

@@ -159,7 +159,7 @@ def test_linear_backward_against_central_differences():
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_activation_backward_against_central_differences(activation):
-    forward_fn, backward_fn = mnist_ann.ACTIVATIONS[activation]
+    forward_fn, backward_fn = mnist_ann.ACTIVATIONS[activation], mnist_ann.ACTIVATION_GRADIENTS[activation]
     Z = rng().standard_normal((4, 6))
     Z[np.abs(Z) < 1e-3] = 0.5  # keep away from ReLU's kink, where no derivative exists
     dA = np.random.default_rng(1).standard_normal((4, 6))
@@ -176,24 +176,30 @@ def test_whole_network_gradients_against_central_differences(activation):
         check_gradient(lambda _: mnist_ann.loss_and_grads(params, X, y, activation)[0], params[name], grads[name])
 
 
+def loss_with_weight_decay(params, X, y, weight_decay):
+    """The cross-entropy plus the L2 penalty, and the gradients of that sum."""
+    loss, grads, _ = mnist_ann.loss_and_grads(params, X, y, "relu")
+    return loss + mnist_ann.add_weight_decay(params, grads, weight_decay), grads
+
+
 def test_weight_decay_gradient_against_central_differences():
     params = small_float64_network("relu")
     X, y = rng().standard_normal((8, 6)), np.arange(8) % 3
-    loss, grads, _ = mnist_ann.loss_and_grads(params, X, y, "relu", weight_decay=0.1)
+    loss, grads = loss_with_weight_decay(params, X, y, 0.1)
     plain, _, _ = mnist_ann.loss_and_grads(params, X, y, "relu")
     assert loss == pytest.approx(plain + 0.05 * sum(np.sum(params[w] ** 2) for w in ("W1", "W2", "W3")))
     for name in params:
-        check_gradient(lambda _: mnist_ann.loss_and_grads(params, X, y, "relu", 0.1)[0], params[name], grads[name])
+        check_gradient(lambda _: loss_with_weight_decay(params, X, y, 0.1)[0], params[name], grads[name])
 
 
 def test_gradients_filled_into_given_arrays_are_the_same():
     """Training has backward write into views of one flat array: the same numbers, in those very arrays."""
     params = small_float64_network("relu")
     X, y = rng().standard_normal((8, 6)), np.arange(8) % 3
-    loss, grads, _ = mnist_ann.loss_and_grads(params, X, y, "relu", weight_decay=0.1)
+    loss, grads, _ = mnist_ann.loss_and_grads(params, X, y, "relu")
     flat, given = mnist_ann.flat_views(params)
     flat[:] = np.nan  # every entry must be overwritten, not added to
-    loss_filling, filled, _ = mnist_ann.loss_and_grads(params, X, y, "relu", 0.1, grads=given)
+    loss_filling, filled, _ = mnist_ann.loss_and_grads(params, X, y, "relu", grads=given)
     assert loss_filling == loss and filled is given
     for name in params:
         assert np.shares_memory(filled[name], flat)

@@ -12,7 +12,9 @@ MODULE_PATH = ROOT / "mnist_ann.py"
 MIRROR_MARK = "# mirrored in mnist_ann.py"
 WALKTHROUGH = ["01_data", "02_forward", "03_softmax_cross_entropy", "04_backprop", "05_minibatch_sgd",
                "06_optimizers", "07_what_it_learned"]
-NOTEBOOKS = sorted(ROOT.glob("notebooks/**/*.ipynb"))
+# Jupyter's own copies in .ipynb_checkpoints/ are not lessons: skip every hidden folder.
+NOTEBOOKS = sorted(path for path in ROOT.glob("notebooks/**/*.ipynb")
+                   if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
 
 
 def code_cells(path):
@@ -70,7 +72,7 @@ def test_every_code_cell_is_stored_executed(path):
     cells = code_cells(path)
     unexecuted = [cell_source(cell)[:40] for cell in cells if cell.get("execution_count") is None]
     assert cells, f"{path.name} has no code"
-    assert not unexecuted, f"{path.name} is stored without outputs: run bash notebooks/run_all.sh {path.name}"
+    assert not unexecuted, f"{path.name} is stored without outputs: run bash tools/run_notebooks.sh {path.relative_to(ROOT)}"
 
 
 def test_mirrored_cells_are_identical_to_the_module():
@@ -96,3 +98,18 @@ def test_the_drift_check_can_fail(tmp_path):
         text = module[name][0]
         changed = text.replace(old, new)
         assert changed != text and top_level_definitions(changed)[name][0] != text
+
+
+def test_notebooks_hold_only_lessons():
+    """notebooks/ is what a student opens: notebooks, their images and the exercises' checks, no test machinery."""
+    lesson_files = {".ipynb", ".png", ".md"}
+    found = [path.relative_to(ROOT) for path in (ROOT / "notebooks").rglob("*") if path.is_file()
+             and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(ROOT).parts)]
+    others = [str(path) for path in found if path.suffix not in lesson_files]
+    assert others == ["notebooks/exercises/checks.py"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_ignored_outputs_are_marked_by_a_tag_not_a_comment(path):
+    for cell in code_cells(path):
+        assert "NBVAL_" not in cell_source(cell), f"{path.name}: use the cell tag nbval-ignore-output"

@@ -7,10 +7,10 @@ notebooks/exercises/student/, each such block becomes one line at the block's in
     raise NotImplementedError("replace this line with your code")
 
 The student notebooks are then executed, so that their stored outputs show what the checks
-say before a student has started. From the repository root:
+say before a student has started. From any folder:
 
-    python notebooks/exercises/make_student_versions.py
-    python notebooks/exercises/make_student_versions.py --no-execute   # write the sources only
+    python tools/make_student_versions.py
+    python tools/make_student_versions.py --no-execute   # write the sources only
 """
 
 import argparse
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-EXERCISES = Path(__file__).resolve().parent
-ROOT = EXERCISES.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "notebooks" / "exercises"
 SOLUTIONS, STUDENT = EXERCISES / "solutions", EXERCISES / "student"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("replace this line with your code")'
@@ -70,7 +70,7 @@ def main(argv=None):
     for stale in set(STUDENT.glob("*.ipynb")) - {ROOT / path for path in written}:
         stale.unlink()  # its solution notebook is gone
     if not args.no_execute:
-        subprocess.run(["bash", "notebooks/run_all.sh", *written], cwd=ROOT, check=True)
+        subprocess.run(["bash", "tools/run_notebooks.sh", *written], cwd=ROOT, check=True)
     print("\n".join(f"wrote {path}" for path in written))
     return 0
 
