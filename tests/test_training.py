@@ -76,6 +76,32 @@ def test_training_through_one_flat_array_takes_the_textbook_steps(small, optimiz
         np.testing.assert_array_equal(params[name], textbook[name], err_msg=name)
 
 
+def test_the_history_records_the_cross_entropy_and_the_penalty_apart(small):
+    """train_loss is the mean batch cross-entropy, the quantity val_loss measures; weight_penalty is the L2 term."""
+    X, y, X_val, y_val = small
+    X, y = X[:250], y[:250]  # 7 full batches of 32 and a last one of 26
+    params, textbook = fresh_params(), fresh_params()
+    history = mnist_ann.train(params, X, y, X_val, y_val, lr=0.05, schedule="constant", epochs=1, weight_decay=0.01)
+    cross_entropy = penalty = 0.0
+    for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, 32, np.random.default_rng(0)):
+        loss, grads, _ = mnist_ann.loss_and_grads(textbook, X_batch, y_batch)
+        batch_penalty = 0.005 * sum(np.sum(textbook[name].astype(np.float64) ** 2) for name in ("W1", "W2"))
+        cross_entropy, penalty = cross_entropy + loss * len(y_batch), penalty + batch_penalty * len(y_batch)
+        for name in ("W1", "W2"):
+            grads[name] += 0.01 * textbook[name]
+        mnist_ann.sgd_step(textbook, grads, {}, 0.05)
+    assert history["train_loss"][0] == pytest.approx(cross_entropy / len(y), rel=1e-5)
+    assert history["weight_penalty"][0] == pytest.approx(penalty / len(y), rel=1e-4)
+    assert history["weight_penalty"][0] > 0.1 * history["train_loss"][0]  # large enough to matter if mixed in
+    assert history["val_loss"][0] == pytest.approx(mnist_ann.evaluate(params, X_val, y_val)[0])
+
+
+def test_without_weight_decay_the_penalty_is_zero(small):
+    X, y, _, _ = small
+    history = mnist_ann.train(fresh_params(), X, y, epochs=2)
+    assert history["weight_penalty"] == [0.0, 0.0]
+
+
 def test_an_interrupted_epoch_leaves_params_at_its_last_step(small):
     X, y, _, _ = small
     params, textbook = fresh_params(), fresh_params()
