@@ -493,7 +493,7 @@ def add_weight_decay(params, grads, weight_decay):
     return penalty
 
 
-# ---- 5. Mini-batch gradient descent ------------------------- 05_minibatch_sgd.ipynb
+# ---- 5. Mini-batch gradient descent ----- 05_minibatch_sgd.ipynb, its fast loop 09_making_it_fast.ipynb
 
 def sgd_step(params, grads, state, lr):
     """Plain gradient descent: p -= lr * g, in place. It keeps no state."""

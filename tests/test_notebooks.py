@@ -11,7 +11,7 @@ from helpers import ROOT
 MODULE_PATH = ROOT / "mnist_ann.py"
 MIRROR_MARK = "# mirrored in mnist_ann.py"
 WALKTHROUGH = ["01_data", "02_forward", "03_softmax_cross_entropy", "04_backprop", "05_minibatch_sgd",
-               "06_optimizers", "07_what_it_learned"]
+               "06_optimizers", "07_what_it_learned", "09_making_it_fast"]
 # Jupyter's own copies in .ipynb_checkpoints/ are not lessons: skip every hidden folder.
 NOTEBOOKS = sorted(path for path in ROOT.glob("notebooks/**/*.ipynb")
                    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
@@ -62,7 +62,7 @@ def mirrored_definitions():
     return found
 
 
-def test_the_walkthrough_has_its_seven_notebooks():
+def test_the_walkthrough_has_its_notebooks():
     names = [path.stem for path in sorted(ROOT.glob("notebooks/*.ipynb"))]
     assert names == WALKTHROUGH
 
