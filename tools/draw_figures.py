@@ -1,0 +1,268 @@
+"""Draw the walkthrough's three pictures into notebooks/figures/ (or the folder given), from any folder:
+
+    python tools/draw_figures.py            # network.png, softmax_cross_entropy_graph.png, layer_forward_backward.png
+    python tools/draw_figures.py OUT_DIR
+
+The pictures are committed; tests/test_figures.py checks that this script still draws exactly them.
+Matplotlib only. Each figure is 10 inches wide at 100 dpi, the width of a notebook cell, and uses the
+Okabe-Ito colours, which readers with any common colour-vision deficiency can tell apart.
+"""
+
+import sys
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
+
+matplotlib.use("Agg")  # files only: no display needed, none opened
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ROOT / "notebooks" / "figures"
+WIDTH, DPI = 10, 100
+
+# Okabe-Ito: arrays going forward in blue, gradients going backward in vermillion, operations in orange.
+BLUE, VERMILLION, ORANGE, GREEN = "#0072B2", "#D55E00", "#E69F00", "#009E73"
+BLUE_TINT, VERMILLION_TINT = "#DCEBF5", "#F9E1D2"
+GREY, LIGHT_GREY, INK = "#666666", "#C8C8C8", "#222222"
+
+
+# ---- Drawing helpers. The axes are in inches, so sizes and gaps read as they will print. ----
+
+def canvas(height):
+    """A blank figure WIDTH x height inches whose data coordinates are inches from its bottom left."""
+    figure = plt.figure(figsize=(WIDTH, height), dpi=DPI)
+    axes = figure.add_axes([0, 0, 1, 1])
+    axes.set_xlim(0, WIDTH)
+    axes.set_ylim(0, height)
+    axes.set_axis_off()
+    return figure, axes
+
+
+def save(figure, path):
+    """Write a PNG without matplotlib's version in its metadata, so a re-draw gives the same bytes."""
+    figure.savefig(path, dpi=DPI, metadata={"Software": None})
+    plt.close(figure)
+
+
+def arrow(axes, start, end, colour, width=2.0, head=16, **style):
+    axes.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=head, color=colour,
+                                   linewidth=width, shrinkA=0, shrinkB=0, **style))
+
+
+def label(axes, x, y, words, size=12, colour=INK, **style):
+    """Text centred at (x, y) unless ha/va say otherwise."""
+    style = {"ha": "center", "va": "center", **style}
+    axes.text(x, y, words, fontsize=size, color=colour, linespacing=1.4, **style)
+
+
+def rounded_box(axes, centre, size, colour, fill):
+    (x, y), (width, height) = centre, size
+    axes.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, linewidth=2,
+                                  boxstyle="round,pad=0,rounding_size=0.1", edgecolor=colour, facecolor=fill))
+
+
+def node(axes, centre, radius, words, colour, width=2.0):
+    axes.add_patch(Circle(centre, radius, facecolor="white", edgecolor=colour, linewidth=width, zorder=3))
+    label(axes, *centre, words, size=12, zorder=4)
+
+
+# ---- (a) The network, 784 -> 128 -> 64 -> 10, with the shape of every array ----
+
+LAYER_X = [1.0, 3.8, 6.6, 8.9]
+LAYERS = [  # (title above the column, circles drawn before the ellipsis, arrays under the column)
+    ("input:\n784 pixels", 4, r"$\mathbf{X}$" + "\n(B, 784)"),
+    ("hidden layer 1:\n128 ReLU units", 4, r"$\mathbf{Z}_1$, $\mathbf{A}_1$" + "\n(B, 128)"),
+    ("hidden layer 2:\n64 ReLU units", 4, r"$\mathbf{Z}_2$, $\mathbf{A}_2$" + "\n(B, 64)"),
+    ("output:\none score per digit", 10, "logits\n(B, 10)"),
+]
+WEIGHTS = [r"$\mathbf{W}_1$ (784, 128)" + "\n" + r"$\mathbf{b}_1$ (128,)",
+           r"$\mathbf{W}_2$ (128, 64)" + "\n" + r"$\mathbf{b}_2$ (64,)",
+           r"$\mathbf{W}_3$ (64, 10)" + "\n" + r"$\mathbf{b}_3$ (10,)"]
+TOP_UNIT, HIDDEN_GAP, OUTPUT_GAP, RADIUS = 4.7, 0.36, 0.235, 0.1
+
+
+def unit_heights(shown):
+    """y of each circle of a layer: all 10 outputs, or a few units, a gap for the ellipsis and the last unit."""
+    if shown == 10:
+        return [TOP_UNIT - k * OUTPUT_GAP for k in range(10)]
+    return [TOP_UNIT - k * HIDDEN_GAP for k in range(shown)] + [TOP_UNIT - (shown + 1) * HIDDEN_GAP]
+
+
+def draw_layer(axes, x, shown, colour):
+    heights = unit_heights(shown)
+    for y in heights:
+        axes.add_patch(Circle((x, y), RADIUS, facecolor="white", edgecolor=colour, linewidth=2, zorder=3))
+    if shown < 10:
+        label(axes, x, TOP_UNIT - shown * HIDDEN_GAP + 0.03, r"$\vdots$", size=16, colour=colour)
+    else:  # the outputs are few enough to name: one per digit
+        for digit, y in enumerate(heights):
+            label(axes, x + 0.25, y, str(digit), size=10, colour=GREY, ha="left")
+    return heights
+
+
+def draw_connections(axes, x_from, heights_from, x_to, heights_to):
+    """Every unit feeds every unit of the next layer, each line one weight."""
+    for y_from in heights_from:
+        for y_to in heights_to:
+            axes.plot([x_from, x_to], [y_from, y_to], color=LIGHT_GREY, linewidth=0.8, zorder=1)
+
+
+def draw_network(path):
+    figure, axes = canvas(6.0)
+    heights = [draw_layer(axes, x, shown, GREEN if x == LAYER_X[-1] else BLUE)
+               for x, (_, shown, _) in zip(LAYER_X, LAYERS)]
+    for x, (title, _, arrays) in zip(LAYER_X, LAYERS):
+        label(axes, x, 5.45, title, colour=GREY)
+        label(axes, x, 1.85, arrays, size=13)
+    for k, weights in enumerate(WEIGHTS):  # the data flow X -> A1 -> A2 -> logits, one arrow a layer
+        draw_connections(axes, LAYER_X[k], heights[k], LAYER_X[k + 1], heights[k + 1])
+        arrow(axes, (LAYER_X[k] + 0.65, 1.85), (LAYER_X[k + 1] - 0.65, 1.85), ORANGE, width=2.5)
+        label(axes, (LAYER_X[k] + LAYER_X[k + 1]) / 2, 1.2, weights)
+    label(axes, 0.15, 0.4, "B is the batch size: one image a row. Each orange arrow is one layer, "
+          r"$\mathbf{Z} = \mathbf{A}\mathbf{W} + \mathbf{b}$," + "\n"
+          r"where $\mathbf{A}$ is the layer's input ($\mathbf{X}$ for the first), then ReLU (except after the last).",
+          size=11, colour=GREY, ha="left")
+    save(figure, path)
+
+
+# ---- (b) Softmax and cross-entropy as a computation graph, forward and backward ----
+
+GRAPH_X, FORWARD_Y, BACKWARD_Y = [1.15, 3.75, 6.35, 8.95], 6.15, 4.65
+VALUES = ["logits $\\mathbf{Z}$\n(B, C)", "$\\mathbf{P}$\n(B, C)", "$\\ell_i$\n(B,)", "$L$\nscalar"]
+OPERATIONS = ["softmax\nof each row", "$-\\log$ of the\ntrue class's $P_{i y_i}$", "mean over\nthe batch"]
+GRADIENTS = [r"$\partial L / \partial \mathbf{Z} = (\mathbf{P} - \mathbf{Y}) / B$",
+             r"$\partial L / \partial P_{ic} = -Y_{ic} / (B\,P_{ic})$",
+             r"$\partial L / \partial \ell_i = 1 / B$",
+             r"$\partial L / \partial L = 1$"]
+
+
+def draw_forward_and_backward(axes):
+    """The four values in a row, and under them the gradients, computed right to left."""
+    label(axes, 0.1, FORWARD_Y + 1.2, "forward: values, left to right", colour=BLUE, ha="left", fontweight="bold")
+    label(axes, 0.1, BACKWARD_Y + 0.5, "backward: the gradient of L with respect to each value, right to left",
+          colour=VERMILLION, ha="left", fontweight="bold")
+    for x, value, gradient in zip(GRAPH_X, VALUES, GRADIENTS):
+        rounded_box(axes, (x, FORWARD_Y), (1.3, 0.8), BLUE, BLUE_TINT)
+        label(axes, x, FORWARD_Y, value, size=13)
+        label(axes, x, BACKWARD_Y, gradient, size=13, colour=VERMILLION)
+    for k, operation in enumerate(OPERATIONS):
+        left, right = GRAPH_X[k] + 0.7, GRAPH_X[k + 1] - 0.7
+        arrow(axes, (left, FORWARD_Y), (right, FORWARD_Y), BLUE)
+        label(axes, (left + right) / 2, FORWARD_Y + 0.75, operation, colour=GREY)
+    for left, right in [(2.0, 2.75), (4.75, 5.7), (6.95, 8.4)]:  # in the gaps between the gradients' labels
+        arrow(axes, (right, BACKWARD_Y), (left, BACKWARD_Y), VERMILLION)
+    label(axes, 2.37, BACKWARD_Y - 0.42, "adds C paths:\nsee below", size=10, colour=GREY)
+
+
+def draw_paths(axes):
+    """One example, C = 4: logit z_2 reaches the loss through every probability; the chain rule adds the paths."""
+    logits_x, probabilities_x, loss_x, heights = 0.9, 2.9, 4.6, [3.05, 2.25, 1.45, 0.65]
+    label(axes, 0.1, 3.8, "One example $i$, $C = 4$ classes: each logit reaches the loss through all $C$ "
+          "probabilities", ha="left", fontweight="bold")
+    for c, y_from in enumerate(heights):
+        for y_to in heights:  # softmax: every probability depends on every logit of its row
+            axes.plot([logits_x, probabilities_x], [y_from, y_to], zorder=1, color=VERMILLION if c == 1
+                      else LIGHT_GREY, linewidth=2.2 if c == 1 else 1.0)
+        axes.plot([probabilities_x, loss_x], [y_from, 1.85], color=VERMILLION, linewidth=2.2, zorder=1)
+        node(axes, (logits_x, y_from), 0.3, f"$z_{{i{c + 1}}}$", VERMILLION if c == 1 else BLUE)
+        node(axes, (probabilities_x, y_from), 0.3, f"$P_{{i{c + 1}}}$", BLUE)
+    node(axes, (loss_x, 1.85), 0.3, r"$\ell_i$", BLUE)
+    label(axes, 5.3, 2.65, "A change in $z_{i2}$ moves every $P_{ic}$: they share one sum.\n"
+          r"Each $P_{ic}$ is an input of $\ell_i = -\Sigma_c\, Y_{ic}\, \log P_{ic}$," + "\n"
+          "and the chain rule adds up the $C$ paths:", ha="left")
+    label(axes, 5.3, 1.25, r"$\dfrac{\partial \ell_i}{\partial z_{i2}} = \sum_{c=1}^{C}\; "
+          r"\dfrac{\partial \ell_i}{\partial P_{ic}}\,\dfrac{\partial P_{ic}}{\partial z_{i2}} = P_{i2} - Y_{i2}$",
+          size=14, colour=VERMILLION, ha="left")
+
+
+def draw_softmax_cross_entropy_graph(path):
+    figure, axes = canvas(7.6)
+    draw_forward_and_backward(axes)
+    draw_paths(axes)
+    save(figure, path)
+
+
+# ---- (c) One layer, Z = X W + b, forward and backward, every factor drawn to its shape ----
+
+# Inches per unit of each dimension, so a product's inner dimensions visibly match.
+SIDE = {"B": 0.7, "in": 1.15, "out": 0.55, "1": 0.14}
+LAYER_ROWS = [  # (caption, y of the row, items: (name, rows, columns, gradient?) or an operator)
+    ("forward\n" + r"$\mathbf{Z} = \mathbf{X}\mathbf{W} + \mathbf{b}$", 6.25,
+     [(r"$\mathbf{Z}$", "B", "out", False), "=", (r"$\mathbf{X}$", "B", "in", False),
+      (r"$\mathbf{W}$", "in", "out", False), "+", (r"$\mathbf{b}$", "1", "out", False)]),
+    ("backward, to the input\n" + r"$\mathrm{d}\mathbf{X} = \mathrm{d}\mathbf{Z}\,\mathbf{W}^\top$", 4.45,
+     [(r"$\mathrm{d}\mathbf{X}$", "B", "in", True), "=", (r"$\mathrm{d}\mathbf{Z}$", "B", "out", True),
+      (r"$\mathbf{W}^\top$", "out", "in", False)]),
+    ("to the weights\n" + r"$\mathrm{d}\mathbf{W} = \mathbf{X}^\top\mathrm{d}\mathbf{Z}$", 2.6,
+     [(r"$\mathrm{d}\mathbf{W}$", "in", "out", True), "=", (r"$\mathbf{X}^\top$", "in", "B", False),
+      (r"$\mathrm{d}\mathbf{Z}$", "B", "out", True)]),
+    ("to the bias\n" + r"$\mathrm{d}\mathbf{b}$ = column sums of $\mathrm{d}\mathbf{Z}$", 0.85,
+     [(r"$\mathrm{d}\mathbf{b}$", "1", "out", True), "=", r"$\sum_{\mathrm{rows}}$",
+      (r"$\mathrm{d}\mathbf{Z}$", "B", "out", True)]),
+]
+NOTES = {  # why, to the right of a row
+    0: r"$\mathbf{b}$ is added to every row",
+    2: "sums over the B examples",
+    3: r"$\mathbf{b}$ reached every row," + "\nso its gradient adds them",
+}
+MATRIX_START, OPERATOR_WIDTH, PRODUCT_GAP = 3.3, 0.55, 0.15
+
+
+def shape_text(rows, columns):
+    return f"({columns},)" if rows == "1" else f"({rows}, {columns})"
+
+
+def draw_matrix(axes, left, y, item, shape_y):
+    """One array as a rectangle of its shape, its name inside (above a bias bar) and its shape at shape_y."""
+    name, rows, columns, gradient = item
+    width, height = SIDE[columns], SIDE[rows]
+    axes.add_patch(Rectangle((left, y - height / 2), width, height, linewidth=2,
+                             edgecolor=VERMILLION if gradient else BLUE,
+                             facecolor=VERMILLION_TINT if gradient else BLUE_TINT))
+    label(axes, left + width / 2, y + (0.3 if rows == "1" else 0), name, size=13)
+    label(axes, left + width / 2, shape_y, shape_text(rows, columns), size=11, colour=GREY)
+    return left + width
+
+
+def draw_row(axes, y, items):
+    """Lay out one equation left to right, with a line of shapes under it that reads as the same equation.
+    Returns where the row ends."""
+    shape_y = y - max(SIDE[item[1]] for item in items if isinstance(item, tuple)) / 2 - 0.25
+    x, previous = MATRIX_START, None
+    for item in items:
+        if isinstance(item, str):
+            label(axes, x + OPERATOR_WIDTH / 2, y, item, size=16 if len(item) == 1 else 14)
+            if len(item) == 1:  # = and + again between the shapes
+                label(axes, x + OPERATOR_WIDTH / 2, shape_y, item, size=11, colour=GREY)
+            x += OPERATOR_WIDTH + (0.3 if len(item) > 1 else 0)
+        else:
+            x += PRODUCT_GAP if isinstance(previous, tuple) else 0  # two arrays side by side are a product
+            x = draw_matrix(axes, x, y, item, shape_y)
+        previous = item
+    return x
+
+
+def draw_layer_forward_backward(path):
+    figure, axes = canvas(7.5)
+    label(axes, 0.1, 7.15, "B examples, in inputs, out outputs. Each gradient has the shape of its array, "
+          "and the shapes\nleave one way to multiply: the inner sizes must match.", size=11, colour=GREY, ha="left")
+    for index, (caption, y, items) in enumerate(LAYER_ROWS):
+        label(axes, 0.1, y, caption, size=13, colour=BLUE if index == 0 else VERMILLION, ha="left")
+        end = draw_row(axes, y, items)
+        if index in NOTES:
+            label(axes, end + 0.45, y, NOTES[index], size=11, colour=GREY, ha="left")
+    save(figure, path)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    folder = Path(argv[0]) if argv else FIGURES
+    folder.mkdir(parents=True, exist_ok=True)
+    draw_network(folder / "network.png")
+    draw_softmax_cross_entropy_graph(folder / "softmax_cross_entropy_graph.png")
+    draw_layer_forward_backward(folder / "layer_forward_backward.png")
+
+
+if __name__ == "__main__":
+    main()
