@@ -113,3 +113,23 @@ def test_notebooks_hold_only_lessons():
 def test_ignored_outputs_are_marked_by_a_tag_not_a_comment(path):
     for cell in code_cells(path):
         assert "NBVAL_" not in cell_source(cell), f"{path.name}: use the cell tag nbval-ignore-output"
+
+
+MARKDOWN_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+)\)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_picture_has_alt_text_and_exists(path):
+    cells = json.loads(path.read_text())["cells"]
+    for cell in (cell for cell in cells if cell["cell_type"] == "markdown"):
+        source = cell_source(cell)
+        assert "<img" not in source, f"{path.name}: write pictures as ![alt text](path), so they have alt text"
+        for image in MARKDOWN_IMAGE.finditer(source):
+            assert len(image["alt"].split()) >= 5, f"{path.name}: {image['path']} needs alt text that describes it"
+            assert (path.parent / image["path"]).exists(), f"{path.name}: {image['path']} does not exist"
+
+
+def test_the_figures_are_embedded():
+    embedded = {image["path"] for path in NOTEBOOKS for cell in json.loads(path.read_text())["cells"]
+                if cell["cell_type"] == "markdown" for image in MARKDOWN_IMAGE.finditer(cell_source(cell))}
+    assert {f"figures/{path.name}" for path in (ROOT / "notebooks" / "figures").glob("*.png")} <= embedded
