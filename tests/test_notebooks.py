@@ -133,3 +133,11 @@ def test_the_figures_are_embedded():
     embedded = {image["path"] for path in NOTEBOOKS for cell in json.loads(path.read_text())["cells"]
                 if cell["cell_type"] == "markdown" for image in MARKDOWN_IMAGE.finditer(cell_source(cell))}
     assert {f"figures/{path.name}" for path in (ROOT / "notebooks" / "figures").glob("*.png")} <= embedded
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_the_setup_cell_is_folded_away(path):
+    """The first code cell only prepares the imports: JupyterLab shows it folded, so the reader starts with the lesson."""
+    setup = code_cells(path)[0]
+    assert cell_source(setup).startswith("# Setup, no need to read it")
+    assert setup["metadata"].get("jupyter", {}).get("source_hidden") is True
