@@ -141,3 +141,17 @@ def test_the_setup_cell_is_folded_away(path):
     setup = code_cells(path)[0]
     assert cell_source(setup).startswith("# Setup, no need to read it")
     assert setup["metadata"].get("jupyter", {}).get("source_hidden") is True
+
+
+@pytest.mark.parametrize("path", [path for path in NOTEBOOKS if path.parent.name == "notebooks"],
+                         ids=lambda path: path.name)
+def test_no_wall_of_text_or_code(path):
+    """A lesson moves in small steps: prose cells of at most 250 words, code cells of at most 25 lines.
+
+    Folded answers and the setup cell are exempt, and so are mirrored cells, which must equal the module."""
+    for cell in json.loads(path.read_text())["cells"]:
+        source = cell_source(cell)
+        if cell["cell_type"] == "markdown" and not source.startswith("## Check yourself"):
+            assert len(source.split()) <= 250, f"{path.name}: a prose cell of {len(source.split())} words: {source[:60]!r}"
+        elif cell["cell_type"] == "code" and not source.startswith((MIRROR_MARK, "# Setup")):
+            assert len(source.splitlines()) <= 25, f"{path.name}: a code cell of {len(source.splitlines())} lines"
