@@ -555,7 +555,8 @@ def copy_into(params, values):
 def train_epoch(params, batches, lrs, step, state, activation, weight_decay, optimizer_settings):
     """One step per mini-batch; returns the state and the epoch's mean cross-entropy, weight penalty and accuracy.
 
-    The means are over the epoch's examples, and all three are nan if the loss exploded. The steps update a copy of params held in one flat array, which goes back into params at the end.
+    The means are over the epoch's examples, and all three are nan if the loss exploded. The steps
+    update a copy of params held in one flat array, which goes back into params at the end.
     """
     flat_params, views = flat_views(params)
     flat_grads, grads = flat_views(params)  # laid out like flat_params; backward fills it at every step

@@ -25,7 +25,8 @@ def local_names(node):
         return set()
     arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs + [node.args.vararg, node.args.kwarg]
     bound = {argument.arg for argument in arguments if argument is not None}
-    return bound | {name.id for name in ast.walk(node) if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)}
+    stored = {name.id for name in ast.walk(node) if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)}
+    return bound | stored
 
 
 def names_used_before_definition(source):

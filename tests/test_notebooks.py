@@ -72,7 +72,7 @@ def test_every_code_cell_is_stored_executed(path):
     cells = code_cells(path)
     unexecuted = [cell_source(cell)[:40] for cell in cells if cell.get("execution_count") is None]
     assert cells, f"{path.name} has no code"
-    assert not unexecuted, f"{path.name} is stored without outputs: run bash tools/run_notebooks.sh {path.relative_to(ROOT)}"
+    assert not unexecuted, f"{path.name} is stored unexecuted: bash tools/run_notebooks.sh {path.relative_to(ROOT)}"
 
 
 def test_mirrored_cells_are_identical_to_the_module():
@@ -137,7 +137,7 @@ def test_the_figures_are_embedded():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
 def test_the_setup_cell_is_folded_away(path):
-    """The first code cell only prepares the imports: JupyterLab shows it folded, so the reader starts with the lesson."""
+    """The first code cell only prepares the imports: it is folded, and the reader starts with the lesson."""
     setup = code_cells(path)[0]
     assert cell_source(setup).startswith("# Setup, no need to read it")
     assert setup["metadata"].get("jupyter", {}).get("source_hidden") is True
@@ -152,6 +152,7 @@ def test_no_wall_of_text_or_code(path):
     for cell in json.loads(path.read_text())["cells"]:
         source = cell_source(cell)
         if cell["cell_type"] == "markdown" and not source.startswith("## Check yourself"):
-            assert len(source.split()) <= 250, f"{path.name}: a prose cell of {len(source.split())} words: {source[:60]!r}"
+            words = len(source.split())
+            assert words <= 250, f"{path.name}: a prose cell of {words} words: {source[:60]!r}"
         elif cell["cell_type"] == "code" and not source.startswith((MIRROR_MARK, "# Setup")):
             assert len(source.splitlines()) <= 25, f"{path.name}: a code cell of {len(source.splitlines())} lines"

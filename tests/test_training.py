@@ -29,12 +29,16 @@ def fresh_params(seed=0, hidden=(32,)):
 def test_a_small_network_overfits_256_examples(small):
     X, y, _, _ = small
     params = fresh_params()
-    history = mnist_ann.train(params, X, y, optimizer=mnist_ann.momentum_step, lr=0.05, epochs=60, batch_size=32, beta=0.9)
+    history = mnist_ann.train(params, X, y, optimizer=mnist_ann.momentum_step, lr=0.05, epochs=60, batch_size=32,
+                              beta=0.9)
     assert history["train_loss"][-1] < history["train_loss"][0] / 10
     assert mnist_ann.accuracy(mnist_ann.predict(params, X), y) == 1.0
 
 
-@pytest.mark.parametrize("optimizer, settings", [("sgd_step", {}), ("momentum_step", {"beta": 0.95}), ("adam_step", {})])
+STEPS_AND_SETTINGS = [("sgd_step", {}), ("momentum_step", {"beta": 0.95}), ("adam_step", {})]
+
+
+@pytest.mark.parametrize("optimizer, settings", STEPS_AND_SETTINGS)
 def test_every_optimizer_lowers_the_loss(small, optimizer, settings):
     X, y, X_val, y_val = small
     lr = 0.001 if optimizer == "adam_step" else 0.05
@@ -55,7 +59,7 @@ def test_flat_views_hold_a_copy_of_params_in_one_array():
     assert all(np.array_equal(views[name], value + 1) for name, value in params.items())
 
 
-@pytest.mark.parametrize("optimizer, settings", [("sgd_step", {}), ("momentum_step", {"beta": 0.95}), ("adam_step", {})])
+@pytest.mark.parametrize("optimizer, settings", STEPS_AND_SETTINGS)
 def test_training_through_one_flat_array_takes_the_textbook_steps(small, optimizer, settings):
     """train updates every parameter at once in a flat array: exactly what one update per array gives."""
     X, y, _, _ = small
