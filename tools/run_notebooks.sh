@@ -3,7 +3,8 @@
 # From any folder:
 #   bash tools/run_notebooks.sh                  # every notebook: walkthrough, exercise solutions, student versions
 #   bash tools/run_notebooks.sh NOTEBOOK...      # just these (paths from the repository root)
-# It keeps each cell's tags (nbval-ignore-output) and nbgrader metadata, and drops all other cell metadata.
+# It keeps each cell's tags (nbval-ignore-output), nbgrader metadata and lock (editable, deletable), and drops all
+# other cell metadata.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg  # one BLAS thread, as the notebooks' setup cells set
@@ -18,7 +19,9 @@ for notebook in "$@"; do
     --ExecutePreprocessor.timeout=600 \
     --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False \
     --ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags \
-    --ClearMetadataPreprocessor.preserve_cell_metadata_mask=nbgrader "$notebook"
+    --ClearMetadataPreprocessor.preserve_cell_metadata_mask=nbgrader \
+    --ClearMetadataPreprocessor.preserve_cell_metadata_mask=editable \
+    --ClearMetadataPreprocessor.preserve_cell_metadata_mask=deletable "$notebook"
 done
 if $everything; then
   python tools/make_student_versions.py  # writes the student notebooks from the solutions, then runs them
