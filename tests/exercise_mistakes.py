@@ -890,7 +890,7 @@ def loop_loss_twice(params, X, y, step, lr, epochs, batch_size, rng):
 
 
 def loop_one_epoch(params, X, y, step, lr, epochs, batch_size, rng):
-    state, losses, total = {}, [], 0.0
+    state, total = {}, 0.0
     for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
         loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
         state = step(params, grads, state, lr)
