@@ -876,6 +876,29 @@ def loop_divides_by_batches_times_size(params, X, y, step, lr, epochs, batch_siz
     return losses
 
 
+def loop_weighted_by_batch_size(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * batch_size
+        losses.append(total / len(X))
+    return losses
+
+
+def loop_evaluates_at_the_end(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+        logits, _ = mnist_ann.forward(params, X)
+        losses.append(mnist_ann.cross_entropy(logits, y))  # the loss after the epoch, not during it
+    return losses
+
+
 def loop_loss_twice(params, X, y, step, lr, epochs, batch_size, rng):
     state, losses = {}, []
     for epoch in range(epochs):
@@ -1026,4 +1049,6 @@ MISTAKES = [
     ("train_loop", "divides by batches × batch_size", loop_divides_by_batches_times_size),
     ("train_loop", "the loss after the step", loop_loss_twice),
     ("train_loop", "one epoch only", loop_one_epoch),
+    ("train_loop", "each batch weighted by batch_size", loop_weighted_by_batch_size),
+    ("train_loop", "the loss after each epoch", loop_evaluates_at_the_end),
 ]

@@ -51,8 +51,9 @@ def broadcast_hint(message):
     """Why two shapes in a NumPy broadcast error do not fit, from the shapes the message names."""
     shapes = [tuple(int(n) for n in re.findall(r"\d+", found)) for found in re.findall(r"\(([\d,]*)\)", message)]
     if len(shapes) >= 2 and any(a[:-1] == b or b[:-1] == a for a in shapes for b in shapes if a != b):
-        return (" A sum or max over axis=1 without keepdims=True drops that axis, so it no longer lines up "
-                "with the rows: add keepdims=True.")
+        return (" One array has a value per row where the other has a row of values: a sum or max over axis=1 "
+                "without keepdims=True drops that axis (add keepdims=True), or labels y stand where one-hot rows "
+                "are needed.")
     return " Two shapes do not fit: write each array's shape beside that line."
 
 
@@ -1023,6 +1024,9 @@ def epoch_loss_mistakes(sizes, losses, n_examples):
                                                  "epochs so far: start each epoch's total at 0."),
         ([l[-1] for l in losses], "each epoch's loss is its last mini-batch's loss: add loss * len(y_batch) over "
                                   "the epoch and divide by N."),
+        ([sizes.max() * np.sum(l) / n_examples for l in losses],
+         f"each batch's mean loss is weighted by batch_size, but the last batch holds only {sizes.min()} examples: "
+         "weight it by len(y_batch)."),
         ([w / sizes.max() / len(l) for w, l in zip(weighted, losses)],
          f"the total is divided by the number of batches times batch_size, {sizes.max() * sizes.shape[1]}, but the "
          f"last batch is smaller: divide by N = {n_examples}."),
