@@ -8,6 +8,7 @@ solution notebooks carry the nbgrader metadata that lets a teacher grade them.
 import functools
 import importlib.util
 import re
+import subprocess
 import sys
 
 import nbformat
@@ -439,3 +440,16 @@ def test_student_notebooks_show_the_not_implemented_message():
         text = "".join(output.get("text", "") for cell in nbformat.read(path, as_version=4).cells
                        if cell.cell_type == "code" for output in cell.outputs)
         assert "not implemented yet" in text, path.name
+
+
+def test_run_notebooks_keeps_tags_nbgrader_metadata_and_locks(tmp_path):
+    """tools/run_notebooks.sh re-runs a notebook keeping what nbgrader and nbval need, and drops the rest."""
+    kept = {"tags": ["nbval-ignore-output"], "editable": False, "deletable": False,
+            "nbgrader": {"grade": False, "grade_id": "setup", "locked": True, "schema_version": 3, "solution": False}}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", metadata={**kept, "scrolled": True})])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, tmp_path / "tiny.ipynb")
+    subprocess.run(["bash", str(ROOT / "tools" / "run_notebooks.sh"), str(tmp_path / "tiny.ipynb")], check=True,
+                   capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+    cell = nbformat.read(tmp_path / "tiny.ipynb", as_version=4).cells[0]
+    assert cell.metadata == kept and cell.outputs[0]["data"]["text/plain"] == "2"
