@@ -51,3 +51,23 @@ def assert_one_line_error(result, *fragments, status=2):
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def solution_functions():
+    """The functions of the exercises' solution notebooks, by name: what a student who got everything right writes.
+
+    Each is defined in a namespace of its own notebook's, as in a student's kernel: with np and mnist_ann
+    imported, and the functions of the cells above it.
+    """
+    import nbformat
+    import numpy as np
+
+    import mnist_ann
+    functions = {}
+    for path in sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("*.ipynb")):
+        namespace = {"np": np, "mnist_ann": mnist_ann}
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+                exec(compile(cell.source, f"{path.name} solution", "exec"), namespace)
+        functions.update({name: value for name, value in namespace.items() if callable(value) and name != "np"})
+    return functions

@@ -1,322 +1,365 @@
-"""The exercise checkers: each accepts the module's own function and names the typical mistakes.
+"""The exercise checkers: each accepts a right answer in every common form, names the typical mistakes,
+refuses the module's own answers, and never raises.
 
-Also: the student notebooks are exactly what make_student_versions.py makes of the solutions.
+Also: the student notebooks are exactly what make_student_versions.py makes of the solutions, and the
+solution notebooks carry the nbgrader metadata that lets a teacher grade them.
 """
 
+import functools
 import importlib.util
+import re
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
 import pytest
 
 import checks
+import exercise_mistakes
 import mnist_ann
-from helpers import ROOT
+from helpers import ROOT, solution_functions
 
 EXERCISES = ROOT / "notebooks" / "exercises"
+SOLUTION = solution_functions()  # the solution notebooks' functions: a student who got everything right
 
 
 def not_implemented(*args, **kwargs):
     raise NotImplementedError("replace this line with your code")
 
 
-def softmax_without_shift(logits):
-    exps = np.exp(logits)
-    return exps / exps.sum(axis=1, keepdims=True)
-
-
-def log_of_softmax(logits):
-    return np.log(mnist_ann.softmax(logits))
-
-
-def picked(log_P, y):
-    return log_P[np.arange(len(y)), y]
-
-
 def one_hot(y):
     return mnist_ann.one_hot(y, 3).astype(np.float64)
 
 
-def softmax_in_place(logits):
-    logits -= logits.max(axis=1, keepdims=True)
-    exps = np.exp(logits)
+# ---- right answers in other forms: every one must pass ------------------------------------------------
+
+def softmax_global_shift(logits):
+    exps = np.exp(logits - np.max(logits))
     return exps / exps.sum(axis=1, keepdims=True)
 
 
-def relu_backward_in_place(dA, Z):
-    dA[Z <= 0] = 0
-    return dA
+def softmax_float32(logits):
+    logits = np.asarray(logits, dtype=np.float32).astype(np.float64)
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
 
 
-# ---- the training loop and its mistakes ----------------------------------------------
+def softmax_loops(logits):
+    P = np.empty_like(logits)
+    for i, row in enumerate(logits):
+        exps = [np.exp(z - max(row)) for z in row]
+        P[i] = [e / sum(exps) for e in exps]
+    return P
 
-def train_loop(params, X, y, step, lr, epochs, batch_size, rng, mistake=None):
-    """A correct loop, or one with a single named mistake."""
-    state, losses, total = {}, [], 0.0
-    for epoch in range(epochs):
-        total = total if mistake == "total not reset" else 0.0
-        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
-            if mistake == "always the first batch":
-                X_batch, y_batch = X[:batch_size], y[:batch_size]
-            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
-            if mistake == "state dropped":
-                step(params, grads, state, lr)
-            elif mistake != "step once per epoch":
-                state = step(params, grads, state, lr)
-            total += float(loss) * (1 if mistake == "summed losses" else len(y_batch))
-        if mistake == "step once per epoch":
+
+def cross_entropy_logsumexp(logits, y):
+    m = logits.max(axis=1)
+    log_sum = m + np.log(np.exp(logits - m[:, None]).sum(axis=1))
+    return np.mean(log_sum - logits[np.arange(len(y)), y])
+
+
+def cross_entropy_logaddexp(logits, y):
+    return np.mean(np.logaddexp.reduce(logits, axis=1) - logits[np.arange(len(y)), y])
+
+
+def cross_entropy_grad_one_hot(logits, y):
+    return (SOLUTION["softmax"](logits) - one_hot(y)) / len(y)
+
+
+def linear_backward_einsum(dZ, X, W):
+    return np.einsum("bo,io->bi", dZ, W), np.einsum("bi,bo->io", X, dZ), np.einsum("bo->o", dZ)
+
+
+def relu_backward_where(dA, Z):
+    return np.where(Z > 0, dA, 0.0)
+
+
+def momentum_lr_in_velocity(params, grads, state, lr, beta=0.9):
+    """The other classical form, v = beta * v + lr * g, params -= v: the same steps at a constant lr."""
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + lr * g
+        params[name] -= state[name]
+    return state
+
+
+def adam_in_place(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    if "t" not in state:
+        state.update(t=0, m={n: np.zeros_like(g) for n, g in grads.items()},
+                     v={n: np.zeros_like(g) for n, g in grads.items()})
+    state["t"] += 1
+    for name, g in grads.items():
+        m, v = state["m"][name], state["v"][name]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        params[name] -= lr * (m / (1 - beta1 ** state["t"])) / (np.sqrt(v / (1 - beta2 ** state["t"])) + eps)
+    return state
+
+
+def train_loop_while(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses, epoch = {}, [], 0
+    while epoch < epochs:
+        order, start, total = rng.permutation(len(X)), 0, 0.0
+        while start < len(X):
+            batch = order[start:start + batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X[batch], y[batch])
             state = step(params, grads, state, lr)
-        losses.append(total / (1 if mistake == "summed losses" else len(y)))
+            total += float(loss) * len(batch)
+            start += batch_size
+        losses.append(total / len(X))
+        epoch += 1
     return losses
 
 
-def train_loop_with(mistake):
-    return lambda *args: train_loop(*args, mistake=mistake)
+def train_loop_numpy_losses(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, np.zeros(epochs)
+    for epoch in range(epochs):
+        batch_losses, sizes = [], []
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            batch_losses.append(loss)
+            sizes.append(len(y_batch))
+        losses[epoch] = np.average(batch_losses, weights=sizes)
+    return losses
 
 
-def train_loop_on_a_copy(params, *args):
-    return train_loop({name: value.copy() for name, value in params.items()}, *args)
+ALTERNATIVES = [
+    ("softmax", "a global max shift", softmax_global_shift),
+    ("softmax", "float32 inputs", softmax_float32),
+    ("softmax", "loops", softmax_loops),
+    ("cross_entropy", "log-sum-exp", cross_entropy_logsumexp),
+    ("cross_entropy", "np.logaddexp", cross_entropy_logaddexp),
+    ("cross_entropy_grad", "with Y built", cross_entropy_grad_one_hot),
+    ("linear_backward", "einsum", linear_backward_einsum),
+    ("relu_backward", "np.where", relu_backward_where),
+    ("momentum_step", "lr inside the velocity", momentum_lr_in_velocity),
+    ("adam_step", "means updated in place", adam_in_place),
+    ("train_loop", "while loops", train_loop_while),
+    ("train_loop", "a numpy array of weighted averages", train_loop_numpy_losses),
+]
 
 
-# ---- optimizers with mistakes ----------------------------------------------------------
-
-def sgd_uphill(params, grads, state, lr):
-    for name, grad in grads.items():
-        params[name] += lr * grad
-    return state
+def check(name):
+    return getattr(checks, f"check_{name}")
 
 
-def sgd_without_lr(params, grads, state, lr):
-    for name, grad in grads.items():
-        params[name] -= grad
-    return state
-
-
-def sgd_returning_none(params, grads, state, lr):
-    mnist_ann.sgd_step(params, grads, state, lr)
-
-
-def sgd_new_arrays(params, grads, state, lr):
-    for name, grad in grads.items():
-        params[name] = params[name] - lr * grad
-    return state
-
-
-def sgd_new_dict(params, grads, state, lr):
-    params = {name: params[name] - lr * grad for name, grad in grads.items()}
-    return state
-
-
-def momentum(params, grads, state, lr, beta=0.9, mistake=None):
-    """Momentum, correct or with a single named mistake."""
-    if not state or mistake == "fresh state":
-        state = {name: np.zeros_like(grad) for name, grad in grads.items()}
-    beta = 0.9 if mistake == "fixed beta" else beta
-    for name, grad in grads.items():
-        if mistake == "averaging form":
-            state[name] = beta * state[name] + (1 - beta) * grad
-        elif mistake == "minus old velocity":
-            state[name] = grad - beta * state[name]
-        else:
-            state[name] = beta * state[name] + (-grad if mistake == "wrong sign" else grad)
-        params[name] -= lr * state[name]
-    return state
-
-
-def momentum_with(mistake):
-    return lambda params, grads, state, lr, beta=0.9: momentum(params, grads, state, lr, beta, mistake)
-
-
-def adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, mistake=None):
-    """Adam, correct or with a single named mistake."""
-    if not state or mistake == "fresh state":
-        state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
-                 "v": {n: np.zeros_like(g) for n, g in grads.items()}}
-    if mistake == "fixed betas":
-        beta1, beta2 = 0.9, 0.999
-    state["t"] = 1 if mistake == "t frozen" else state["t"] + 1
-    t = state["t"]
-    for name, grad in grads.items():
-        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * grad
-        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * grad ** 2
-        m_hat = state["m"][name] / (1 if mistake in ("no bias correction", "only v corrected") else 1 - beta1 ** t)
-        v_hat = state["v"][name] / (1 if mistake in ("no bias correction", "only m corrected") else 1 - beta2 ** t)
-        params[name] += (1 if mistake == "uphill" else -1) * lr * m_hat / (np.sqrt(v_hat) + eps)
-    return state
-
-
-def adam_with(mistake):
-    return lambda params, grads, state, lr, beta1=0.9, beta2=0.999: adam(params, grads, state, lr, beta1, beta2,
-                                                                          mistake=mistake)
-
-
-# ---- backward with mistakes ----------------------------------------------------------------
-
-def backward(params, cache, dlogits, mistake=None):
-    """The backward pass, correct or with a single named mistake."""
-    grads, dZ = {}, dlogits
-    layers = len(params) // 2
-    for layer in range(layers, 0 if mistake != "stops at layer 2" else 1, -1):
-        A, _ = cache[layer - 1]
-        dA, grads[f"W{layer}"], grads[f"b{layer}"] = mnist_ann.linear_backward(dZ, A, params[f"W{layer}"])
-        if mistake == "bias over the wrong axis":
-            grads[f"b{layer}"] = dZ.sum(axis=1)
-        if mistake == "divides by B again" and layer == 1:
-            grads["W1"] = grads["W1"] / len(dlogits)
-        if layer > 1:
-            dZ = dA if mistake == "no ReLU backward" else mnist_ann.relu_backward(dA, cache[layer - 2][1])
-    return grads
-
-
-def backward_with(mistake):
-    return lambda params, cache, dlogits: backward(params, cache, dlogits, mistake)
-
-
-def backward_transposed_dW(params, cache, dlogits):
-    grads = mnist_ann.backward(params, cache, dlogits)
-    return {name: grad.T if name.startswith("W") else grad for name, grad in grads.items()}
-
-
-def backward_in_place(params, cache, dlogits):
-    grads = mnist_ann.backward(params, cache, dlogits.copy())
-    dlogits /= 2  # right gradients, but the caller's dlogits is changed
-    return grads
-
-
-# ---- the zoo: (checker, student function, words its message must contain) ------------------
-
-CE = mnist_ann.cross_entropy
-CASES = {
-    "softmax": (checks.check_softmax, mnist_ann.softmax, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("wrong axis", lambda Z: np.exp(Z) / np.exp(Z).sum(axis=0, keepdims=True), "normalised down each column"),
-        ("whole-batch sum", lambda Z: np.exp(Z) / np.exp(Z).sum(), "sum over the whole batch"),
-        ("no max shift", softmax_without_shift, "Subtract each row's maximum"),
-        ("no keepdims", lambda Z: np.exp(Z) / np.exp(Z).sum(axis=1), "keepdims=True"),
-        ("transposed", lambda Z: mnist_ann.softmax(Z).T, "transpose of the expected (5, 3)"),
-        ("no return", lambda Z: None, "`return` line missing"),
-        ("changes its input", softmax_in_place, "changed logits in place"),
-        ("raises", lambda Z: Z["logits"], "your code raised IndexError"),
-    ]),
-    "cross_entropy": (checks.check_cross_entropy, mnist_ann.cross_entropy, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("summed", lambda Z, y: -picked(mnist_ann.log_softmax(Z), y).sum(), "summed over the batch instead of averaged"),
-        ("per example", lambda Z, y: -picked(mnist_ann.log_softmax(Z), y), "one loss per example"),
-        ("wrong sign", lambda Z, y: picked(mnist_ann.log_softmax(Z), y).mean(), "wrong sign"),
-        ("mean over B*C", lambda Z, y: -(one_hot(y) * mnist_ann.log_softmax(Z)).mean(), "all B×C entries"),
-        ("P[:, y]", lambda Z, y: -mnist_ann.log_softmax(Z)[:, y].mean(), "picks a B×B block"),
-        ("no log", lambda Z, y: -picked(mnist_ann.softmax(Z), y).mean(), "the log is missing"),
-        ("log of softmax", lambda Z, y: -picked(log_of_softmax(Z), y).mean(), "log(0) is -inf"),
-        ("no max shift", lambda Z, y: -picked(np.log(softmax_without_shift(Z)), y).mean(), "at logits of ±1000"),
-    ]),
-    "cross_entropy_grad": (checks.check_cross_entropy_grad, mnist_ann.cross_entropy_grad, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("forgot 1/B", lambda Z, y: mnist_ann.softmax(Z) - one_hot(y), "B = 2 times too large"),
-        ("1/B twice", lambda Z, y: (mnist_ann.softmax(Z) - one_hot(y)) / len(y) ** 2, "B = 2 times too small"),
-        ("Y - P", lambda Z, y: (one_hot(y) - mnist_ann.softmax(Z)) / len(y), "wrong sign"),
-        ("Y not subtracted", lambda Z, y: mnist_ann.softmax(Z) / len(y), "one-hot labels are not subtracted"),
-        ("divided by C", lambda Z, y: (mnist_ann.softmax(Z) - one_hot(y)) / 3, "number of classes"),
-        ("no max shift", lambda Z, y: (softmax_without_shift(Z) - one_hot(y)) / len(y), "exp(1000) overflows"),
-        ("transposed", lambda Z, y: mnist_ann.cross_entropy_grad(Z, y).T, "transpose of the expected (5, 3)"),
-    ]),
-    "linear_backward": (checks.check_linear_backward, lambda dZ, X, W: mnist_ann.linear_backward(dZ, X, W), [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("dW transposed", lambda dZ, X, W: (dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)), "dW (shaped like W) has shape (3, 4), "
-                                                                                  "the transpose"),
-        ("missing .T", lambda dZ, X, W: (dZ @ W, X.T @ dZ, dZ.sum(axis=0)), "a missing .T"),
-        ("bias summed over axis 1", lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.sum(axis=1)), "summed over the wrong axis"),
-        ("bias summed over everything", lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.sum()), "summed over the wrong axis"),
-        ("dW divided by B", lambda dZ, X, W: (dZ @ W.T, X.T @ dZ / len(X), dZ.sum(axis=0)), "B = 3 times too small"),
-        ("db is a mean", lambda dZ, X, W: (dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)), "db should be [3.]"),
-        ("swapped", lambda dZ, X, W: (X.T @ dZ, dZ @ W.T, dZ.sum(axis=0)), "dX and dW come back swapped"),
-        ("two values", lambda dZ, X, W: (dZ @ W.T, X.T @ dZ), "it returns 2 values"),
-    ]),
-    "relu_backward": (checks.check_relu_backward, mnist_ann.relu_backward, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("mask only", lambda dA, Z: (Z > 0).astype(float), "returns the mask alone"),
-        ("Z >= 0", lambda dA, Z: dA * (Z >= 0), "use Z > 0"),
-        ("mask from dA", lambda dA, Z: dA * (dA > 0), "must come from Z"),
-        ("times Z", lambda dA, Z: dA * Z, "multiplies dA by Z"),
-        ("changes dA", relu_backward_in_place, "changed dA in place"),
-    ]),
-    "backward": (checks.check_backward, lambda p, c, d: mnist_ann.backward(p, c, d), [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("stops at layer 2", backward_with("stops at layer 2"), "grads has no W1, b1"),
-        ("bias over the wrong axis", backward_with("bias over the wrong axis"), "summed over the wrong axis"),
-        ("dW transposed", backward_transposed_dW, "transpose of the expected"),
-        ("1/B twice in W1", backward_with("divides by B again"), "grads['W1'] is B = 5 times too small"),
-        ("no ReLU backward", backward_with("no ReLU backward"), "goes wrong on its way back into layer 2"),
-        ("changes dlogits", backward_in_place, "changed dlogits in place"),
-    ]),
-    "sgd_step": (checks.check_sgd_step, mnist_ann.sgd_step, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("uphill", sgd_uphill, "move up the gradient"),
-        ("no learning rate", sgd_without_lr, "learning rate is missing"),
-        ("returns None", sgd_returning_none, "return the state"),
-        ("new arrays", sgd_new_arrays, "replaced by a new array"),
-        ("new dict", sgd_new_dict, "did not change"),
-    ]),
-    "momentum_step": (checks.check_momentum_step, mnist_ann.momentum_step, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("correct, written out", momentum_with(None), None),
-        ("wrong sign", momentum_with("wrong sign"), "momentum update has the wrong sign"),
-        ("averaging form", momentum_with("averaging form"), "averaging form"),
-        ("state lost", momentum_with("fresh state"), "the velocity is not used, or not kept"),
-        ("minus old velocity", momentum_with("minus old velocity"), "old velocity enters with a minus sign"),
-        ("fixed beta", momentum_with("fixed beta"), "not the beta it is given"),
-    ]),
-    "adam_step": (checks.check_adam_step, mnist_ann.adam_step, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("correct, written out", adam_with(None), None),
-        ("no bias correction", adam_with("no bias correction"), "no bias correction"),
-        ("only m corrected", adam_with("only m corrected"), "m is bias-corrected but v is not"),
-        ("only v corrected", adam_with("only v corrected"), "v is bias-corrected but m is not"),
-        ("t frozen", adam_with("t frozen"), "t does not advance"),
-        ("uphill", adam_with("uphill"), "move up the gradient"),
-        ("state lost", adam_with("fresh state"), "the state is lost between calls"),
-        ("fixed betas", adam_with("fixed betas"), "it ignores beta1, beta2"),
-    ]),
-    "train_loop": (checks.check_train_loop, train_loop, [
-        ("not implemented", not_implemented, "not implemented yet"),
-        ("step once per epoch", train_loop_with("step once per epoch"), "once per epoch"),
-        ("state dropped", train_loop_with("state dropped"), "is not passed to the next call"),
-        ("summed losses", train_loop_with("summed losses"), "not their sum"),
-        ("total not reset", train_loop_with("total not reset"), "start each epoch's total at 0"),
-        ("always the first batch", train_loop_with("always the first batch"), "X[batch], not X[:batch_size]"),
-        ("trains a copy", train_loop_on_a_copy, "params did not change"),
-        ("returns nothing", lambda *args: None, "list of 10 numbers"),
-    ]),
-}
-
-MISTAKES = [(name, *case) for name, (_, _, cases) in CASES.items() for case in cases]
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_the_reference_passes_every_check(name, capsys):
-    checker, reference, _ = CASES[name]
-    assert checker(reference) is True
-    output = capsys.readouterr().out
-    assert output.startswith(f"{name}: all ") and output.endswith(" checks passed.\n"), output
-
-
-@pytest.mark.parametrize("name, mistake, student_fn, words", MISTAKES, ids=[f"{m[0]}: {m[1]}" for m in MISTAKES])
-def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
-    checker = CASES[name][0]
-    passed = checker(student_fn)
+def run_check(name, student_fn, capsys):
+    """Run a check; return whether it passed and its output, which must be one line naming the exercise."""
+    passed = check(name)(student_fn)
     output = capsys.readouterr().out
     assert output.count("\n") == 1 and output.startswith(f"{name}: "), output
-    if words is None:  # a correct version written differently from the module's
-        assert passed is True, output
-    else:
-        assert passed is False and words in output, output
+    return passed, output
 
 
-def test_a_stub_inside_a_helper_is_named(capsys):
-    """backward is written but calls a linear_backward that is still a stub: the message names the stub."""
-    def backward_on_a_stub(params, cache, dlogits):
-        return not_implemented(dlogits)
-    assert checks.check_backward(backward_on_a_stub) is False
-    assert "`not_implemented` still raises NotImplementedError" in capsys.readouterr().out
+@pytest.mark.parametrize("name", list(checks.MODULE_ANSWERS))
+def test_the_solution_passes_every_check(name, capsys):
+    passed, output = run_check(name, SOLUTION[name], capsys)
+    assert passed is True and output.endswith(" checks passed.\n"), output
+
+
+@pytest.mark.parametrize("name, form, student_fn", ALTERNATIVES, ids=[f"{a[0]}: {a[1]}" for a in ALTERNATIVES])
+def test_a_right_answer_in_another_form_passes(name, form, student_fn, capsys):
+    passed, output = run_check(name, student_fn, capsys)
+    assert passed is True, output
+
+
+# ---- the mistakes the checks must name, with the words of the right diagnosis -----------------------------
+
+M = {label: fn for _, label, fn in exercise_mistakes.MISTAKES}  # the corpus's functions, by what is wrong
+CLASSES = [  # (exercise, mistake, student function, words its diagnosis must contain)
+    ("softmax", "not implemented", not_implemented, "not implemented yet"),
+    ("softmax", "columns, no shift", exercise_mistakes.softmax_columns, "normalised down each column"),
+    ("softmax", "columns, after the row-max shift", exercise_mistakes.softmax_columns_after_shift,
+     "normalised down each column"),
+    ("softmax", "whole batch, after the shift", exercise_mistakes.softmax_whole_batch_after_shift,
+     "sum over the whole batch"),
+    ("softmax", "shift by the column max", exercise_mistakes.softmax_shift_by_column_max, "down each column (axis=0)"),
+    ("softmax", "no max shift", exercise_mistakes.softmax_no_shift, "Subtract each row's maximum"),
+    ("softmax", "sum without keepdims", exercise_mistakes.softmax_sum_without_keepdims, "(add keepdims=True)"),
+    ("softmax", "transposed", exercise_mistakes.softmax_transposed, "transpose of the expected (5, 3)"),
+    ("softmax", "no return", lambda Z: None, "`return` line missing"),
+    ("softmax", "changes its input", exercise_mistakes.softmax_in_place, "changed logits in place"),
+    ("softmax", "raises", lambda Z: Z["logits"], "your code raised IndexError"),
+    ("cross_entropy", "summed", exercise_mistakes.ce_summed, "summed over the batch instead of averaged"),
+    ("cross_entropy", "per example", exercise_mistakes.ce_per_example, "one loss per example"),
+    ("cross_entropy", "log_P[:, y]", exercise_mistakes.ce_block, "picks a B×B block"),
+    ("cross_entropy", "log of softmax", exercise_mistakes.ce_log_of_softmax, "not as log(softmax(...))"),
+    ("cross_entropy", "log-sum-exp without the shift", exercise_mistakes.ce_log_sum_exp_without_shift,
+     "log(sum(exp(Z))) overflows"),
+    ("cross_entropy", "log of an unshifted softmax", exercise_mistakes.ce_log_of_unshifted_softmax, "log(0)"),
+    ("cross_entropy", "an epsilon in the log", exercise_mistakes.ce_epsilon_in_log, "a clip, caps it"),
+    ("cross_entropy_grad", "no 1/B", exercise_mistakes.ceg_no_mean, "B = 2 times too large"),
+    ("cross_entropy_grad", "1/B twice", exercise_mistakes.ceg_mean_twice, "divides by B twice"),
+    ("cross_entropy_grad", "Y - P", exercise_mistakes.ceg_y_minus_p, "wrong sign"),
+    ("cross_entropy_grad", "P[:, y] -= 1", exercise_mistakes.ceg_whole_columns, "subtracts 1 from whole columns"),
+    ("cross_entropy_grad", "no max shift", exercise_mistakes.ceg_no_shift, "exp(1000) overflows"),
+    ("cross_entropy_grad", "shapes that do not fit, not for want of keepdims", exercise_mistakes.ceg_ten_classes,
+     "Two shapes do not fit"),
+    ("linear_backward", "not implemented", not_implemented, "not implemented yet"),
+    ("linear_backward", "missing .T", exercise_mistakes.lb_missing_T, "The factors of @ do not fit"),
+    ("linear_backward", "db over axis 1", exercise_mistakes.lb_db_axis1, "summed over the wrong axis"),
+    ("linear_backward", "db with keepdims", exercise_mistakes.lb_db_keepdims, "keeps it (keepdims=True)"),
+    ("linear_backward", "divides by B", exercise_mistakes.lb_divides_by_B, "already carries the 1/B"),
+    ("linear_backward", "db a mean", exercise_mistakes.lb_db_mean, "db should be [6.]"),
+    ("linear_backward", "swapped", exercise_mistakes.lb_swapped, "dX and dW come back swapped"),
+    ("relu_backward", "Z >= 0", exercise_mistakes.rb_at_zero, "use Z > 0"),
+    ("relu_backward", "changes dA", exercise_mistakes.rb_in_place, "changed dA in place"),
+    ("backward", "stops at layer 2", exercise_mistakes.bw_stops_at_layer_2, "grads has no W1, b1"),
+    ("backward", "keyed dW1", exercise_mistakes.bw_keyed_dW, "grads is keyed dW1"),
+    ("backward", "divides by B", exercise_mistakes.bw_divides_by_B, "already carries the 1/B"),
+    ("backward", "no ReLU backward", exercise_mistakes.bw_no_relu, "goes wrong on its way back into layer 2"),
+    ("backward", "changes dlogits", exercise_mistakes.bw_changes_dlogits, "changed dlogits in place"),
+    ("backward", "a stub inside a helper", lambda params, cache, dlogits: not_implemented(dlogits),
+     "`not_implemented` still raises NotImplementedError"),
+    ("sgd_step", "no lr", exercise_mistakes.sgd_no_lr, "learning rate is missing"),
+    ("sgd_step", "returns None", exercise_mistakes.sgd_returns_nothing, "return the state"),
+    ("sgd_step", "new arrays", exercise_mistakes.sgd_new_arrays, "replaced by a new array"),
+    ("sgd_step", "new dict", exercise_mistakes.sgd_new_dict, "a new dict made inside the function"),
+    ("sgd_step", "weights only", exercise_mistakes.sgd_weights_only, "the biases too"),
+    ("momentum_step", "lr missing", exercise_mistakes.momentum_no_lr, "learning rate is missing"),
+    ("momentum_step", "lr twice", exercise_mistakes.momentum_lr_twice, "learning rate is applied twice"),
+    ("momentum_step", "steps before updating", exercise_mistakes.momentum_step_then_update,
+     "Update v = beta * v + g first"),
+    ("momentum_step", "averaging form", exercise_mistakes.momentum_averaging, "averaging form"),
+    ("momentum_step", "state lost", exercise_mistakes.momentum_fresh_state, "not kept from one call to the next"),
+    ("momentum_step", "beta fixed", exercise_mistakes.momentum_fixed_beta, "not the beta it is given"),
+    ("adam_step", "no eps", M["no eps"], "became nan at step 1 where its gradient is 0"),
+    ("adam_step", "eps inside the root", M["eps inside the root"], "eps is inside the square root"),
+    ("adam_step", "eps ignored", M["eps fixed"], "ignores the eps it is given"),
+    ("adam_step", "no eps argument", exercise_mistakes.adam_without_eps_argument, "exactly as the exercise gives it"),
+    ("adam_step", "v of g: nan", M["v of g, not g**2"], "became nan or infinite at step 1"),
+    ("adam_step", "no bias correction", M["no bias correction"], "no bias correction"),
+    ("adam_step", "t frozen", M["t frozen"], "t does not advance"),
+    ("adam_step", "state lost", M["fresh state"], "the state is lost between calls"),
+    ("adam_step", "betas fixed", M["betas fixed"], "it ignores beta1, beta2"),
+    ("train_loop", "not implemented", not_implemented, "not implemented yet"),
+    ("train_loop", "drops the last batch", exercise_mistakes.loop_drops_last_batch, "last, smaller mini-batch"),
+    ("train_loop", "mean of batch means", exercise_mistakes.loop_mean_of_batch_means, "plain mean of its batch means"),
+    ("train_loop", "32 times too small", exercise_mistakes.loop_unweighted_over_N, "without being weighted"),
+    ("train_loop", "summed", exercise_mistakes.loop_summed, "the sum of its batch means"),
+    ("train_loop", "total not reset", exercise_mistakes.loop_total_not_reset, "start each epoch's total at 0"),
+    ("train_loop", "last batch's loss", exercise_mistakes.loop_last_loss, "last mini-batch's loss"),
+    ("train_loop", "weighted by batch_size", exercise_mistakes.loop_weighted_by_batch_size, "weight it by len(y_batch)"),
+    ("train_loop", "not shuffled", exercise_mistakes.loop_not_shuffled, "in their stored order"),
+    ("train_loop", "shuffled once", exercise_mistakes.loop_shuffled_once, "draw a new order at every epoch"),
+    ("train_loop", "two permutations", exercise_mistakes.loop_two_permutations, "X and y are reordered differently"),
+    ("train_loop", "the full data to loss_and_grads", exercise_mistakes.loop_full_batch, "all 256 examples at once"),
+    ("train_loop", "a fixed lr", exercise_mistakes.loop_fixed_lr, "not the learning rate train_loop was given"),
+    ("train_loop", "step once per epoch", exercise_mistakes.loop_step_once_per_epoch, "once per epoch"),
+    ("train_loop", "state dropped", exercise_mistakes.loop_state_dropped, "is not passed to the next call"),
+    ("train_loop", "always the first batch", exercise_mistakes.loop_first_batch, "not X[:batch_size]"),
+    ("train_loop", "trains a copy", exercise_mistakes.loop_on_a_copy, "params did not change"),
+    ("train_loop", "returns nothing", lambda *args: None, "list of 10 numbers"),
+]
+
+
+@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES, ids=[f"{c[0]}: {c[1]}" for c in CLASSES])
+def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
+    passed, output = run_check(name, student_fn, capsys)
+    assert passed is False and words in output, output
+
+
+def test_fewer_than_3_in_100_wrong_answers_get_through(capsys):
+    """Every wrong answer of the corpus fails its check, with one line naming the exercise."""
+    through = [f"{name}: {label}" for name, label, student_fn in exercise_mistakes.MISTAKES
+               if run_check(name, student_fn, capsys)[0]]
+    assert len(exercise_mistakes.MISTAKES) >= 100
+    assert len(through) < 0.03 * len(exercise_mistakes.MISTAKES), through
+
+
+# ---- the module's answers earn nothing -----------------------------------------------------------------
+
+def calls_the_module(name):
+    """A student function whose body is a call of mnist_ann's own function of the same name."""
+    return lambda *args, **kwargs: getattr(mnist_ann, name)(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", [name for name in checks.MODULE_ANSWERS if name != "train_loop"])
+def test_the_module_function_itself_fails(name, capsys):
+    passed, output = run_check(name, getattr(mnist_ann, name), capsys)
+    assert passed is False and f"this is mnist_ann.{name} itself" in output, output
+
+
+@pytest.mark.parametrize("name", [name for name in checks.MODULE_ANSWERS if name != "train_loop"])
+def test_a_body_calling_the_module_function_fails(name, capsys):
+    passed, output = run_check(name, calls_the_module(name), capsys)
+    assert passed is False and f"it calls mnist_ann.{name}, the module's own answer" in output, output
+
+
+def test_a_train_loop_calling_the_module_train_fails(capsys):
+    def train_loop(params, X, y, step, lr, epochs, batch_size, rng):
+        history = mnist_ann.train(params, X, y, optimizer=step, lr=lr, schedule="constant", epochs=epochs,
+                                  batch_size=batch_size)
+        return history["train_loss"]
+    passed, output = run_check("train_loop", train_loop, capsys)
+    assert passed is False and "it calls mnist_ann.train," in output, output
+
+
+def test_borrowing_is_seen_through_aliases_wrappers_and_helpers(capsys):
+    namespace = {}
+    exec("from mnist_ann import softmax as sm\n"
+         "def helper(Z):\n    return sm(Z)\n"
+         "def softmax(logits):\n    return helper(logits)\n", namespace)
+    assert run_check("softmax", namespace["softmax"], capsys)[0] is False  # imported under another name
+    assert namespace["sm"] is mnist_ann.softmax  # and the student's namespace is put back as it was
+    assert run_check("adam_step", functools.partial(mnist_ann.adam_step, eps=1e-8), capsys)[0] is False
+    assert run_check("softmax", checks.softmax, capsys)[0] is False  # the same function, reached through checks
+    def cross_entropy_grad_on_module_softmax(logits, y):
+        return (mnist_ann.softmax(logits) - one_hot(y)) / len(y)
+    passed, output = run_check("cross_entropy_grad", cross_entropy_grad_on_module_softmax, capsys)
+    assert passed is False and "it calls mnist_ann.softmax" in output
+
+
+def test_the_module_is_never_left_patched(capsys):
+    originals = {name: getattr(mnist_ann, name) for names in checks.MODULE_ANSWERS.values() for name in names}
+
+    def raises_midway(logits):
+        mnist_ann.softmax(logits)
+        raise SystemExit("a student's exit()")
+    for student_fn in (calls_the_module("softmax"), raises_midway, not_implemented):
+        checks.check_softmax(student_fn)
+    checks.check_train_loop(exercise_mistakes.loop_full_batch)
+    capsys.readouterr()
+    assert all(getattr(mnist_ann, name) is original for name, original in originals.items())
+    assert mnist_ann.loss_and_grads.__module__ == "mnist_ann" and not hasattr(mnist_ann.loss_and_grads, "__wrapped__")
+
+
+# ---- checks never raise --------------------------------------------------------------------------------
+
+class Unprintable:
+    def __array__(self, *args, **kwargs):
+        raise RuntimeError("no array here")
+
+    def __repr__(self):
+        raise RuntimeError("no repr either")
+
+
+@pytest.mark.parametrize("student_fn", [
+    lambda *args: Unprintable(),
+    lambda *args: [Unprintable()] * 3,
+    lambda *args: {"W1": Unprintable()},
+    lambda *args: sys.exit(),
+    lambda *args: (_ for _ in ()).throw(RecursionError("deep")),
+    lambda *args: np.zeros((10 ** 3, 10 ** 3)),
+    "softmax",
+    None,
+], ids=["odd object", "odd objects", "dict of odd objects", "exit()", "RecursionError", "a large array",
+        "a string", "None"])
+@pytest.mark.parametrize("name", list(checks.MODULE_ANSWERS))
+def test_a_check_never_raises_whatever_the_student_code_does(name, student_fn, capsys):
+    passed, output = run_check(name, student_fn, capsys)
+    assert passed is False, output
+
+
+def test_train_loop_without_the_data_says_so_in_one_sentence(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
+    passed, output = run_check("train_loop", SOLUTION["train_loop"], capsys)
+    assert passed is False and "could not load the MNIST images" in output, output
 
 
 # ---- the notebooks ------------------------------------------------------------------------
@@ -353,8 +396,36 @@ def test_every_solution_is_marked_and_every_student_stub_raises(solution):
     assert not any("### " in cell.source for cell in student.cells if cell.cell_type == "code")
 
 
+@pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+def test_solution_notebooks_carry_nbgrader_metadata(solution):
+    """Solution cells with a grade_id, check cells graded (with points) and locked, every other code cell locked;
+    a check cell ends with a hidden test that fails under grading when the check fails."""
+    ids = []
+    for cell in nbformat.read(solution, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        grading = cell.metadata["nbgrader"]
+        assert grading["schema_version"] == 3 and grading["grade_id"], cell.source[:80]
+        ids.append(grading["grade_id"])
+        if "### BEGIN SOLUTION" in cell.source:
+            assert (grading["solution"], grading["grade"], grading["locked"]) == (True, False, False)
+        elif cell.source.startswith("passed = checks.check_"):
+            assert (grading["solution"], grading["grade"], grading["locked"]) == (False, True, True)
+            assert grading["points"] > 0
+            assert re.search(r"\n### BEGIN HIDDEN TESTS\nassert passed, .+\n### END HIDDEN TESTS$", cell.source)
+        else:
+            assert (grading["solution"], grading["grade"], grading["locked"]) == (False, False, True), cell.source[:80]
+    assert len(ids) == len(set(ids))
+
+
+def test_stubbing_removes_hidden_tests():
+    source = "passed = check(f)\n### BEGIN HIDDEN TESTS\nassert passed\n### END HIDDEN TESTS"
+    assert load_maker().strip_solutions(source) == "passed = check(f)"
+
+
 def test_stubbing_keeps_the_indentation():
-    source = "def f(x):\n    \"\"\"Doc.\"\"\"\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION"
+    source = ("def f(x):\n    \"\"\"Doc.\"\"\"\n"
+              "    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION")
     maker = load_maker()
     assert maker.strip_solutions(source) == f"def f(x):\n    \"\"\"Doc.\"\"\"\n    {maker.STUB}"
     with pytest.raises(ValueError):
@@ -369,3 +440,16 @@ def test_student_notebooks_show_the_not_implemented_message():
         text = "".join(output.get("text", "") for cell in nbformat.read(path, as_version=4).cells
                        if cell.cell_type == "code" for output in cell.outputs)
         assert "not implemented yet" in text, path.name
+
+
+def test_run_notebooks_keeps_tags_nbgrader_metadata_and_locks(tmp_path):
+    """tools/run_notebooks.sh re-runs a notebook keeping what nbgrader and nbval need, and drops the rest."""
+    kept = {"tags": ["nbval-ignore-output"], "editable": False, "deletable": False,
+            "nbgrader": {"grade": False, "grade_id": "setup", "locked": True, "schema_version": 3, "solution": False}}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", metadata={**kept, "scrolled": True})])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, tmp_path / "tiny.ipynb")
+    subprocess.run(["bash", str(ROOT / "tools" / "run_notebooks.sh"), str(tmp_path / "tiny.ipynb")], check=True,
+                   capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+    cell = nbformat.read(tmp_path / "tiny.ipynb", as_version=4).cells[0]
+    assert cell.metadata == kept and cell.outputs[0]["data"]["text/plain"] == "2"

@@ -1,12 +1,16 @@
-"""Make the student notebooks from the solution notebooks, so that the two never drift apart.
+"""Make the student notebooks from the solution notebooks, as `nbgrader generate_assignment` does.
 
 In notebooks/exercises/solutions/, each solution sits between a line `### BEGIN SOLUTION` and a
-line `### END SOLUTION` (as in nbgrader). In the student copy, written to
-notebooks/exercises/student/, each such block becomes one line at the block's indentation:
+line `### END SOLUTION`, and each check cell ends with a block between `### BEGIN HIDDEN TESTS` and
+`### END HIDDEN TESTS` that makes it fail under grading (nbgrader's markers and cell metadata).
+In the student copy, written to notebooks/exercises/student/, each solution block becomes one line
+at the block's indentation (the stub that tools/nbgrader_config.py gives nbgrader too):
 
     raise NotImplementedError("replace this line with your code")
 
-The student notebooks are then executed, so that their stored outputs show what the checks
+each hidden-tests block is removed, and cells are locked as nbgrader locks them. So the student
+notebooks are nbgrader's release version (a test compares them), made without nbgrader, a course
+folder or its database. They are then executed, so that their stored outputs show what the checks
 say before a student has started. From any folder:
 
     python tools/make_student_versions.py
@@ -25,32 +29,49 @@ ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "notebooks" / "exercises"
 SOLUTIONS, STUDENT = EXERCISES / "solutions", EXERCISES / "student"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUB = 'raise NotImplementedError("replace this line with your code")'
 
 
-def strip_solutions(source):
-    """source with each marked solution block replaced by the stub, indented as the block's markers."""
+def strip_blocks(source, begin, end, stub=None):
+    """source with each block from a line `begin` to a line `end` replaced by stub (indented as begin), or removed."""
     kept, inside = [], False
     for number, line in enumerate(source.splitlines(), start=1):
         marker = line.strip()
-        if marker == BEGIN and not inside:
-            kept.append(line[:len(line) - len(line.lstrip())] + STUB)
+        if marker == begin and not inside:
+            if stub is not None:
+                kept.append(line[:len(line) - len(line.lstrip())] + stub)
             inside = True
-        elif marker == END and inside:
+        elif marker == end and inside:
             inside = False
-        elif marker in (BEGIN, END):
+        elif marker in (begin, end):
             raise ValueError(f"line {number}: a stray {marker}")
         elif not inside:
             kept.append(line)
     if inside:
-        raise ValueError(f"{BEGIN} without its {END}")
+        raise ValueError(f"{begin} without its {end}")
     return "\n".join(kept)
 
 
+def strip_solutions(source):
+    """source with each marked solution block replaced by the stub, and each hidden-tests block removed."""
+    return strip_blocks(strip_blocks(source, BEGIN, END, STUB), BEGIN_HIDDEN, END_HIDDEN)
+
+
+def lock(cell):
+    """Mark cell undeletable, and uneditable unless it holds a solution, as nbgrader's LockCells does."""
+    grading = cell.metadata.get("nbgrader", {})
+    if grading.get("solution"):
+        cell.metadata["deletable"] = False
+    elif grading.get("grade") or grading.get("locked"):
+        cell.metadata["deletable"] = cell.metadata["editable"] = False
+
+
 def student_notebook(solution):
-    """A copy of a solution notebook with every solution replaced by the stub, and no outputs."""
+    """A copy of a solution notebook with every solution replaced by the stub, hidden tests removed, no outputs."""
     notebook = copy.deepcopy(solution)
     for cell in notebook.cells:
+        lock(cell)
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source)
             cell.outputs, cell.execution_count = [], None

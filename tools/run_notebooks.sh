@@ -3,8 +3,8 @@
 # From any folder:
 #   bash tools/run_notebooks.sh                  # every notebook: walkthrough, exercise solutions, student versions
 #   bash tools/run_notebooks.sh NOTEBOOK...      # just these (paths from the repository root)
-# It keeps each cell's tags (nbval-ignore-output), nbgrader metadata and folded sources (jupyter), and drops
-# all other cell metadata.
+# It keeps each cell's tags (nbval-ignore-output), nbgrader metadata, lock (editable, deletable) and folded
+# source (jupyter), and drops all other cell metadata.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg  # one BLAS thread, as the notebooks' setup cells set
@@ -20,6 +20,8 @@ for notebook in "$@"; do
     --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False \
     --ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags \
     --ClearMetadataPreprocessor.preserve_cell_metadata_mask=nbgrader \
+    --ClearMetadataPreprocessor.preserve_cell_metadata_mask=editable \
+    --ClearMetadataPreprocessor.preserve_cell_metadata_mask=deletable \
     --ClearMetadataPreprocessor.preserve_cell_metadata_mask=jupyter "$notebook"
 done
 if $everything; then

@@ -2,41 +2,30 @@
 
 The exercise notebooks beside this file ask a student to write functions that mnist_ann.py also
 holds. Each check_* function runs the student's version on shapes, a hand-computable example,
-hard inputs (logits of ±1000) and, for gradients, central differences in float64. It prints one
-sentence naming the likely mistake, or a short confirmation, and returns True or False. Whatever
-the student's code raises is reported, never raised again.
+hard inputs (logits of ±1000, gradients with exact zeros) and, for gradients, central differences
+in float64. It prints one sentence naming the likely mistake, or a short confirmation, and returns
+True or False, so that an autograder can `assert` it.
+
+A check never raises, whatever the student's code or the environment does: an error becomes its
+one sentence and False. And a check cannot be passed with the module's own answer: a function
+that is one of mnist_ann's answers, or calls one while it runs, fails with a sentence saying so.
 """
 
+import contextlib
+import functools
 import math
+import re
+import traceback
 
 import numpy as np
 
+import mnist_ann
 from mnist_ann import (accuracy, adam_step, copy_params, cross_entropy, cross_entropy_grad, forward, init_params,
                        linear_forward, load_mnist, log_softmax, momentum_step, numerical_gradient, one_hot, predict,
                        relative_error, relu, sgd_step, softmax)
 
 
-def run_checks(name, checks):
-    """Run (label, check) pairs in order; print the first problem, or that all passed. True if all passed.
-
-    A check calls the student's function and returns None when it is right, else a sentence saying what is wrong.
-    """
-    for number, (label, check) in enumerate(checks, start=1):
-        try:
-            with np.errstate(all="ignore"):  # overflow is diagnosed by the checks, not warned about
-                problem = check()
-        except NotImplementedError as error:
-            print(f"{name}: not implemented yet: `{innermost_function(error)}` still raises NotImplementedError. "
-                  "Write its body in place of that line, run its cell, then run this check again.")
-            return False
-        except Exception as error:  # the student's code failed: say how, in one sentence
-            problem = describe_error(error)
-        if problem:
-            print(f"{name}: check {number} of {len(checks)} ({label}) failed: {problem}")
-            return False
-    print(f"{name}: all {len(checks)} checks passed.")
-    return True
-
+# ---- Saying what is wrong, in one sentence -----------------------------------------------------------
 
 def innermost_function(error):
     """The name of the function in which error was raised."""
@@ -46,13 +35,41 @@ def innermost_function(error):
     return frame.tb_frame.f_code.co_name
 
 
+def student_line(error):
+    """The last line of the student's own code that error passed through, or '' if none is known.
+
+    NumPy's, this file's and the module's frames are skipped: the student needs their own line.
+    """
+    ours = (__file__, getattr(mnist_ann, "__file__", ""))
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename not in ours and "site-packages" not in frame.filename and frame.line:
+            return frame.line.strip()
+    return ""
+
+
+def broadcast_hint(message):
+    """Why two shapes in a NumPy broadcast error do not fit, from the shapes the message names."""
+    shapes = [tuple(int(n) for n in re.findall(r"\d+", found)) for found in re.findall(r"\(([\d,]*)\)", message)]
+    if len(shapes) >= 2 and any(a[:-1] == b or b[:-1] == a for a in shapes for b in shapes if a != b):
+        return (" One array has a value per row where the other has a row of values: a sum or max over axis=1 "
+                "without keepdims=True drops that axis (add keepdims=True), or labels y stand where one-hot rows "
+                "are needed.")
+    return " Two shapes do not fit: write each array's shape beside that line."
+
+
 def describe_error(error):
-    """One sentence for an error raised in a student's code, with a hint when two shapes do not fit."""
-    message = (str(error).splitlines() or [""])[0]
-    sentence = f"your code raised {type(error).__name__}" + (f": {message}" if message else "") + "."
-    if isinstance(error, ValueError) and ("broadcast" in message or "mismatch" in message):
-        sentence += (" Two shapes do not fit: write each array's shape beside that line "
-                     "(a missing .T, or a sum without keepdims=True, is the usual cause).")
+    """One sentence for an error raised in a student's code: what, where, and a hint when the kind is known."""
+    message = (str(error).splitlines() or [""])[0].strip()
+    sentence = f"your code raised {type(error).__name__}" + (f": {message}" if message else "")
+    line = student_line(error)
+    sentence += (f", at `{line}`." if line else ".")
+    if isinstance(error, ValueError) and "matmul" in message:
+        sentence += (" The factors of @ do not fit: an (a, b) @ (b, c) product needs the inner sizes equal; a "
+                     "missing or extra .T, or the factors in the wrong order, is the usual cause.")
+    elif isinstance(error, ValueError) and "broadcast" in message:
+        sentence += broadcast_hint(message)
+    elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message):
+        sentence += " Write the function's first line, its name and arguments, exactly as the exercise gives it."
     return sentence
 
 
@@ -61,7 +78,9 @@ def describe_value(value):
         return "None (is the `return` line missing?)"
     if isinstance(value, (tuple, list)):
         return f"{len(value)} values"
-    return f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a value of type {type(value).__name__}"
 
 
 def show(array):
@@ -91,9 +110,12 @@ def shape_problem(got, shape, what, batch_size=None):
     found = np.shape(got)
     if found == shape:
         return None
-    if len(shape) == 1 and found in ((batch_size,), (), (1, *shape)):  # a bias gradient
+    if len(shape) == 1 and found == (1, *shape):  # a bias gradient summed with keepdims=True
+        return (f"{what} has shape {found}, expected {shape}: it is summed over the right axis but keeps it "
+                "(keepdims=True); a bias gradient has the bias's shape, so sum with axis=0 alone.")
+    if len(shape) == 1 and found in ((batch_size,), ()):
         return (f"{what} has shape {found}, expected {shape}: it is summed over the wrong axis. Sum over "
-                "the batch only, axis=0 (no keepdims): each bias touches every example.")
+                "the batch only, axis=0: each bias touches every example.")
     if found == shape[::-1]:
         return (f"{what} has shape {found}, the transpose of the expected {shape}: check the order "
                 "of the factors of @, and where a .T belongs.")
@@ -106,17 +128,25 @@ def values_problem(got, expected, what, reference):
     return f"{what} differs from what {reference} gives (relative error {relative_error(got, expected):.1e})."
 
 
-def gradient_problem(got, expected, what, batch_size):
-    """None if got matches the true gradient expected; else a sentence naming the likely mistake."""
+def gradient_problem(got, expected, what, batch_size, owns_the_mean=False):
+    """None if got matches the true gradient expected; else a sentence naming the likely mistake.
+
+    owns_the_mean: got is dlogits, the one gradient that carries the 1/B of the mean loss; every
+    gradient after it (dZ, dW, db, dX) inherits that 1/B and must not apply it again.
+    """
     if same(got, expected):
         return None
-    factors = {
-        batch_size: f"{what} is B = {batch_size} times too large: the loss is a mean over the batch, so the "
-                    "gradient carries a factor 1/B (divide by B once, in cross_entropy_grad).",
-        1 / batch_size: f"{what} is B = {batch_size} times too small: 1/B is applied twice. Divide by B once, "
-                        "in cross_entropy_grad; every gradient flowing back from it already carries the 1/B.",
-        -1: f"{what} has the wrong sign: check the order of a subtraction (P - Y, not Y - P) or a stray minus.",
-    }
+    if owns_the_mean:
+        too_large = (f"{what} is B = {batch_size} times too large: the loss is a mean over the batch, so the "
+                     "gradient carries a factor 1/B (divide by B once, in cross_entropy_grad).")
+        too_small = (f"{what} is B = {batch_size} times too small: it divides by B twice; divide once.")
+    else:
+        too_large = (f"{what} is B = {batch_size} times too large: it multiplies by B, but nothing here scales "
+                     "with the batch size; the gradient flowing in already is the gradient of the mean loss.")
+        too_small = (f"{what} is B = {batch_size} times too small: it divides by B, but the gradient flowing in "
+                     "already carries the 1/B of the mean loss (from cross_entropy_grad); leave it out here.")
+    factors = {batch_size: too_large, 1 / batch_size: too_small,
+               -1: f"{what} has the wrong sign: check the order of a subtraction (P - Y, not Y - P) or a stray minus."}
     return next((sentence for factor, sentence in factors.items() if same(got, factor * expected)),
                 f"{what} differs from the central-difference gradient (relative error "
                 f"{relative_error(np.asarray(got, dtype=float), expected):.1e}; a right one is below 1e-6).")
@@ -139,11 +169,170 @@ def random_arrays(*shapes):
     return [rng.standard_normal(shape) for shape in shapes]
 
 
+# ---- Answers that cannot be borrowed -----------------------------------------------------------------
+
+# For each exercise, the module's functions that do its job, or a part of it that another exercise asks
+# the student to write. A student's function may call its own helpers, never these.
+OPTIMIZER_ANSWERS = ("sgd_step", "momentum_step", "adam_step", "train_epoch", "train")
+MODULE_ANSWERS = {
+    "softmax": ("softmax", "log_softmax", "cross_entropy_and_grad"),
+    "cross_entropy": ("cross_entropy", "log_softmax", "softmax", "cross_entropy_grad", "cross_entropy_and_grad",
+                      "evaluate"),
+    "cross_entropy_grad": ("cross_entropy_grad", "cross_entropy_and_grad", "softmax", "log_softmax"),
+    "linear_backward": ("linear_backward", "backward", "loss_and_grads"),
+    "relu_backward": ("relu_backward", "leaky_relu_backward", "backward", "loss_and_grads"),
+    "backward": ("backward", "loss_and_grads", "linear_backward", "relu_backward", "leaky_relu_backward"),
+    "sgd_step": OPTIMIZER_ANSWERS,
+    "momentum_step": OPTIMIZER_ANSWERS,
+    "adam_step": OPTIMIZER_ANSWERS,
+    "train_loop": ("train", "train_epoch"),
+}
+
+
+def unwrapped(function):
+    """function without the functools.partial or decorator wrappers around it."""
+    for _ in range(10):  # wrappers nest a few deep at most; never loop forever on a strange object
+        inner = getattr(function, "func", None) or getattr(function, "__wrapped__", None)
+        if inner is None or inner is function:
+            break
+        function = inner
+    return function
+
+
+def module_function_name(function):
+    """The name of the mnist_ann function that function is (perhaps wrapped), else None."""
+    inner = unwrapped(function)
+    if getattr(inner, "__module__", None) == mnist_ann.__name__:
+        return getattr(inner, "__name__", "one of its functions")
+    return None
+
+
+@contextlib.contextmanager
+def replaced(replacements, namespace):
+    """Within the block, each mnist_ann function named in replacements is replaced by its replacement.
+
+    In the module, and in namespace (the student's globals) wherever a name is bound to that function,
+    as `from mnist_ann import softmax` binds it. Everything is put back on leaving, whatever happens.
+    """
+    undo = []
+    try:
+        for name, replacement in replacements.items():
+            original = getattr(mnist_ann, name)
+            undo.append((mnist_ann.__dict__, name, original))
+            setattr(mnist_ann, name, replacement)
+            for key, value in list(namespace.items()):
+                if value is original:
+                    undo.append((namespace, key, value))
+                    namespace[key] = replacement
+        yield
+    finally:
+        for where, key, value in reversed(undo):
+            where[key] = value
+
+
+def call_recorder(original, name, calls):
+    """original, noting its name in calls each time it is called (it still does its job)."""
+    @functools.wraps(original)
+    def recorded(*args, **kwargs):
+        calls.append(name)
+        return original(*args, **kwargs)
+    return recorded
+
+
+def watched(student_fn, names, calls):
+    """student_fn, but while it runs, every call of a mnist_ann function in names is noted in calls."""
+    namespace = getattr(unwrapped(student_fn), "__globals__", {})
+    present = [name for name in names if callable(getattr(mnist_ann, name, None))]
+
+    def run(*args, **kwargs):
+        recorders = {name: call_recorder(getattr(mnist_ann, name), name, calls) for name in present}
+        with replaced(recorders, namespace):
+            return student_fn(*args, **kwargs)
+    run.__wrapped__ = student_fn  # so that a check can still find the student's globals
+    return run
+
+
+# ---- Running the checks --------------------------------------------------------------------------------
+
+def first_problem(checks):
+    """Run (label, check) pairs in order; the sentence of the first that fails, or None if all pass.
+
+    A check calls the student's function and returns None when it is right, else a sentence saying what
+    is wrong. Whatever the student's code raises (but an interrupt) becomes that sentence.
+    """
+    for number, (label, check) in enumerate(checks, start=1):
+        try:
+            with np.errstate(all="ignore"):  # overflow is diagnosed by the checks, not warned about
+                problem = check()
+        except NotImplementedError as error:
+            return (f"not implemented yet: `{innermost_function(error)}` still raises NotImplementedError. "
+                    "Write its body in place of that line, run its cell, then run this check again.")
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: B036 (even sys.exit() in the student's code is reported)
+            problem = describe_error(error)
+        if problem:
+            return f"check {number} of {len(checks)} ({label}) failed: {problem}"
+    return None
+
+
+def setup_failure(error):
+    """What to say when a check cannot even start, e.g. because the MNIST files are missing."""
+    if isinstance(error, mnist_ann.MNISTDataError):
+        return f"the check could not load the MNIST images it trains on: {error}"
+    return (f"the check itself failed ({type(error).__name__}: {(str(error).splitlines() or [''])[0]}); "
+            "tell your teacher, and run the cells above it again.")
+
+
+def verdict(name, student_fn, check, *args, **kwargs):
+    """The sentence a check prints (without its name) and whether the student's function passed."""
+    if not callable(student_fn):
+        return f"give the check your function itself, {name}; it got {describe_value(student_fn)}.", False
+    borrowed = module_function_name(student_fn)
+    if borrowed:
+        return (f"this is mnist_ann.{borrowed} itself, the module's answer, which earns nothing: "
+                f"write your own {name}."), False
+    calls = []
+    try:
+        checks = check(watched(student_fn, MODULE_ANSWERS.get(name, ()), calls), *args, **kwargs)
+    except Exception as error:
+        return setup_failure(error), False
+    problem = first_problem(checks)
+    if calls:
+        return (f"it calls mnist_ann.{calls[0]}, the module's own answer, which earns nothing: write the body "
+                "yourself (your own functions from the exercises above may be called)."), False
+    return (problem, False) if problem else (f"all {len(checks)} checks passed.", True)
+
+
+def graded(check):
+    """Make a check_* function out of check(student_fn, ...), which returns its list of (label, check) pairs.
+
+    The result prints one sentence, `name: ...`, and returns True or False. It never raises.
+    """
+    name = check.__name__.removeprefix("check_")
+
+    @functools.wraps(check)
+    def run(student_fn, *args, **kwargs):
+        try:
+            sentence, passed = verdict(name, student_fn, check, *args, **kwargs)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: B036 (a check must never raise)
+            sentence, passed = setup_failure(error), False
+        print(f"{name}: {sentence}")
+        return passed
+    return run
+
+
+# ---- Exercise 1: softmax and cross-entropy -----------------------------------------------------------
+
 LABELS = np.array([0, 2, 1, 2, 0])  # a batch of B = 5 with C = 3 classes: no two sizes alike
 HAND_LOGITS = np.log([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])  # P = [[1/3, 1/3, 1/3], [1/6, 1/3, 1/2]]
 HAND_LABELS = np.array([0, 2])  # true-class probabilities 1/3 and 1/2
 LARGE_LOGITS = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 0.0, 1000.0]])
 LARGE_LABELS = np.array([1, 0])  # the true classes have the smallest logits: the loss is 2000
+# Nothing overflows here, but the true class's probability, e^-800, underflows to 0: log(P) is -inf.
+UNDERFLOW_LOGITS, UNDERFLOW_LABELS = np.array([[0.0, -800.0, 0.0]]), np.array([1])
 
 
 def large_logits_problem(got, expected, what):
@@ -159,43 +348,46 @@ def large_logits_problem(got, expected, what):
     return f"{what} is wrong at logits of ±1000: {show(got)} instead of {show(expected)}."
 
 
-def check_softmax(softmax_fn):
-    """Check a student's softmax(logits) -> P (B, C); print a diagnosis and return True if it is right."""
-    logits = random_arrays((5, 3))[0]
-    return run_checks("softmax", [
-        ("shape", lambda: shape_problem(softmax_fn(logits.copy()), (5, 3), "P")),
-        ("a hand-computable example", lambda: softmax_example_problem(softmax_fn)),
-        ("random logits", lambda: values_problem(softmax_fn(logits.copy()), softmax(logits), "P", "mnist_ann.softmax")),
-        ("logits of ±1000", lambda: large_logits_problem(softmax_fn(LARGE_LOGITS.copy()), softmax(LARGE_LOGITS), "P")),
-        ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
-    ])
+def softmax_mistakes(logits):
+    """(wrong P, sentence) pairs for the usual softmax mistakes, each with every shift a student might use."""
+    row_max, column_max = logits.max(axis=1, keepdims=True), logits.max(axis=0, keepdims=True)
+    mistakes = [(np.exp(logits - column_max) / np.exp(logits - column_max).sum(axis=1, keepdims=True),
+                 "the max shift is taken down each column (axis=0), which changes P; subtract each row's own "
+                 "maximum, logits.max(axis=1, keepdims=True).")]
+    for shift in (0.0, row_max, column_max, logits.max()):
+        exps = np.exp(logits - shift)
+        mistakes += [
+            (exps / exps.sum(axis=0, keepdims=True), "P is normalised down each column (axis=0, over the "
+                                                     "examples); normalise along each row instead, with a sum "
+                                                     "over axis=1."),
+            (exps / exps.sum(), "P is divided by the sum over the whole batch; divide each row by its own sum "
+                                "(axis=1)."),
+            (exps, "P is exp(logits) without the division: divide each row by its sum."),
+        ]
+    return mistakes
 
 
 def softmax_example_problem(softmax_fn):
-    P, exps = softmax_fn(HAND_LOGITS.copy()), np.exp(HAND_LOGITS)
+    P = softmax_fn(HAND_LOGITS.copy())
     if same(P, softmax(HAND_LOGITS)):
         return None
-    return first_mistake(P, [
-        (exps / exps.sum(axis=0, keepdims=True), "P is normalised down each column (axis=0, over the examples); "
-                                                 "normalise along each row instead, with a sum over axis=1."),
-        (exps / exps.sum(), "P is divided by the sum over the whole batch; divide each row by its own sum (axis=1)."),
-        (exps, "P is exp(logits) without the division: divide each row by its sum."),
-    ]) or (f"for logits log([[1, 1, 1], [1, 2, 3]]) P should be [[1/3, 1/3, 1/3], [1/6, 1/3, 1/2]]; "
-           f"yours is {show(P)}.")
+    return first_mistake(P, softmax_mistakes(HAND_LOGITS)) or (
+        f"for logits log([[1, 1, 1], [1, 2, 3]]) P should be [[1/3, 1/3, 1/3], [1/6, 1/3, 1/2]]; "
+        f"yours is {show(P)}.")
 
 
-def check_cross_entropy(cross_entropy_fn):
-    """Check a student's cross_entropy(logits, y) -> mean loss; print a diagnosis and return True if it is right."""
-    logits, y = random_arrays((5, 3))[0], LABELS
-    return run_checks("cross_entropy", [
-        ("one number", lambda: loss_shape_problem(cross_entropy_fn(logits.copy(), y), len(y))),
-        ("a hand-computable example", lambda: cross_entropy_example_problem(cross_entropy_fn)),
-        ("random logits", lambda: values_problem(cross_entropy_fn(logits.copy(), y), cross_entropy(logits, y),
-                                                 "the loss", "mnist_ann.cross_entropy")),
-        ("logits of ±1000", lambda: large_logits_problem(cross_entropy_fn(LARGE_LOGITS.copy(), LARGE_LABELS),
-                                                         cross_entropy(LARGE_LOGITS, LARGE_LABELS), "the loss")),
-        ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_fn, logits=logits, y=y)),
-    ])
+@graded
+def check_softmax(softmax_fn):
+    """Check a student's softmax(logits) -> P (B, C); print a diagnosis and return True if it is right."""
+    logits = random_arrays((5, 3))[0]
+    return [
+        ("shape", lambda: shape_problem(softmax_fn(logits.copy()), (5, 3), "P")),
+        ("a hand-computable example", lambda: softmax_example_problem(softmax_fn)),
+        ("random logits", lambda: first_mistake(softmax_fn(logits.copy()), softmax_mistakes(logits)) or values_problem(
+            softmax_fn(logits.copy()), softmax(logits), "P", "mnist_ann.softmax")),
+        ("logits of ±1000", lambda: large_logits_problem(softmax_fn(LARGE_LOGITS.copy()), softmax(LARGE_LOGITS), "P")),
+        ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
+    ]
 
 
 def loss_shape_problem(loss, batch_size):
@@ -209,6 +401,9 @@ def cross_entropy_example_problem(cross_entropy_fn):
     picked = log_P[np.arange(2), HAND_LABELS]  # log 1/3 and log 1/2
     if same(loss, -picked.mean()):
         return None
+    row_max = HAND_LOGITS.max(axis=1, keepdims=True)
+    unshifted_first_term = HAND_LOGITS - (row_max + np.log(np.exp(HAND_LOGITS - row_max).sum(axis=1, keepdims=True)))
+    column_log_P = HAND_LOGITS - np.log(np.exp(HAND_LOGITS).sum(axis=0, keepdims=True))
     return first_mistake(loss, [
         (-picked.sum(), "the loss is summed over the batch instead of averaged: divide by B (use .mean())."),
         (picked.mean(), "the loss has the wrong sign: it is -log p of the true class, a positive number."),
@@ -216,24 +411,44 @@ def cross_entropy_example_problem(cross_entropy_fn):
         (-log_P[:, HAND_LABELS].mean(), "log_P[:, y] picks a B×B block; pick one entry per row: "
                                         "log_P[np.arange(B), y]."),
         (-np.exp(picked).mean(), "the log is missing: the loss is -log p, not -p."),
+        (-column_log_P[np.arange(2), HAND_LABELS].mean(), "log P is normalised down each column (axis=0); the sum "
+                                                          "in log-sum-exp runs along each row, axis=1."),
+        (-(unshifted_first_term + row_max)[np.arange(2), HAND_LABELS].mean(),
+         "the row maximum is subtracted inside the sum but not from the first term: "
+         "log P = (Z - m) - log(sum(exp(Z - m)))."),
     ]) or (f"for logits log([[1, 1, 1], [1, 2, 3]]) and y = [0, 2] the loss is (log 3 + log 2) / 2 = 0.8959; "
            f"yours is {float(loss):.4f}.")
 
 
-def check_cross_entropy_grad(cross_entropy_grad_fn):
-    """Check a student's cross_entropy_grad(logits, y) -> dlogits (B, C); print a diagnosis, True if right."""
+def cross_entropy_large_logits_problem(cross_entropy_fn):
+    """At logits of ±1000: an inf from log(softmax) and an inf from an unshifted log-sum-exp need different fixes."""
+    loss = cross_entropy_fn(LARGE_LOGITS.copy(), LARGE_LABELS)
+    expected = cross_entropy(LARGE_LOGITS, LARGE_LABELS)
+    if same(loss, expected) or np.isnan(loss):
+        return large_logits_problem(loss, expected, "the loss")
+    if np.isfinite(loss) and loss < expected:
+        return (f"the loss at logits of ±1000 is {float(loss):.4g}, not {float(expected):.4g}: a small number added "
+                "inside the log, or a clip, caps it. Compute log P by log-sum-exp instead, which never takes log(0).")
+    if np.isfinite(loss):
+        return large_logits_problem(loss, expected, "the loss")
+    if np.isinf(cross_entropy_fn(UNDERFLOW_LOGITS.copy(), UNDERFLOW_LABELS)):
+        return large_logits_problem(loss, expected, "the loss")  # log(0) even where nothing overflows
+    return ("the loss is infinite at logits of ±1000: log(sum(exp(Z))) overflows, because exp(1000) is inf. "
+            "Subtract each row's maximum m first: log P = (Z - m) - log(sum(exp(Z - m))).")
+
+
+@graded
+def check_cross_entropy(cross_entropy_fn):
+    """Check a student's cross_entropy(logits, y) -> mean loss; print a diagnosis and return True if it is right."""
     logits, y = random_arrays((5, 3))[0], LABELS
-    numeric = numerical_gradient(lambda Z: cross_entropy(Z, y), logits.copy())
-    large = cross_entropy_grad(LARGE_LOGITS, LARGE_LABELS)
-    return run_checks("cross_entropy_grad", [
-        ("shape", lambda: shape_problem(cross_entropy_grad_fn(logits.copy(), y), (5, 3), "dlogits")),
-        ("a hand-computable example", lambda: cross_entropy_grad_example_problem(cross_entropy_grad_fn)),
-        ("against numerical_gradient", lambda: gradient_problem(cross_entropy_grad_fn(logits.copy(), y), numeric,
-                                                                "dlogits", len(y))),
-        ("logits of ±1000", lambda: large_logits_problem(
-            cross_entropy_grad_fn(LARGE_LOGITS.copy(), LARGE_LABELS), large, "dlogits")),
-        ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_grad_fn, logits=logits, y=y)),
-    ])
+    return [
+        ("one number", lambda: loss_shape_problem(cross_entropy_fn(logits.copy(), y), len(y))),
+        ("a hand-computable example", lambda: cross_entropy_example_problem(cross_entropy_fn)),
+        ("random logits", lambda: values_problem(cross_entropy_fn(logits.copy(), y), cross_entropy(logits, y),
+                                                 "the loss", "mnist_ann.cross_entropy")),
+        ("logits of ±1000", lambda: cross_entropy_large_logits_problem(cross_entropy_fn)),
+        ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_fn, logits=logits, y=y)),
+    ]
 
 
 def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
@@ -244,42 +459,51 @@ def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
         ((P - Y) / 3, "it divides by the number of classes C = 3; divide by the batch size B = 2."),
         ((P - Y.max(axis=0)) / 2, "P[:, y] -= 1 subtracts 1 from whole columns; subtract it once per row, "
                                   "with P[np.arange(B), y] -= 1."),
-    ]) or gradient_problem(dlogits, (P - Y) / 2, "dlogits", batch_size=2)
+        (P - Y / 2, "only Y is divided by B: divide the whole difference, (P - Y) / B."),
+        (P / 2 - Y, "only P is divided by B: divide the whole difference, (P - Y) / B."),
+    ]) or gradient_problem(dlogits, (P - Y) / 2, "dlogits", batch_size=2, owns_the_mean=True)
 
 
-def check_linear_backward(linear_backward_fn):
-    """Check a student's linear_backward(dZ, X, W) -> dX, dW, db; print a diagnosis, True if right."""
-    dZ, X, W, b = random_arrays((5, 3), (5, 4), (4, 3), (3,))
-    return run_checks("linear_backward", [
-        ("three arrays of the right shapes", lambda: linear_shapes_problem(
-            linear_backward_fn(dZ.copy(), X.copy(), W.copy()), batch_size=5, n_in=4, n_out=3)),
-        ("a hand-computable example", lambda: linear_backward_example_problem(linear_backward_fn)),
-        ("against numerical_gradient", lambda: linear_gradients_problem(
-            linear_backward_fn(dZ.copy(), X.copy(), W.copy()), dZ, X, W, b)),
-        ("its inputs are left unchanged", lambda: input_changed_problem(linear_backward_fn, dZ=dZ, X=X, W=W)),
-    ])
+@graded
+def check_cross_entropy_grad(cross_entropy_grad_fn):
+    """Check a student's cross_entropy_grad(logits, y) -> dlogits (B, C); print a diagnosis, True if right."""
+    logits, y = random_arrays((5, 3))[0], LABELS
+    numeric = numerical_gradient(lambda Z: cross_entropy(Z, y), logits.copy())
+    large = cross_entropy_grad(LARGE_LOGITS, LARGE_LABELS)
+    return [
+        ("shape", lambda: shape_problem(cross_entropy_grad_fn(logits.copy(), y), (5, 3), "dlogits")),
+        ("a hand-computable example", lambda: cross_entropy_grad_example_problem(cross_entropy_grad_fn)),
+        ("against numerical_gradient", lambda: gradient_problem(cross_entropy_grad_fn(logits.copy(), y), numeric,
+                                                                "dlogits", len(y), owns_the_mean=True)),
+        ("logits of ±1000", lambda: large_logits_problem(
+            cross_entropy_grad_fn(LARGE_LOGITS.copy(), LARGE_LABELS), large, "dlogits")),
+        ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_grad_fn, logits=logits, y=y)),
+    ]
 
+
+# ---- Exercise 2: backpropagation ---------------------------------------------------------------------
 
 def linear_shapes_problem(result, batch_size, n_in, n_out):
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         return f"it should return three arrays, dX, dW, db; it returns {describe_value(result)}."
     dX, dW, db = result
     if np.shape(dX) == (n_in, n_out) and np.shape(dW) == (batch_size, n_in):
-        return "dX and dW come back swapped: return dX, dW, db, in that order."
+        return "dX and dW come back swapped: return them in the order dX, dW, db."
     return (shape_problem(dX, (batch_size, n_in), "dX (shaped like X)")
             or shape_problem(dW, (n_in, n_out), "dW (shaped like W)")
-            or shape_problem(db, (n_out,), "db (shaped like b)", batch_size))
+            or shape_problem(db, (n_out,), "db (shaped like b)", batch_size=batch_size))
 
 
 def linear_backward_example_problem(linear_backward_fn):
-    dZ, W = np.array([[1.0], [0.0], [2.0]]), np.array([[1.0], [-1.0]])
+    # db = 6 is neither the mean (2) nor a single row (1 or 5) of dZ, so each of those mistakes shows as itself.
+    dZ, W = np.array([[1.0], [0.0], [5.0]]), np.array([[1.0], [-1.0]])
     X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-    expected = {"dX": np.array([[1.0, -1.0], [0.0, 0.0], [2.0, -2.0]]), "dW": np.array([[11.0], [14.0]]),
-                "db": np.array([3.0])}
+    expected = {"dX": np.array([[1.0, -1.0], [0.0, 0.0], [5.0, -5.0]]), "dW": np.array([[26.0], [32.0]]),
+                "db": np.array([6.0])}
     for (name, right), got in zip(expected.items(), linear_backward_fn(dZ.copy(), X.copy(), W.copy())):
         problem = gradient_problem(got, right, name, batch_size=3)
         if problem:
-            return (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and dZ = [[1], [0], [2]], {name} should "
+            return (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and dZ = [[1], [0], [5]], {name} should "
                     f"be {show(right)}, not {show(got)}. {problem}")
     return None
 
@@ -296,17 +520,18 @@ def linear_gradients_problem(result, dZ, X, W, b):
     return None
 
 
-def check_relu_backward(relu_backward_fn):
-    """Check a student's relu_backward(dA, Z) -> dZ (B, H); print a diagnosis and return True if it is right."""
-    dA, Z = random_arrays((5, 4), (5, 4))
-    numeric = numerical_gradient(lambda Z_: np.sum(dA * relu(Z_)), Z.copy())  # random Z stays clear of the kink
-    return run_checks("relu_backward", [
-        ("shape", lambda: shape_problem(relu_backward_fn(dA.copy(), Z.copy()), (5, 4), "dZ")),
-        ("a hand-computable example", lambda: relu_backward_example_problem(relu_backward_fn)),
-        ("against numerical_gradient", lambda: gradient_problem(relu_backward_fn(dA.copy(), Z.copy()), numeric,
-                                                                "dZ", batch_size=5)),
-        ("its inputs are left unchanged", lambda: input_changed_problem(relu_backward_fn, dA=dA, Z=Z)),
-    ])
+@graded
+def check_linear_backward(linear_backward_fn):
+    """Check a student's linear_backward(dZ, X, W) -> dX, dW, db; print a diagnosis, True if right."""
+    dZ, X, W, b = random_arrays((5, 3), (5, 4), (4, 3), (3,))
+    return [
+        ("three arrays of the right shapes", lambda: linear_shapes_problem(
+            linear_backward_fn(dZ.copy(), X.copy(), W.copy()), batch_size=5, n_in=4, n_out=3)),
+        ("a hand-computable example", lambda: linear_backward_example_problem(linear_backward_fn)),
+        ("against numerical_gradient", lambda: linear_gradients_problem(
+            linear_backward_fn(dZ.copy(), X.copy(), W.copy()), dZ, X, W, b)),
+        ("its inputs are left unchanged", lambda: input_changed_problem(linear_backward_fn, dZ=dZ, X=X, W=W)),
+    ]
 
 
 def relu_backward_example_problem(relu_backward_fn):
@@ -321,8 +546,24 @@ def relu_backward_example_problem(relu_backward_fn):
         (dA * (Z < 0), "the mask is inverted: the gradient passes where Z > 0."),
         (dA * Z, "it multiplies dA by Z; multiply by relu's slope instead, the mask (Z > 0)."),
         (dA * relu(Z), "it multiplies dA by relu(Z); multiply by relu's slope instead, the mask (Z > 0)."),
+        (relu(dA), "it applies relu to dA; the gradient passes where Z > 0, whatever dA's sign: dA * (Z > 0)."),
+        (dA, "dA passes unchanged: zero it where Z <= 0, dZ = dA * (Z > 0)."),
     ]) or (f"for dA = [[5, -6, 7], [-8, 9, 10]] and Z = [[-2, 0, 3], [1, -1, 2]], dZ should be "
            f"[[0, 0, 7], [-8, 0, 10]]; yours is {show(dZ)}.")
+
+
+@graded
+def check_relu_backward(relu_backward_fn):
+    """Check a student's relu_backward(dA, Z) -> dZ (B, H); print a diagnosis and return True if it is right."""
+    dA, Z = random_arrays((5, 4), (5, 4))
+    numeric = numerical_gradient(lambda Z_: np.sum(dA * relu(Z_)), Z.copy())  # random Z stays clear of the kink
+    return [
+        ("shape", lambda: shape_problem(relu_backward_fn(dA.copy(), Z.copy()), (5, 4), "dZ")),
+        ("a hand-computable example", lambda: relu_backward_example_problem(relu_backward_fn)),
+        ("against numerical_gradient", lambda: gradient_problem(relu_backward_fn(dA.copy(), Z.copy()), numeric,
+                                                                "dZ", batch_size=5)),
+        ("its inputs are left unchanged", lambda: input_changed_problem(relu_backward_fn, dA=dA, Z=Z)),
+    ]
 
 
 def network_case():
@@ -337,30 +578,31 @@ def network_case():
     return params, cache, cross_entropy_grad(logits, LABELS), X
 
 
-def check_backward(backward_fn):
-    """Check a student's backward(params, cache, dlogits) -> grads, layer by layer; True if it is right."""
-    def student_grads():  # a fresh network each time: the student's code cannot spoil the next check
-        return backward_fn(*network_case()[:3])
-
-    params, _, dlogits, X = network_case()
-    return run_checks("backward", [
-        ("a gradient for every parameter, shaped like it", lambda: grads_layout_problem(student_grads(), params)),
-        ("against numerical_gradient, from the last layer back", lambda: backward_gradients_problem(
-            student_grads(), params, X)),
-        ("dlogits is left unchanged", lambda: input_changed_problem(
-            lambda dlogits_: backward_fn(*network_case()[:2], dlogits_), dlogits=dlogits)),
-    ])
-
-
 def grads_layout_problem(grads, params):
     if not isinstance(grads, dict):
         return f"it should return a dict of gradients keyed like params; it returns {describe_value(grads)}."
     missing = [name for name in params if name not in grads]
+    if missing and all(f"d{name}" in grads for name in missing):
+        return (f"grads is keyed {', '.join(f'd{name}' for name in missing)}; key it like params, "
+                f"{', '.join(missing)}, so that an optimizer step finds each parameter's gradient.")
     if missing:
         return (f"grads has no {', '.join(missing)}: every W and b of params needs its gradient; does the loop "
                 "over layers reach layer 1?")
     shapes = (shape_problem(grads[name], params[name].shape, f"grads['{name}']", batch_size=5) for name in params)
     return next(filter(None, shapes), None)
+
+
+def where_backward_goes_wrong(name, right):
+    """A hint from which gradients, met before name on the way back, are already right."""
+    layer = int(name[1:])
+    if name.startswith("W") and f"b{layer}" in right:
+        return (f"b{layer} is right, so this layer's dZ is right: dW{layer} = A.T @ dZ, with A the layer's "
+                f"input, cache[{layer - 1}][0].")
+    if right:
+        return (f"The layers above are right, so dZ goes wrong on its way back into layer {layer}: "
+                f"dA = dZ @ W.T with the W of the layer above, then dZ = relu_backward(dA, Z) with Z "
+                f"this layer's own pre-activation, cache[{layer - 1}][1].")
+    return "Already the last layer is wrong: its dZ is dlogits itself."
 
 
 def backward_gradients_problem(grads, params, X):
@@ -377,18 +619,23 @@ def backward_gradients_problem(grads, params, X):
     return None
 
 
-def where_backward_goes_wrong(name, right):
-    """A hint from which gradients, met before name on the way back, are already right."""
-    layer = int(name[1:])
-    if name.startswith("W") and f"b{layer}" in right:
-        return (f"b{layer} is right, so this layer's dZ is right: dW{layer} = A.T @ dZ, with A the layer's "
-                f"input, cache[{layer - 1}][0].")
-    if right:
-        return (f"The layers above are right, so dZ goes wrong on its way back into layer {layer}: "
-                f"dA = dZ @ W.T with the W of the layer above, then dZ = relu_backward(dA, Z) with Z "
-                f"this layer's own pre-activation, cache[{layer - 1}][1].")
-    return "Already the last layer is wrong: its dZ is dlogits itself."
+@graded
+def check_backward(backward_fn):
+    """Check a student's backward(params, cache, dlogits) -> grads, layer by layer; True if it is right."""
+    def student_grads():  # a fresh network each time: the student's code cannot spoil the next check
+        return backward_fn(*network_case()[:3])
 
+    params, _, dlogits, X = network_case()
+    return [
+        ("a gradient for every parameter, shaped like it", lambda: grads_layout_problem(student_grads(), params)),
+        ("against numerical_gradient, from the last layer back", lambda: backward_gradients_problem(
+            student_grads(), params, X)),
+        ("dlogits is left unchanged", lambda: input_changed_problem(
+            lambda dlogits_: backward_fn(*network_case()[:2], dlogits_), dlogits=dlogits)),
+    ]
+
+
+# ---- Exercise 3: optimizers ----------------------------------------------------------------------------
 
 def optimizer_case():
     """Two float64 parameters, and a gradient for each with entries of both signs and several sizes."""
@@ -406,17 +653,38 @@ def run_steps(step_fn, grads_sequence, lr, fresh_state=False, **settings):
     return trajectory
 
 
+def nan_problem(trajectory, grads=None):
+    """None if no parameter ever became nan or infinite; else say which, when, and (for 0 / 0) why."""
+    for step, params in enumerate(trajectory, start=1):
+        for name, value in params.items():
+            broken = ~np.isfinite(np.asarray(value, dtype=float))
+            if not broken.any():
+                continue
+            if grads is not None and np.all(np.asarray(grads[name])[broken] == 0):
+                return (f"params['{name}'] became nan at step {step} where its gradient is 0: there m and v are 0, "
+                        "and 0 / 0 is nan. Add eps to the denominator, outside the root: np.sqrt(v_hat) + eps.")
+            return (f"params['{name}'] became nan or infinite at step {step}: a division by zero, or the root of a "
+                    "negative number, in the update.")
+    return None
+
+
 def in_place_problem(step_fn, lr=0.1, **settings):
+    """None if two steps change the caller's own arrays in place (momentum's first step may not move them)."""
     params, grads = optimizer_case()
     arrays = dict(params)  # the caller's own arrays
-    step_fn(params, grads, {}, lr, **settings)
+    state = step_fn(params, copy_params(grads), {}, lr, **settings)
+    step_fn(params, copy_params(grads), state if isinstance(state, dict) else {}, lr, **settings)
+    unchanged = [name for name, array in arrays.items() if np.array_equal(array, optimizer_case()[0][name])]
     for name, array in arrays.items():
         if params[name] is not array:
             return (f"params['{name}'] was replaced by a new array; update it in place, params[name] -= ..., "
                     "so that everything holding the weights sees the step.")
-        if np.array_equal(array, optimizer_case()[0][name]):
-            return (f"params['{name}'] did not change: update every parameter of the caller's dict, in place "
-                    "(a new dict made inside the function is lost when it returns).")
+    if unchanged and len(unchanged) < len(arrays):
+        return (f"params['{unchanged[0]}'] did not change while the others did: update every parameter that "
+                "grads holds a gradient for, the biases too.")
+    if unchanged:
+        return (f"params['{unchanged[0]}'] did not change: update every parameter of the caller's dict, in place "
+                "(a new dict made inside the function is lost when it returns).")
     return None
 
 
@@ -426,19 +694,6 @@ def returned_state_problem(step_fn, lr=0.1, **settings):
         return (f"it returns {describe_value(state)}; return the state dict (empty for plain SGD), "
                 "so that the next step continues from it and every optimizer is called the same way.")
     return None
-
-
-def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, **settings):
-    """Three steps with one constant gradient g: each should move the params by lr * unit times a multiplier."""
-    grads = optimizer_case()[1]
-    moved = step_multipliers(run_steps(step_fn, [grads] * 3, lr, **settings), grads, lr, unit)
-    if moved is not None and np.allclose(moved, expected, rtol=1e-4):
-        return None
-    mistake = next((sentence for wrong, sentence in mistakes
-                    if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
-    found = "steps that are not multiples of it" if moved is None else ", ".join(f"{m:.4g}" for m in moved)
-    return mistake or (f"with a constant gradient g, three steps should move the params by "
-                       f"{', '.join(f'{m:.4g}' for m in expected)} times lr * {unit}; yours give {found}.")
 
 
 def step_multipliers(trajectory, grads, lr, unit):
@@ -453,12 +708,33 @@ def step_multipliers(trajectory, grads, lr, unit):
     return multipliers
 
 
+def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, **settings):
+    """Three steps with one constant gradient g: each should move the params by lr * unit times a multiplier."""
+    grads = optimizer_case()[1]
+    trajectory = run_steps(step_fn, [grads] * 3, lr, **settings)
+    broken = nan_problem(trajectory)
+    if broken:
+        return broken
+    moved = step_multipliers(trajectory, grads, lr, unit)
+    if moved is not None and np.allclose(moved, expected, rtol=1e-4):
+        return None
+    mistake = next((sentence for wrong, sentence in mistakes
+                    if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
+    found = "steps that are not multiples of it" if moved is None else ", ".join(f"{m:.4g}" for m in moved)
+    return mistake or (f"with a constant gradient g, three steps should move the params by "
+                       f"{', '.join(f'{m:.4g}' for m in expected)} times lr * {unit}; yours give {found}.")
+
+
+def flatten(trajectory):
+    return np.concatenate([np.asarray(params[name], dtype=float).ravel() for params in trajectory for name in params])
+
+
 def changing_gradients_problem(step_fn, reference_fn, lr=0.1, **settings):
     """Four steps with changing gradients against the module's own step; names a state that is lost."""
     arrays = random_arrays(*[(2, 2), (2,)] * 4)
     sequence = [{"W": W, "b": b} for W, b in zip(arrays[::2], arrays[1::2])]
-    got = flatten(run_steps(step_fn, sequence, lr, **settings))
-    expected = flatten(run_steps(reference_fn, sequence, lr, **settings))
+    trajectory = run_steps(step_fn, sequence, lr, **settings)
+    got, expected = flatten(trajectory), flatten(run_steps(reference_fn, sequence, lr, **settings))
     if same(got, expected):
         return None
     if same(got, flatten(run_steps(reference_fn, sequence, lr, fresh_state=True, **settings))):
@@ -466,20 +742,18 @@ def changing_gradients_problem(step_fn, reference_fn, lr=0.1, **settings):
                 "empty, update it in place, and return it.")
     if settings and same(got, flatten(run_steps(reference_fn, sequence, lr))):
         return f"it ignores {', '.join(settings)}: use the arguments it is given, not fixed numbers."
-    return (f"after four steps with changing gradients, the params differ from those of "
-            f"mnist_ann.{reference_fn.__name__} (relative error {relative_error(got, expected):.1e}).")
-
-
-def flatten(trajectory):
-    return np.concatenate([params[name].ravel() for params in trajectory for name in params])
+    return nan_problem(trajectory) or (
+        f"after four steps with changing gradients, the params differ from those of "
+        f"mnist_ann.{reference_fn.__name__} (relative error {relative_error(got, expected):.1e}).")
 
 
 SGD_MISTAKES = [  # multipliers of lr * g over three steps, with lr = 0.1
     ([-1, -1, -1], "the params move up the gradient: subtract the step, params -= lr * g."),
     ([10, 10, 10], "the learning rate is missing: params -= lr * g."),
+    ([0.1, 0.1, 0.1], "the learning rate is applied twice: params -= lr * g."),
 ]
 
-MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5
+MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5 and lr = 0.1
     ([-1, -1.5, -1.75], "the params move up the gradient: the momentum update has the wrong sign. "
                         "With v = beta * v + g, the step is params -= lr * v."),
     ([0.5, 0.75, 0.875], "v = beta * v + (1 - beta) * g is the averaging form; here v = beta * v + g."),
@@ -487,6 +761,12 @@ MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5
                 "call to the next (create it only when state is empty, and return state)."),
     ([1, 0.5, 0.75], "the old velocity enters with a minus sign: v = beta * v + g."),
     ([1, 1.9, 2.71], "it uses beta = 0.9, not the beta it is given."),
+    ([10, 15, 17.5], "the learning rate is missing: the step is params -= lr * v."),
+    ([0.1, 0.15, 0.175], "the learning rate is applied twice (in v and again in the step): v = beta * v + g, "
+                         "then params -= lr * v."),
+    ([0, 1, 1.5], "the first step does not move the params: it steps with the old velocity and updates it after. "
+                  "Update v = beta * v + g first, then params -= lr * v."),
+    ([1.5, 1.75, 1.875], "this is Nesterov's momentum, params -= lr * (beta * v + g); here params -= lr * v."),
 ]
 
 
@@ -505,61 +785,119 @@ def adam_mistakes(beta1=0.9, beta2=0.999):
     ]
 
 
+def textbook_adam(params, grads, state, lr, beta1, beta2, eps, eps_inside_root=False):
+    """Adam as the exercise writes it, or with eps inside the square root: the checks' own second opinion."""
+    if not state:
+        state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
+                 "v": {n: np.zeros_like(g) for n, g in grads.items()}}
+    state["t"] += 1
+    for name, grad in grads.items():
+        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * grad
+        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * grad ** 2
+        m_hat, v_hat = state["m"][name] / (1 - beta1 ** state["t"]), state["v"][name] / (1 - beta2 ** state["t"])
+        params[name] -= lr * m_hat / (np.sqrt(v_hat + eps) if eps_inside_root else np.sqrt(v_hat) + eps)
+    return state
+
+
+# Gradients with exact zeros (blank pixels: their weights get no gradient) and tiny entries, where eps decides
+# the step; eps = 1e-4 is larger than the tiny entries, so a fixed 1e-8 or an eps inside the root shows.
+SPARSE_GRADS = {"W": np.array([[0.0, 1e-6], [-3.0, 0.0]]), "b": np.array([-2e-6, 0.5])}
+SPARSE_SETTINGS = {"beta1": 0.8, "beta2": 0.99, "eps": 1e-4}
+
+
+def sparse_gradients_problem(adam_fn, lr=0.1):
+    """Three Adam steps on SPARSE_GRADS, every argument given: nan, eps ignored or inside the root are named."""
+    def trajectory(step_fn, **settings):
+        return run_steps(step_fn, [SPARSE_GRADS] * 3, lr, **{**SPARSE_SETTINGS, **settings})
+
+    got = trajectory(adam_fn)
+    if same(flatten(got), flatten(trajectory(adam_step))):
+        return None
+    broken = nan_problem(got, SPARSE_GRADS)
+    if broken:
+        return broken
+    if same(flatten(got), flatten(trajectory(functools.partial(textbook_adam, eps_inside_root=True)))):
+        return ("eps is inside the square root, np.sqrt(v_hat + eps), so where the gradient is tiny (1e-6) the "
+                "step is about 100 times too small: add eps outside, np.sqrt(v_hat) + eps.")
+    if same(flatten(got), flatten(trajectory(adam_step, eps=1e-8))):
+        return "it ignores the eps it is given (1e-4 here): use eps, not a fixed 1e-8."
+    return ("with gradients holding exact zeros and tiny entries (1e-6), and beta1 = 0.8, beta2 = 0.99, eps = 1e-4, "
+            f"three steps differ from mnist_ann.adam_step's (relative error "
+            f"{relative_error(flatten(got), flatten(trajectory(adam_step))):.1e}).")
+
+
+@graded
 def check_sgd_step(sgd_step_fn):
     """Check a student's sgd_step(params, grads, state, lr) -> state; print a diagnosis, True if right."""
-    return run_checks("sgd_step", [
+    return [
         ("params change in place", lambda: in_place_problem(sgd_step_fn)),
         ("it returns its state", lambda: returned_state_problem(sgd_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(sgd_step_fn, [1, 1, 1], SGD_MISTAKES)),
         ("changing gradients", lambda: changing_gradients_problem(sgd_step_fn, sgd_step)),
-    ])
+    ]
 
 
+@graded
 def check_momentum_step(momentum_step_fn):
     """Check a student's momentum_step(params, grads, state, lr, beta) -> state; print a diagnosis, True if right."""
-    return run_checks("momentum_step", [
+    return [
         ("params change in place", lambda: in_place_problem(momentum_step_fn, beta=0.5)),
         ("it returns its state", lambda: returned_state_problem(momentum_step_fn, beta=0.5)),
         ("a constant gradient", lambda: constant_gradient_problem(
             momentum_step_fn, [1, 1.5, 1.75], MOMENTUM_MISTAKES, beta=0.5)),
         ("changing gradients", lambda: changing_gradients_problem(momentum_step_fn, momentum_step, beta=0.5)),
-    ])
+    ]
 
 
+@graded
 def check_adam_step(adam_step_fn):
-    """Check a student's adam_step(params, grads, state, lr, beta1, beta2) -> state; a diagnosis, True if right."""
-    return run_checks("adam_step", [
+    """Check a student's adam_step(params, grads, state, lr, beta1, beta2, eps) -> state; a diagnosis, True if right."""
+    return [
         ("params change in place", lambda: in_place_problem(adam_step_fn)),
         ("it returns its state", lambda: returned_state_problem(adam_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(
-            adam_step_fn, [1, 1, 1], adam_mistakes(), unit="sign(g)", beta1=0.9, beta2=0.999)),
+            adam_step_fn, [1, 1, 1], adam_mistakes(), unit="sign(g)", beta1=0.9, beta2=0.999, eps=1e-8)),
+        ("gradients with exact zeros and tiny entries", lambda: sparse_gradients_problem(adam_step_fn)),
         ("changing gradients", lambda: changing_gradients_problem(
-            adam_step_fn, adam_step, beta1=0.8, beta2=0.99)),
-    ])
+            adam_step_fn, adam_step, beta1=0.8, beta2=0.99, eps=1e-6)),
+    ]
 
 
-def check_train_loop(train_loop_fn, epochs=10, batch_size=32):
-    """Check a student's train_loop(params, X, y, step, lr, epochs, batch_size, rng) -> the loss of each epoch.
+# ---- Exercise 4: the training loop ---------------------------------------------------------------------
 
-    It trains a 784-32-10 network on the first 256 MNIST training images with SGD with momentum.
-    """
-    X_train, y_train, _, _ = load_mnist()
-    run = {"X": X_train[:256], "y": y_train[:256], "received": [], "returned": []}
-    return run_checks("train_loop", [
-        ("one loss per epoch", lambda: training_run_problem(run, train_loop_fn, epochs, batch_size)),
-        ("one step per mini-batch", lambda: step_count_problem(len(run["received"]), epochs, 256, batch_size)),
-        ("the state goes from each step to the next", lambda: state_passing_problem(run)),
-        ("the loss falls", lambda: falling_loss_problem(run)),
-        ("at least 90% of these 256 images learned", lambda: training_accuracy_problem(run)),
-    ])
+TRAIN_EXAMPLES, TRAIN_LR = 256, 0.05  # with the default batch of 30: 8 full batches and a last one of 16
+
+
+def recording_step(run):
+    """momentum_step (beta 0.9), recording the state and lr each call receives and the state it returns."""
+    def step(params, grads, state, lr):
+        run["received"].append(state)
+        run["lrs"].append(lr)
+        run["returned"].append(momentum_step(params, grads, state, lr, beta=0.9))
+        return run["returned"][-1]
+    return step
+
+
+def recording_loss_and_grads(run, original):
+    """mnist_ann.loss_and_grads, recording each batch it receives and the loss it returns."""
+    @functools.wraps(original)
+    def loss_and_grads(params, X_batch, y_batch, *args, **kwargs):
+        result = original(params, X_batch, y_batch, *args, **kwargs)
+        run["batches"].append((np.array(X_batch, copy=True), np.array(y_batch, copy=True), float(result[0])))
+        return result
+    return loss_and_grads
 
 
 def training_run_problem(run, train_loop_fn, epochs, batch_size):
-    """Run the student's loop with a recording step, keeping what happened in run; check the losses returned."""
+    """Run the student's loop, keeping in run what it did; check that it returns one finite loss per epoch."""
     run["params"] = init_params([784, 32, 10], rng=np.random.default_rng(0))
+    run["data_before"] = (run["X"].copy(), run["y"].copy())
     run["loss_before"] = cross_entropy(forward(run["params"], run["X"])[0], run["y"])
-    step = recording_step(run["received"], run["returned"])
-    losses = train_loop_fn(run["params"], run["X"], run["y"], step, 0.05, epochs, batch_size, np.random.default_rng(0))
+    spy = recording_loss_and_grads(run, mnist_ann.loss_and_grads)
+    namespace = getattr(unwrapped(train_loop_fn), "__globals__", {})
+    with replaced({"loss_and_grads": spy}, namespace):
+        losses = train_loop_fn(run["params"], run["X"], run["y"], recording_step(run), TRAIN_LR, epochs, batch_size,
+                               np.random.default_rng(0))
     run["losses"] = losses
     if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) != epochs:
         return (f"it should return a list of {epochs} numbers, the mean training loss of each epoch; "
@@ -569,17 +907,35 @@ def training_run_problem(run, train_loop_fn, epochs, batch_size):
     return None
 
 
-def recording_step(received, returned):
-    """momentum_step (beta 0.9), recording the state each call receives and the state it returns."""
-    def step(params, grads, state, lr):
-        received.append(state)
-        returned.append(momentum_step(params, grads, state, lr, beta=0.9))
-        return returned[-1]
-    return step
+def batches_problem(run, batch_size):
+    """None if loss_and_grads received mini-batches of at most batch_size examples, X's rows with y's labels."""
+    n_examples, sizes = len(run["y"]), [len(y_batch) for _, y_batch, _ in run["batches"]]
+    if not all(np.array_equal(now, before) for now, before in zip((run["X"], run["y"]), run["data_before"])):
+        return ("it reorders or changes X or y in place, and the caller's data must stay as it was: shuffle "
+                "indices instead, order = rng.permutation(N), and take X[batch] and y[batch].")
+    if not sizes:
+        return ("it never calls mnist_ann.loss_and_grads: compute each mini-batch's loss and gradients with "
+                "loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch).")
+    if max(sizes) == n_examples:
+        return (f"loss_and_grads receives all {n_examples} examples at once: pass it one mini-batch, "
+                "X_batch and y_batch, at a time.")
+    if max(sizes) > batch_size:
+        return f"loss_and_grads receives batches of {max(sizes)} examples, more than batch_size = {batch_size}."
+    rows = {row.tobytes(): index for index, row in enumerate(run["X"])}
+    for X_batch, y_batch, _ in run["batches"]:
+        indices = [rows.get(np.asarray(row, dtype=run["X"].dtype).tobytes()) for row in X_batch]
+        if None not in indices and not np.array_equal(run["y"][indices], y_batch):
+            return ("the labels do not belong to their images: X and y are reordered differently. Index both "
+                    "with the same batch of indices, X[batch] and y[batch].")
+    return None
 
 
-def step_count_problem(steps, epochs, n_examples, batch_size):
+def step_count_problem(run, epochs, batch_size):
+    steps, n_examples = len(run["received"]), len(run["y"])
     per_epoch = math.ceil(n_examples / batch_size)
+    if steps == epochs * per_epoch and len(run["batches"]) != steps:
+        return (f"loss_and_grads was called {len(run['batches'])} times for {steps} steps: call it once per "
+                "mini-batch, before the step; it returns the loss and the gradients together.")
     if steps == epochs * per_epoch:
         return None
     if steps == 0:
@@ -588,8 +944,52 @@ def step_count_problem(steps, epochs, n_examples, batch_size):
         return "step was called once per epoch: it belongs inside the loop over mini-batches."
     if steps == per_epoch:
         return "the steps cover one epoch only: put the loop over mini-batches inside `for epoch in range(epochs)`."
+    if steps == epochs * (n_examples // batch_size):
+        return (f"the last, smaller mini-batch of each epoch is dropped: {n_examples} examples in batches of "
+                f"{batch_size} make {per_epoch} batches, the last of {n_examples % batch_size}; loop over "
+                "range(0, N, batch_size), or use iterate_minibatches.")
     return (f"step was called {steps} times; {epochs} epochs of {n_examples} examples in batches of "
             f"{batch_size} make {epochs * per_epoch} steps, one per mini-batch.")
+
+
+def epoch_orders(run, epochs):
+    """The indices of X's rows in the order loss_and_grads received them, one array per epoch (None if unknown)."""
+    rows = {row.tobytes(): index for index, row in enumerate(run["X"])}
+    order = [rows.get(np.asarray(row, dtype=run["X"].dtype).tobytes()) for X_batch, _, _ in run["batches"]
+             for row in X_batch]
+    if None in order or len(order) != epochs * len(run["X"]):
+        return None
+    return np.array(order).reshape(epochs, len(run["X"]))
+
+
+def shuffling_problem(run, epochs):
+    """None if every epoch sees every example once, in a new random order."""
+    first, second = (X_batch for X_batch, _, _ in run["batches"][:2])
+    if np.array_equal(first, second):
+        return ("every mini-batch holds the same examples: take each batch from a new slice of the shuffled order, "
+                "order[start:start + batch_size], not X[:batch_size].")
+    orders = epoch_orders(run, epochs)
+    if orders is None:
+        return None  # counted wrong, which the step count names; or rows changed on the way, which we cannot follow
+    for epoch, order in enumerate(orders, start=1):
+        if len(set(order.tolist())) != len(order):
+            return (f"in epoch {epoch} some examples are used twice and others never: draw one permutation per "
+                    "epoch and cut it into consecutive slices.")
+    if np.array_equal(orders[0], np.arange(len(orders[0]))):
+        return ("the examples come in their stored order: shuffle them at every epoch, with "
+                "rng.permutation(N) or iterate_minibatches(X, y, batch_size, rng).")
+    if all(np.array_equal(order, orders[0]) for order in orders):
+        return ("every epoch sees the examples in the same order: draw a new order at every epoch, inside "
+                "`for epoch in range(epochs)`.")
+    return None
+
+
+def lr_problem(run):
+    wrong = [lr for lr in run["lrs"] if not (isinstance(lr, (int, float, np.floating)) and math.isclose(lr, TRAIN_LR))]
+    if wrong:
+        return (f"step receives lr = {wrong[0]!r}, not the learning rate train_loop was given ({TRAIN_LR}): "
+                "pass lr on, state = step(params, grads, state, lr).")
+    return None
 
 
 def state_passing_problem(run):
@@ -599,26 +999,86 @@ def state_passing_problem(run):
     return None
 
 
-def falling_loss_problem(run):
-    losses, before = [float(loss) for loss in run["losses"]], float(run["loss_before"])
+def params_changed_problem(run):
     after = float(cross_entropy(forward(run["params"], run["X"])[0], run["y"]))
-    if math.isclose(after, before):
+    if math.isclose(after, float(run["loss_before"])):
         return ("params did not change: train the params dict you are given (pass it to loss_and_grads "
                 "and to step), not a copy.")
-    if losses[0] > 1.5 * before:
-        return (f"the first epoch's loss is {losses[0]:.2f}, while the network starts at {before:.2f}: an epoch's "
-                "loss is the mean over its mini-batches, not their sum.")
-    if not losses[-1] < losses[0]:
-        return (f"the losses you return do not fall ({losses[0]:.3f}, then {losses[-1]:.3f}), though the "
-                f"network's loss fell from {before:.3f} to {after:.3f}: start each epoch's total at 0.")
     return None
+
+
+def epoch_loss_mistakes(sizes, losses, n_examples):
+    """(wrong epoch losses, sentence) pairs for the usual ways of averaging an epoch's batch losses wrongly."""
+    weighted = [float(np.dot(s, l)) for s, l in zip(sizes, losses)]
+    return [
+        ([np.mean(l) for l in losses], "each epoch's loss is the plain mean of its batch means, so the smaller last "
+                                       "batch counts as much as a full one: add loss * len(y_batch) for each batch "
+                                       "and divide by N."),
+        ([np.sum(l) for l in losses], "each epoch's loss is the sum of its batch means: add loss * len(y_batch) for "
+                                      "each batch and divide the total by N."),
+        ([np.sum(l) / n_examples for l in losses], "each batch's mean loss is divided by N without being weighted "
+                                                   "by its size, so the result is about B times too small: add "
+                                                   "loss * len(y_batch), then divide by N."),
+        (weighted, "the total of loss * len(y_batch) is not divided by N: each epoch's loss is that total / N."),
+        (list(np.cumsum(weighted) / n_examples), "the total is not reset at each epoch, so each loss adds up all "
+                                                 "epochs so far: start each epoch's total at 0."),
+        ([l[-1] for l in losses], "each epoch's loss is its last mini-batch's loss: add loss * len(y_batch) over "
+                                  "the epoch and divide by N."),
+        ([sizes.max() * np.sum(l) / n_examples for l in losses],
+         f"each batch's mean loss is weighted by batch_size, but the last batch holds only {sizes.min()} examples: "
+         "weight it by len(y_batch)."),
+        ([w / sizes.max() / len(l) for w, l in zip(weighted, losses)],
+         f"the total is divided by the number of batches times batch_size, {sizes.max() * sizes.shape[1]}, but the "
+         f"last batch is smaller: divide by N = {n_examples}."),
+    ]
+
+
+def epoch_losses_problem(run, epochs, batch_size):
+    """None if the returned losses are the epochs' mean losses over N examples, from what loss_and_grads returned."""
+    n_examples, per_epoch = len(run["y"]), math.ceil(len(run["y"]) / batch_size)
+    if len(run["batches"]) != epochs * per_epoch:
+        return (f"loss_and_grads was called {len(run['batches'])} times for {len(run['received'])} steps: call it "
+                "once per mini-batch, and step once after it.")
+    sizes = np.array([len(y) for _, y, _ in run["batches"]]).reshape(epochs, per_epoch)
+    losses = np.array([loss for _, _, loss in run["batches"]]).reshape(epochs, per_epoch)
+    expected = (sizes * losses).sum(axis=1) / n_examples
+    returned = np.asarray(run["losses"], dtype=float)
+    if np.allclose(returned, expected, rtol=1e-5, atol=0):
+        return None
+    mistake = next((sentence for wrong, sentence in epoch_loss_mistakes(sizes, losses, n_examples)
+                    if np.allclose(returned, wrong, rtol=1e-5, atol=0)), None)
+    return mistake or (f"the losses it returns ({returned[0]:.4f}, ... {returned[-1]:.4f}) are not the epochs' mean "
+                       f"losses over all N examples ({expected[0]:.4f}, ... {expected[-1]:.4f}): add "
+                       "loss * len(y_batch) for each batch and divide by N.")
 
 
 def training_accuracy_problem(run):
     learned = accuracy(predict(run["params"], run["X"]), run["y"])
     if learned < 0.9:
-        return (f"after training, the network gets {learned:.0%} of these 256 images right, and a correct loop "
-                "gets all of them: does each mini-batch hold different examples (X[batch], not X[:batch_size])?")
+        return (f"after training, the network gets {learned:.0%} of these {len(run['y'])} images right, and a "
+                "correct loop gets nearly all of them.")
     return None
 
 
+@graded
+def check_train_loop(train_loop_fn, epochs=10, batch_size=30):
+    """Check a student's train_loop(params, X, y, step, lr, epochs, batch_size, rng) -> the loss of each epoch.
+
+    It trains a 784-32-10 network on the first 256 MNIST training images with SGD with momentum, in
+    batches of 30 (so the last batch of each epoch is smaller), and follows every call of
+    loss_and_grads and of the step.
+    """
+    X_train, y_train, _, _ = load_mnist()
+    run = {"X": X_train[:TRAIN_EXAMPLES], "y": y_train[:TRAIN_EXAMPLES], "received": [], "returned": [],
+           "lrs": [], "batches": []}
+    return [
+        ("one loss per epoch", lambda: training_run_problem(run, train_loop_fn, epochs, batch_size)),
+        ("loss_and_grads receives mini-batches", lambda: batches_problem(run, batch_size)),
+        ("one step per mini-batch", lambda: step_count_problem(run, epochs, batch_size)),
+        ("every example once per epoch, in a new order", lambda: shuffling_problem(run, epochs)),
+        ("step receives the learning rate", lambda: lr_problem(run)),
+        ("the state goes from each step to the next", lambda: state_passing_problem(run)),
+        ("the params it is given are trained", lambda: params_changed_problem(run)),
+        ("the epochs' mean losses", lambda: epoch_losses_problem(run, epochs, batch_size)),
+        (f"at least 90% of these {TRAIN_EXAMPLES} images learned", lambda: training_accuracy_problem(run)),
+    ]

@@ -1,0 +1,1054 @@
+"""About a hundred wrong answers to the exercises, written the way students write them: a corpus for the checks.
+
+Each entry of MISTAKES is (exercise, what is wrong, the student's function). None of these functions
+is right, so every check must fail them; tests/test_exercises.py counts how many get through. They
+were written from a list of how students go wrong (the statement misread, an axis, a sign, a shape,
+the state, the bookkeeping of a loop), not from the checks' code. Each defines what it needs, as a
+student's notebook would; the training loops use the two module functions the exercise hands out.
+"""
+
+import numpy as np
+
+import mnist_ann
+
+
+# ---- Exercise 1.1: softmax -----------------------------------------------------------------------------
+
+def softmax_no_shift(logits):
+    exps = np.exp(logits)
+    return exps / np.sum(exps, axis=1, keepdims=True)
+
+
+def softmax_columns_after_shift(logits):
+    exps = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+    return exps / np.sum(exps, axis=0, keepdims=True)
+
+
+def softmax_columns(logits):
+    return np.exp(logits) / np.exp(logits).sum(axis=0)
+
+
+def softmax_whole_batch_after_shift(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum()
+
+
+def softmax_shift_by_column_max(logits):
+    exps = np.exp(logits - logits.max(axis=0, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def softmax_sum_without_keepdims(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1)
+
+
+def softmax_max_without_keepdims(logits):
+    exps = np.exp(logits - logits.max(axis=1))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def softmax_in_place(logits):
+    logits -= logits.max(axis=1, keepdims=True)
+    exps = np.exp(logits)
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def softmax_no_division(logits):
+    return np.exp(logits - logits.max(axis=1, keepdims=True))
+
+
+def softmax_divides_by_max(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.max(axis=1, keepdims=True)
+
+
+def softmax_adds_the_max(logits):
+    exps = np.exp(logits + logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def softmax_transposed(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (exps / exps.sum(axis=1, keepdims=True)).T
+
+
+def softmax_loop_whole_sum(logits):
+    P = np.zeros_like(logits)
+    for i in range(len(logits)):
+        P[i] = np.exp(logits[i] - logits[i].max()) / np.sum(np.exp(logits - logits.max()))
+    return P
+
+
+def softmax_returns_log(logits):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+# ---- Exercise 1.2: cross-entropy -------------------------------------------------------------------------
+
+def log_softmax(logits):  # the student's own, right
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def own_softmax(logits):  # the student's own, right
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def ce_summed(logits, y):
+    return -log_softmax(logits)[np.arange(len(y)), y].sum()
+
+
+def ce_per_example(logits, y):
+    return -log_softmax(logits)[np.arange(len(y)), y]
+
+
+def ce_wrong_sign(logits, y):
+    return np.mean(log_softmax(logits)[np.arange(len(y)), y])
+
+
+def ce_mean_over_all_entries(logits, y):
+    Y = np.zeros_like(logits)
+    Y[np.arange(len(y)), y] = 1
+    return -np.mean(Y * log_softmax(logits))
+
+
+def ce_block(logits, y):
+    return -log_softmax(logits)[:, y].mean()
+
+
+def ce_no_log(logits, y):
+    return -own_softmax(logits)[np.arange(len(y)), y].mean()
+
+
+def ce_log_of_softmax(logits, y):
+    return -np.log(own_softmax(logits)[np.arange(len(y)), y]).mean()
+
+
+def ce_log_sum_exp_without_shift(logits, y):
+    log_P = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -log_P[np.arange(len(y)), y].mean()
+
+
+def ce_log_of_unshifted_softmax(logits, y):
+    exps = np.exp(logits)
+    return -np.log(exps / exps.sum(axis=1, keepdims=True))[np.arange(len(y)), y].mean()
+
+
+def ce_forgets_the_log_sum(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return -shifted[np.arange(len(y)), y].mean()
+
+
+def ce_sum_down_columns(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    return -log_P[np.arange(len(y)), y].mean()
+
+
+def ce_first_term_unshifted(logits, y):
+    m = logits.max(axis=1, keepdims=True)
+    log_P = logits - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+    return -log_P[np.arange(len(y)), y].mean()
+
+
+def ce_log10(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return -(shifted - np.log10(np.exp(shifted).sum(axis=1, keepdims=True)))[np.arange(len(y)), y].mean()
+
+
+def ce_epsilon_in_log(logits, y):
+    return -np.log(own_softmax(logits)[np.arange(len(y)), y] + 1e-12).mean()
+
+
+def ce_clipped(logits, y):
+    return -np.log(np.clip(own_softmax(logits), 1e-15, 1.0)[np.arange(len(y)), y]).mean()
+
+
+# ---- Exercise 1.3: the gradient of cross-entropy -----------------------------------------------------
+
+def one_hot_like(logits, y):
+    Y = np.zeros_like(logits)
+    Y[np.arange(len(y)), y] = 1
+    return Y
+
+
+def ceg_no_mean(logits, y):
+    return own_softmax(logits) - one_hot_like(logits, y)
+
+
+def ceg_mean_twice(logits, y):
+    return (own_softmax(logits) - one_hot_like(logits, y)) / len(y) / len(y)
+
+
+def ceg_y_minus_p(logits, y):
+    return (one_hot_like(logits, y) - own_softmax(logits)) / len(y)
+
+
+def ceg_no_labels(logits, y):
+    return own_softmax(logits) / len(y)
+
+
+def ceg_divides_by_classes(logits, y):
+    return (own_softmax(logits) - one_hot_like(logits, y)) / logits.shape[1]
+
+
+def ceg_whole_columns(logits, y):
+    P = own_softmax(logits)
+    P[:, y] -= 1
+    return P / len(y)
+
+
+def ceg_no_shift(logits, y):
+    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    P[np.arange(len(y)), y] -= 1
+    return P / len(y)
+
+
+def ceg_transposed(logits, y):
+    return ((own_softmax(logits) - one_hot_like(logits, y)) / len(y)).T
+
+
+def ceg_only_labels_divided(logits, y):
+    return own_softmax(logits) - one_hot_like(logits, y) / len(y)
+
+
+def ceg_changes_logits(logits, y):
+    logits -= logits.max(axis=1, keepdims=True)
+    P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    P[np.arange(len(y)), y] -= 1
+    return P / len(y)
+
+
+def ceg_ten_classes(logits, y):
+    return (own_softmax(logits) - np.eye(10)[y]) / len(y)
+
+
+def ceg_divides_by_size(logits, y):
+    return (own_softmax(logits) - one_hot_like(logits, y)) / logits.size
+
+
+# ---- Exercise 2.1 and 2.2: one layer back ----------------------------------------------------------
+
+def lb_dW_transposed(dZ, X, W):
+    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)
+
+
+def lb_missing_T(dZ, X, W):
+    return dZ @ W, X.T @ dZ, dZ.sum(axis=0)
+
+
+def lb_db_axis1(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, np.sum(dZ, axis=1)
+
+
+def lb_db_everything(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, np.sum(dZ)
+
+
+def lb_db_keepdims(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0, keepdims=True)
+
+
+def lb_divides_by_B(dZ, X, W):
+    B = X.shape[0]
+    return dZ @ W.T, X.T @ dZ / B, dZ.sum(axis=0) / B
+
+
+def lb_db_mean(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)
+
+
+def lb_swapped(dZ, X, W):
+    dX, dW = dZ @ W.T, X.T @ dZ
+    return dW, dX, dZ.sum(axis=0)
+
+
+def lb_two_values(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ
+
+
+def lb_dX_transposed(dZ, X, W):
+    return W @ dZ.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+def lb_dW_wrong_order(dZ, X, W):
+    return dZ @ W.T, X @ dZ, dZ.sum(axis=0)
+
+
+def lb_db_first_row(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, dZ[0]
+
+
+def rb_mask_only(dA, Z):
+    return (Z > 0).astype(dA.dtype)
+
+
+def rb_at_zero(dA, Z):
+    return dA * (Z >= 0)
+
+
+def rb_mask_from_dA(dA, Z):
+    return dA * (dA > 0)
+
+
+def rb_times_Z(dA, Z):
+    return dA * Z
+
+
+def rb_in_place(dA, Z):
+    dA[Z <= 0] = 0
+    return dA
+
+
+def rb_relu_of_dA(dA, Z):
+    return np.maximum(dA, 0)
+
+
+def rb_unchanged(dA, Z):
+    return dA.copy()
+
+
+def rb_inverted(dA, Z):
+    return np.where(Z < 0, dA, 0.0)
+
+
+# ---- Exercise 2.3: the whole backward pass ----------------------------------------------------------
+
+def linear_backward(dZ, X, W):  # the student's own, right
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+def relu_backward(dA, Z):  # the student's own, right
+    return dA * (Z > 0)
+
+
+def bw_stops_at_layer_2(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 1, -1):
+        A, _ = cache[layer - 1]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dZ, A, params[f"W{layer}"])
+        dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
+def bw_bias_wrong_axis(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, _ = cache[layer - 1]
+        dA, grads[f"W{layer}"], _ = linear_backward(dZ, A, params[f"W{layer}"])
+        grads[f"b{layer}"] = dZ.sum(axis=1)
+        if layer > 1:
+            dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
+def bw_dW_transposed(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, _ = cache[layer - 1]
+        grads[f"W{layer}"], grads[f"b{layer}"] = dZ.T @ A, dZ.sum(axis=0)
+        if layer > 1:
+            dZ = relu_backward(dZ @ params[f"W{layer}"].T, cache[layer - 2][1])
+    return grads
+
+
+def bw_divides_by_B(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, _ = cache[layer - 1]
+        dA, dW, db = linear_backward(dZ, A, params[f"W{layer}"])
+        grads[f"W{layer}"], grads[f"b{layer}"] = dW / len(dZ), db / len(dZ)
+        if layer > 1:
+            dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
+def bw_no_relu(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, _ = cache[layer - 1]
+        dZ, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dZ, A, params[f"W{layer}"])
+    return grads
+
+
+def bw_keyed_dW(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, _ = cache[layer - 1]
+        dA, grads[f"dW{layer}"], grads[f"db{layer}"] = linear_backward(dZ, A, params[f"W{layer}"])
+        if layer > 1:
+            dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
+def bw_own_Z_in_relu(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, Z = cache[layer - 1]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dZ, A, params[f"W{layer}"])
+        if layer > 1:
+            dZ = relu_backward(dA, Z)
+    return grads
+
+
+def bw_output_as_input(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A = cache[layer][0] if layer < len(cache) else cache[layer - 1][0]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dZ, A, params[f"W{layer}"])
+        if layer > 1:
+            dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
+def bw_wrong_layer_weights(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    L = len(params) // 2
+    for layer in range(L, 0, -1):
+        A, _ = cache[layer - 1]
+        W = params[f"W{layer}"] if layer == L else params[f"W{layer + 1}"]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dZ, A, W)
+        if layer > 1:
+            dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
+def bw_off_by_one(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2 - 1, -1, -1):
+        A, _ = cache[layer]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dZ, A, params[f"W{layer + 1}"])
+        if layer > 0:
+            dZ = relu_backward(dA, cache[layer - 1][1])
+    return grads
+
+
+def bw_returns_list(params, cache, dlogits):
+    grads, dZ = [], dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, _ = cache[layer - 1]
+        dA, dW, db = linear_backward(dZ, A, params[f"W{layer}"])
+        grads += [dW, db]
+        if layer > 1:
+            dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
+def bw_changes_dlogits(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, Z = cache[layer - 1]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dZ, A, params[f"W{layer}"])
+        if layer > 1:
+            dZ = dA
+            dZ[cache[layer - 2][1] <= 0] = 0
+    dlogits *= 1.0 / 1.0
+    dlogits[0] = 0.0  # "clean up" that changes the caller's array
+    return grads
+
+
+# ---- Exercise 3: optimizers -----------------------------------------------------------------------------
+
+def sgd_uphill(params, grads, state, lr):
+    for name in params:
+        params[name] += lr * grads[name]
+    return state
+
+
+def sgd_no_lr(params, grads, state, lr):
+    for name in params:
+        params[name] -= grads[name]
+    return state
+
+
+def sgd_returns_nothing(params, grads, state, lr):
+    for name in params:
+        params[name] -= lr * grads[name]
+
+
+def sgd_new_arrays(params, grads, state, lr):
+    for name in params:
+        params[name] = params[name] - lr * grads[name]
+    return state
+
+
+def sgd_new_dict(params, grads, state, lr):
+    params = {name: params[name] - lr * grads[name] for name in params}
+    return state
+
+
+def sgd_lr_twice(params, grads, state, lr):
+    for name, grad in grads.items():
+        step = lr * grad
+        params[name] -= lr * step
+    return state
+
+
+def sgd_weights_only(params, grads, state, lr):
+    for name, grad in grads.items():
+        if name.startswith("W"):
+            params[name] -= lr * grad
+    return state
+
+
+def sgd_returns_params(params, grads, state, lr):
+    for name, grad in grads.items():
+        params[name] -= lr * grad
+    return params
+
+
+def momentum_wrong_sign(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] - g
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_averaging(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + (1 - beta) * g
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_fresh_state(params, grads, state, lr, beta=0.9):
+    state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + g
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_minus_old(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = g - beta * state[name]
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_fixed_beta(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = 0.9 * state[name] + g
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_no_lr(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + g
+        params[name] -= state[name]
+    return state
+
+
+def momentum_lr_twice(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + lr * g
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_step_then_update(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        params[name] -= lr * state[name]
+        state[name] = beta * state[name] + g
+    return state
+
+
+def momentum_nesterov(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + g
+        params[name] -= lr * (beta * state[name] + g)
+    return state
+
+
+def momentum_returns_nothing(params, grads, state, lr, beta=0.9):
+    if not state:
+        state.update({name: np.zeros_like(g) for name, g in grads.items()})
+    for name, g in grads.items():
+        state[name] = beta * state[name] + g
+        params[name] -= lr * state[name]
+
+
+def momentum_new_arrays(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + g
+        params[name] = params[name] - lr * state[name]
+    return state
+
+
+def adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, mistake=None):
+    """The student's Adam, with one mistake named by mistake."""
+    if not state or mistake == "fresh state":
+        state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
+                 "v": {n: np.zeros_like(g) for n, g in grads.items()}}
+    if mistake == "fixed betas":
+        beta1, beta2 = 0.9, 0.999
+    if mistake != "t incremented after use":
+        state["t"] = 1 if mistake == "t frozen" else state["t"] + 1
+    t = state["t"]
+    for name, g in grads.items():
+        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * g
+        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * (g if mistake == "v of g" else g ** 2)
+        m_hat = state["m"][name] / (1 if mistake in ("no bias correction", "only v corrected") else 1 - beta1 ** t)
+        v_hat = state["v"][name] / (1 if mistake in ("no bias correction", "only m corrected") else 1 - beta2 ** t)
+        if mistake == "powers misplaced":
+            m_hat, v_hat = state["m"][name] / (1 - beta1) ** t, state["v"][name] / (1 - beta2) ** t
+        denominator = {"no eps": np.sqrt(v_hat), "eps inside the root": np.sqrt(v_hat + eps),
+                       "eps fixed": np.sqrt(v_hat) + 1e-8}.get(mistake, np.sqrt(v_hat) + eps)
+        params[name] += (1 if mistake == "uphill" else -1) * lr * m_hat / denominator
+    if mistake == "t incremented after use":
+        state["t"] += 1
+    return state
+
+
+def adam_with(mistake):
+    def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        return adam(params, grads, state, lr, beta1, beta2, eps, mistake=mistake)
+    return adam_step
+
+
+def adam_without_eps_argument(params, grads, state, lr, beta1=0.9, beta2=0.999):
+    return adam(params, grads, state, lr, beta1, beta2)
+
+
+# ---- Exercise 4: the training loop ----------------------------------------------------------------------
+
+def loop_step_once_per_epoch(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            total += loss * len(y_batch)
+        state = step(params, grads, state, lr)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_state_dropped(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_summed(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss
+        losses.append(total)
+    return losses
+
+
+def loop_total_not_reset(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses, total = {}, [], 0.0
+    for epoch in range(epochs):
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_first_batch(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            X_batch, y_batch = X[:batch_size], y[:batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_on_a_copy(params, X, y, step, lr, epochs, batch_size, rng):
+    params = {name: value.copy() for name, value in params.items()}
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_returns_nothing(params, X, y, step, lr, epochs, batch_size, rng):
+    state = {}
+    for epoch in range(epochs):
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+
+
+def loop_drops_last_batch(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        order, total = rng.permutation(len(X)), 0.0
+        for k in range(len(X) // batch_size):
+            batch = order[k * batch_size:(k + 1) * batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X[batch], y[batch])
+            state = step(params, grads, state, lr)
+            total += loss * len(batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_mean_of_batch_means(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        batch_losses = []
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            batch_losses.append(loss)
+        losses.append(np.mean(batch_losses))
+    return losses
+
+
+def loop_unweighted_over_N(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss
+        losses.append(total / len(X))
+    return losses
+
+
+def loop_not_shuffled(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            X_batch, y_batch = X[start:start + batch_size], y[start:start + batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_shuffled_once(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses, order = {}, [], rng.permutation(len(X))
+    for epoch in range(epochs):
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X[batch], y[batch])
+            state = step(params, grads, state, lr)
+            total += loss * len(batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_two_permutations(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        X_shuffled, y_shuffled, total = X[rng.permutation(len(X))], y[rng.permutation(len(y))], 0.0
+        for start in range(0, len(X), batch_size):
+            X_batch, y_batch = X_shuffled[start:start + batch_size], y_shuffled[start:start + batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_full_batch(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X, y)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_fixed_lr(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, 0.01)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_last_loss(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+        losses.append(float(loss))
+    return losses
+
+
+def loop_state_reset_each_epoch(params, X, y, step, lr, epochs, batch_size, rng):
+    losses = []
+    for epoch in range(epochs):
+        state, total = {}, 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_with_replacement(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            batch = rng.integers(0, len(X), size=min(batch_size, len(X) - start))
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X[batch], y[batch])
+            state = step(params, grads, state, lr)
+            total += loss * len(batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_shuffles_in_place(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        rng.shuffle(X)
+        rng.shuffle(y)
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X[start:start + batch_size], y[start:start + batch_size])
+            state = step(params, grads, state, lr)
+            total += loss * len(y[start:start + batch_size])
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_divides_by_batches_times_size(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total, batches = 0.0, 0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total, batches = total + loss * len(y_batch), batches + 1
+        losses.append(total / (batches * batch_size))
+    return losses
+
+
+def loop_weighted_by_batch_size(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * batch_size
+        losses.append(total / len(X))
+    return losses
+
+
+def loop_evaluates_at_the_end(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+        logits, _ = mnist_ann.forward(params, X)
+        losses.append(mnist_ann.cross_entropy(logits, y))  # the loss after the epoch, not during it
+    return losses
+
+
+def loop_loss_twice(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            _, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            loss, _, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)  # the loss after the step
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_one_epoch(params, X, y, step, lr, epochs, batch_size, rng):
+    state, total = {}, 0.0
+    for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+        loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+        state = step(params, grads, state, lr)
+        total += loss * len(y_batch)
+    return [total / len(y)] * epochs
+
+
+MISTAKES = [
+    ("softmax", "no max shift", softmax_no_shift),
+    ("softmax", "columns, after the shift", softmax_columns_after_shift),
+    ("softmax", "columns", softmax_columns),
+    ("softmax", "whole batch, after the shift", softmax_whole_batch_after_shift),
+    ("softmax", "shift by the column max", softmax_shift_by_column_max),
+    ("softmax", "sum without keepdims", softmax_sum_without_keepdims),
+    ("softmax", "max without keepdims", softmax_max_without_keepdims),
+    ("softmax", "changes its input", softmax_in_place),
+    ("softmax", "no division", softmax_no_division),
+    ("softmax", "divides by the max", softmax_divides_by_max),
+    ("softmax", "adds the max", softmax_adds_the_max),
+    ("softmax", "transposed", softmax_transposed),
+    ("softmax", "loop with the whole batch's sum", softmax_loop_whole_sum),
+    ("softmax", "returns log P", softmax_returns_log),
+    ("cross_entropy", "summed", ce_summed),
+    ("cross_entropy", "per example", ce_per_example),
+    ("cross_entropy", "wrong sign", ce_wrong_sign),
+    ("cross_entropy", "mean over B×C", ce_mean_over_all_entries),
+    ("cross_entropy", "log_P[:, y]", ce_block),
+    ("cross_entropy", "no log", ce_no_log),
+    ("cross_entropy", "log of softmax", ce_log_of_softmax),
+    ("cross_entropy", "log-sum-exp without shift", ce_log_sum_exp_without_shift),
+    ("cross_entropy", "log of an unshifted softmax", ce_log_of_unshifted_softmax),
+    ("cross_entropy", "forgets the log-sum", ce_forgets_the_log_sum),
+    ("cross_entropy", "sum down the columns", ce_sum_down_columns),
+    ("cross_entropy", "first term unshifted", ce_first_term_unshifted),
+    ("cross_entropy", "log10", ce_log10),
+    ("cross_entropy", "epsilon in the log", ce_epsilon_in_log),
+    ("cross_entropy", "clipped", ce_clipped),
+    ("cross_entropy_grad", "no 1/B", ceg_no_mean),
+    ("cross_entropy_grad", "1/B twice", ceg_mean_twice),
+    ("cross_entropy_grad", "Y - P", ceg_y_minus_p),
+    ("cross_entropy_grad", "labels not subtracted", ceg_no_labels),
+    ("cross_entropy_grad", "divides by C", ceg_divides_by_classes),
+    ("cross_entropy_grad", "whole columns", ceg_whole_columns),
+    ("cross_entropy_grad", "no shift", ceg_no_shift),
+    ("cross_entropy_grad", "transposed", ceg_transposed),
+    ("cross_entropy_grad", "only Y divided", ceg_only_labels_divided),
+    ("cross_entropy_grad", "changes logits", ceg_changes_logits),
+    ("cross_entropy_grad", "ten classes", ceg_ten_classes),
+    ("cross_entropy_grad", "divides by B×C", ceg_divides_by_size),
+    ("linear_backward", "dW transposed", lb_dW_transposed),
+    ("linear_backward", "missing .T", lb_missing_T),
+    ("linear_backward", "db over axis 1", lb_db_axis1),
+    ("linear_backward", "db over everything", lb_db_everything),
+    ("linear_backward", "db with keepdims", lb_db_keepdims),
+    ("linear_backward", "divides by B", lb_divides_by_B),
+    ("linear_backward", "db a mean", lb_db_mean),
+    ("linear_backward", "dX and dW swapped", lb_swapped),
+    ("linear_backward", "two values", lb_two_values),
+    ("linear_backward", "dX transposed", lb_dX_transposed),
+    ("linear_backward", "X @ dZ", lb_dW_wrong_order),
+    ("linear_backward", "db the first row", lb_db_first_row),
+    ("relu_backward", "mask only", rb_mask_only),
+    ("relu_backward", "Z >= 0", rb_at_zero),
+    ("relu_backward", "mask from dA", rb_mask_from_dA),
+    ("relu_backward", "times Z", rb_times_Z),
+    ("relu_backward", "changes dA", rb_in_place),
+    ("relu_backward", "relu of dA", rb_relu_of_dA),
+    ("relu_backward", "dA unchanged", rb_unchanged),
+    ("relu_backward", "mask inverted", rb_inverted),
+    ("backward", "stops at layer 2", bw_stops_at_layer_2),
+    ("backward", "bias over the wrong axis", bw_bias_wrong_axis),
+    ("backward", "dW transposed", bw_dW_transposed),
+    ("backward", "divides by B", bw_divides_by_B),
+    ("backward", "no ReLU backward", bw_no_relu),
+    ("backward", "keyed dW1", bw_keyed_dW),
+    ("backward", "its own Z in relu_backward", bw_own_Z_in_relu),
+    ("backward", "the layer's output as its input", bw_output_as_input),
+    ("backward", "the next layer's weights", bw_wrong_layer_weights),
+    ("backward", "layers off by one", bw_off_by_one),
+    ("backward", "returns a list", bw_returns_list),
+    ("backward", "changes dlogits", bw_changes_dlogits),
+    ("sgd_step", "uphill", sgd_uphill),
+    ("sgd_step", "no lr", sgd_no_lr),
+    ("sgd_step", "returns nothing", sgd_returns_nothing),
+    ("sgd_step", "new arrays", sgd_new_arrays),
+    ("sgd_step", "new dict", sgd_new_dict),
+    ("sgd_step", "lr twice", sgd_lr_twice),
+    ("sgd_step", "weights only", sgd_weights_only),
+    ("momentum_step", "wrong sign", momentum_wrong_sign),
+    ("momentum_step", "averaging form", momentum_averaging),
+    ("momentum_step", "fresh state", momentum_fresh_state),
+    ("momentum_step", "minus the old velocity", momentum_minus_old),
+    ("momentum_step", "beta fixed", momentum_fixed_beta),
+    ("momentum_step", "no lr", momentum_no_lr),
+    ("momentum_step", "lr twice", momentum_lr_twice),
+    ("momentum_step", "steps before updating", momentum_step_then_update),
+    ("momentum_step", "Nesterov", momentum_nesterov),
+    ("momentum_step", "returns nothing", momentum_returns_nothing),
+    ("momentum_step", "new arrays", momentum_new_arrays),
+    ("adam_step", "no bias correction", adam_with("no bias correction")),
+    ("adam_step", "only m corrected", adam_with("only m corrected")),
+    ("adam_step", "only v corrected", adam_with("only v corrected")),
+    ("adam_step", "t frozen", adam_with("t frozen")),
+    ("adam_step", "uphill", adam_with("uphill")),
+    ("adam_step", "fresh state", adam_with("fresh state")),
+    ("adam_step", "betas fixed", adam_with("fixed betas")),
+    ("adam_step", "no eps", adam_with("no eps")),
+    ("adam_step", "eps inside the root", adam_with("eps inside the root")),
+    ("adam_step", "eps fixed", adam_with("eps fixed")),
+    ("adam_step", "no eps argument", adam_without_eps_argument),
+    ("adam_step", "v of g, not g**2", adam_with("v of g")),
+    ("adam_step", "t incremented after use", adam_with("t incremented after use")),
+    ("adam_step", "(1 - beta) ** t", adam_with("powers misplaced")),
+    ("train_loop", "step once per epoch", loop_step_once_per_epoch),
+    ("train_loop", "state dropped", loop_state_dropped),
+    ("train_loop", "summed", loop_summed),
+    ("train_loop", "total not reset", loop_total_not_reset),
+    ("train_loop", "always the first batch", loop_first_batch),
+    ("train_loop", "trains a copy", loop_on_a_copy),
+    ("train_loop", "returns nothing", loop_returns_nothing),
+    ("train_loop", "drops the last batch", loop_drops_last_batch),
+    ("train_loop", "mean of batch means", loop_mean_of_batch_means),
+    ("train_loop", "unweighted over N", loop_unweighted_over_N),
+    ("train_loop", "not shuffled", loop_not_shuffled),
+    ("train_loop", "shuffled once", loop_shuffled_once),
+    ("train_loop", "two permutations", loop_two_permutations),
+    ("train_loop", "the full batch to loss_and_grads", loop_full_batch),
+    ("train_loop", "a fixed lr", loop_fixed_lr),
+    ("train_loop", "the last batch's loss", loop_last_loss),
+    ("train_loop", "state reset each epoch", loop_state_reset_each_epoch),
+    ("train_loop", "with replacement", loop_with_replacement),
+    ("train_loop", "shuffles X and y in place", loop_shuffles_in_place),
+    ("train_loop", "divides by batches × batch_size", loop_divides_by_batches_times_size),
+    ("train_loop", "the loss after the step", loop_loss_twice),
+    ("train_loop", "one epoch only", loop_one_epoch),
+    ("train_loop", "each batch weighted by batch_size", loop_weighted_by_batch_size),
+    ("train_loop", "the loss after each epoch", loop_evaluates_at_the_end),
+]

@@ -1,0 +1,138 @@
+"""The exercises graded by the real nbgrader, as a teacher runs it (README, "For teachers").
+
+A temporary course folder holds the solution notebooks with mnist_ann.py, checks.py and the data in
+source/exercises/; `nbgrader generate_assignment` makes the students' version, and `nbgrader autograde`
+grades three made-up submissions: all right, one wrong function, and bodies that call the module.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import ROOT
+
+ASSIGNMENT = "exercises"
+EXERCISES = ROOT / "notebooks" / "exercises"
+SOLUTIONS = sorted((EXERCISES / "solutions").glob("*.ipynb"))
+STUB = 'raise NotImplementedError("replace this line with your code")'
+
+
+def nbgrader(course, *args):
+    """Run one nbgrader command in the course folder; it must succeed."""
+    # nbgrader runs `alembic` (its database migrations) from PATH: this environment's, not one found by chance.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path, "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
+                            text=True, timeout=1200, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])
+
+
+def make_course(course):
+    """A course folder as the README tells a teacher to make it."""
+    source = course / "source" / ASSIGNMENT
+    (source / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "tools" / "nbgrader_config.py", course)
+    for path in [*SOLUTIONS, ROOT / "mnist_ann.py", EXERCISES / "checks.py"]:
+        shutil.copy(path, source)
+    shutil.copytree(ROOT / "data" / "mnist", source / "data" / "mnist")
+
+
+def correct_body(name):
+    """The solution cell of function name, from the solution notebooks (markers are comments: they may stay)."""
+    for path in SOLUTIONS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and cell.source.startswith(f"def {name}("):
+                return cell.source
+    raise KeyError(name)
+
+
+def wrong_softmax(name):
+    """softmax normalised down the columns; every other function right (cross_entropy_grad calls this softmax)."""
+    if name != "softmax":
+        return correct_body(name)
+    return ("def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
+            "    return exps / exps.sum(axis=0, keepdims=True)")
+
+
+def calling_the_module(name):
+    """A body that hands the job to mnist_ann's own function."""
+    first_line = correct_body(name).splitlines()[0]
+    if name == "train_loop":
+        return (f"{first_line}\n    return mnist_ann.train(params, X, y, optimizer=step, lr=lr, schedule='constant',"
+                " epochs=epochs, batch_size=batch_size)['train_loss']")
+    arguments = re.search(r"\((.*)\)", first_line).group(1)
+    call = ", ".join(f"{arg.split('=')[0]}={arg.split('=')[0]}" if "=" in arg else arg
+                     for arg in arguments.split(", "))
+    return f"{first_line}\n    return mnist_ann.{name}({call})"
+
+
+def submit(course, student, body_of):
+    """Fill the released notebooks' solution cells with body_of(function name), as a student hands them in."""
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    for path in sorted((course / "release" / ASSIGNMENT).glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = body_of(re.match(r"def (\w+)\(", cell.source).group(1))
+        nbformat.write(notebook, folder / path.name)
+
+
+def scores(course, student):
+    """The points of each check cell of student's graded submission, by the cell's grade_id."""
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(ASSIGNMENT, student)
+        return {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    make_course(course)
+    nbgrader(course, "generate_assignment", ASSIGNMENT)
+    for student, body_of in [("all_right", correct_body), ("wrong_softmax", wrong_softmax),
+                             ("borrower", calling_the_module)]:
+        submit(course, student, body_of)
+    nbgrader(course, "autograde", ASSIGNMENT, "--create")
+    return course
+
+
+def full_marks():
+    """Every check cell's points, from the solution notebooks' metadata."""
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"] for path in SOLUTIONS
+            for cell in nbformat.read(path, as_version=4).cells if cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def test_nbgrader_releases_exactly_our_student_notebooks(course):
+    """generate_assignment and make_student_versions.py give the same cells: sources, locks and metadata."""
+    def cells(path):
+        return [(cell.cell_type, cell.source, {key: value for key, value in cell.metadata.items() if key != "nbgrader"},
+                 {key: value for key, value in cell.metadata.get("nbgrader", {}).items()
+                  if key not in ("checksum", "cell_type")})
+                for cell in nbformat.read(path, as_version=4).cells]
+    for path in SOLUTIONS:
+        assert cells(course / "release" / ASSIGNMENT / path.name) == cells(EXERCISES / "student" / path.name)
+
+
+def test_a_submission_with_everything_right_gets_full_marks(course):
+    assert scores(course, "all_right") == full_marks()
+
+
+def test_one_wrong_function_loses_its_points_and_those_of_checks_built_on_it(course):
+    expected = {**full_marks(), "check_softmax": 0, "check_cross_entropy_grad": 0}  # cross_entropy_grad uses softmax
+    assert scores(course, "wrong_softmax") == expected
+
+
+def test_bodies_calling_the_module_get_nothing(course):
+    assert set(scores(course, "borrower").values()) == {0}
+    graded = nbformat.read(course / "autograded" / "borrower" / ASSIGNMENT / SOLUTIONS[0].name, as_version=4)
+    said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
+                   for output in cell.outputs)
+    assert "softmax: it calls mnist_ann.softmax, the module's own answer" in said
