@@ -21,6 +21,7 @@ inputs, H hidden units, C = 10 classes.
 """
 
 import argparse
+import functools
 import gzip
 import hashlib
 import http.client
@@ -410,17 +411,29 @@ def check_choice(option, value, choices):
         raise SettingError(f"{option} must be one of {', '.join(choices)}, got {value!r}.")
 
 
+@functools.lru_cache(maxsize=None)
+def parameter_names(layers):
+    """The names a network of this many layers has: {"W1", "b1", ..., "WL", "bL"} (cached: forward asks often)."""
+    return frozenset(f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb")
+
+
+def names_problem(params):
+    """Which arrays params lacks or has too many of, for a network with as many layers as its W's or b's say."""
+    if not params:
+        return "params is empty; build it with init_params"
+    expected = parameter_names(max(sum(str(name)[:1] == kind for name in params) for kind in "Wb"))
+    missing, extra = sorted(expected - params.keys()), sorted(map(str, params.keys() - expected))
+    faults = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has extra {', '.join(extra)}"] if extra else [])
+    return f"params {' and '.join(faults)}; it needs W1, b1, ..., W{len(expected) // 2}, b{len(expected) // 2}"
+
+
 def params_problem(params):
     """What keeps params from being a network (a missing or extra array, shapes that do not chain), or None."""
     if not isinstance(params, dict):
         return f"params must be a dict of arrays W1, b1, W2, b2, ..., got {type(params).__name__}"
-    layers = max(sum(str(name)[:1] == kind for name in params) for kind in "Wb")
-    expected = {f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb"}
-    if not params:
-        return "params is empty; build it with init_params"
-    if params.keys() != expected:
-        missing, extra = sorted(expected - params.keys()), sorted(map(str, params.keys() - expected))
-        return f"params lacks {', '.join(missing) or 'nothing'} and has extra {', '.join(extra) or 'nothing'}"
+    layers = len(params) // 2
+    if not params or params.keys() != parameter_names(layers):
+        return names_problem(params)
     for layer in range(1, layers + 1):
         W, b = params[f"W{layer}"], params[f"b{layer}"]
         if not (isinstance(W, np.ndarray) and isinstance(b, np.ndarray) and W.dtype.kind == b.dtype.kind == "f"):
@@ -465,8 +478,7 @@ def validate_labels(y, n, classes=10):
                           "whole numbers.")
     if len(y) != n:
         raise LabelsError(f"there are {n} images but {len(y)} labels; pass one label per image.")
-    # Seen as unsigned, -1 becomes the largest number: one max() catches both ends.
-    if len(y) and y.view(y.dtype.str.replace("i", "u")).max() >= classes:
+    if len(y) and (y.min() < 0 or y.max() >= classes):
         raise LabelsError(f"labels must be whole numbers from 0 to {classes - 1}, found {y.min()} to {y.max()}.")
 
 
@@ -802,9 +814,10 @@ def divergence_message(epoch, lr):
             f"the weights from before that epoch are kept. Try a smaller learning rate, e.g. --lr {lr / 10:g}.")
 
 
-def interruption_message(epoch, history):
+def interruption_message(history):
     """What to say when Ctrl-C or SIGTERM stops training: where, and what was kept."""
-    return (f"training interrupted in epoch {epoch}; the weights and history of the {len(history['epoch'])} "
+    finished = len(history["epoch"])
+    return (f"training interrupted in epoch {finished + 1}; the weights and history of the {finished} "
             "finished epoch(s) are kept.")
 
 
@@ -885,28 +898,30 @@ def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, sch
     rng, steps_per_epoch = np.random.default_rng(seed), math.ceil(len(X) / batch_size)
     history, state = {key: [] for key in HISTORY_KEYS}, {}
     best_loss, best_epoch, best_params = math.inf, 0, None
-    for epoch in range(1, epochs + 1):
-        started, last_good = time.perf_counter(), copy_params(params)
-        try:
+    last_good, good_epochs = copy_params(params), 0  # a snapshot of params, taken after good_epochs epochs
+    try:
+        for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
+            last_good, good_epochs = copy_params(params), len(history["epoch"])
             lrs = epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule)
             batches = iterate_minibatches(X, y, batch_size, rng)
             state, *train_figures = train_epoch(params, batches, lrs, optimizer, state, activation, weight_decay,
                                                 optimizer_settings)
             val_loss, val_accuracy = evaluate(params, X_val, y_val, activation) if has_validation else (math.nan,) * 2
-        except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM as the command line raises it: keep the work
+            if epoch_blew_up(params, train_figures[0], val_loss, has_validation):
+                copy_into(params, last_good)
+                raise TrainingDiverged(divergence_message(epoch, lr), history)
+            record_epoch(history, epoch, *train_figures, val_loss, val_accuracy, lrs[-1], time.perf_counter() - started)
+            if progress:
+                print(format_epoch(history, epochs), flush=True)
+            if patience and val_loss < best_loss:
+                best_loss, best_epoch, best_params = val_loss, epoch, copy_params(params)
+            if patience and epoch - best_epoch >= patience:
+                break
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM as the command line raises it: keep the work
+        if good_epochs == len(history["epoch"]):  # params may hold part of an unfinished epoch: go back
             copy_into(params, last_good)
-            raise TrainingInterrupted(interruption_message(epoch, history), history,
-                                      isinstance(interrupt, Terminated)) from None
-        if epoch_blew_up(params, train_figures[0], val_loss, has_validation):
-            copy_into(params, last_good)
-            raise TrainingDiverged(divergence_message(epoch, lr), history)
-        record_epoch(history, epoch, *train_figures, val_loss, val_accuracy, lrs[-1], time.perf_counter() - started)
-        if progress:
-            print(format_epoch(history, epochs), flush=True)
-        if patience and val_loss < best_loss:
-            best_loss, best_epoch, best_params = val_loss, epoch, copy_params(params)
-        if patience and epoch - best_epoch >= patience:
-            break
+        raise TrainingInterrupted(interruption_message(history), history, isinstance(interrupt, Terminated)) from None
     if best_params is not None:  # early stopping: go back to the best epoch
         copy_into(params, best_params)
     return history
@@ -1020,13 +1035,24 @@ def plot_first_layer(W1, count=32, columns=8):
     return fig
 
 
+def lay_on_paper(image):
+    """An RGBA image (H, W, 4) laid on paper: (H, W, 3). Transparent pixels count as white paper, unless
+    the whole background is transparent and the ink light: then as black paper, so a white digit on a
+    transparent background does not vanish into white."""
+    rgb, alpha = image[..., :3], image[..., 3:]
+    border_alpha = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+    ink_brightness = (rgb.mean(axis=2, keepdims=True) * alpha).sum() / max(alpha.sum(), 1e-12)  # opaque pixels' mean
+    paper = 0.0 if border_alpha.mean() < 0.5 and ink_brightness > 0.5 else 1.0
+    return rgb * alpha + paper * (1 - alpha)
+
+
 def to_ink(image):
     """Grey levels of an image (H, W) or (H, W, 3 or 4), as ink: 1 where the stroke is, 0 for paper."""
     image = np.asarray(image, dtype=np.float64)
     image = image / 255 if image.max() > 1 else image
     if image.ndim == 3:
-        if image.shape[2] == 4:  # transparent pixels count as white paper
-            image = image[..., :3] * image[..., 3:] + (1 - image[..., 3:])
+        if image.shape[2] == 4:  # transparent pixels count as paper
+            image = lay_on_paper(image)
         image = image[..., :3] @ np.array([0.299, 0.587, 0.114])  # the usual luminance weights
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     if border.mean() > 0.5:  # MNIST digits are light on dark
@@ -1249,10 +1275,14 @@ def image_size(path):
 
     from PIL import Image
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pillow warns about huge images; we refuse them in one line instead
-        with Image.open(path) as image:
-            return image.size
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # Pillow's own limit: we refuse huge images ourselves
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                return image.size
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def read_image(path):
@@ -1265,7 +1295,7 @@ def read_image(path):
             return imread(path)
     except FileNotFoundError:
         raise SettingError(f"{path} does not exist; pass the path of a PNG image of one digit.") from None
-    except Exception as error:  # Pillow refuses images of over 179 million pixels itself
+    except Exception as error:
         raise SettingError(f"{path} could not be read as an image ({error}); pass a PNG image of one digit.") from None
     raise SettingError(f"{path} is {width}x{height} pixels, which would take about "
                        f"{width * height * 4 * 8 * 3 / 2**30:.1f} GiB to read; shrink it to at most 4096x4096 "
@@ -1448,7 +1478,7 @@ def train_command(args):
 
 
 def evaluate_command(args):
-    weights = args.evaluate or newest_finished_weights()  # --evaluate alone: the newest finished run
+    weights = newest_finished_weights() if args.evaluate is True else args.evaluate  # True: --evaluate alone
     params, activation = load_params(weights)
     _, _, X_test, y_test = load_mnist(args.data_dir)
     check_input_size(weights, params, X_test.shape[1])
@@ -1526,9 +1556,8 @@ def build_parser():
                        help="output folder, new or empty (default: a new runs/<date-time> beside mnist_ann.py)")
     files.add_argument("--quiet", action="store_true", help="no configuration or progress lines")
     other = parser.add_argument_group("instead of training")
-    # nargs="?": --evaluate alone takes the newest finished run; its const "" cannot come from the command
-    # line, where the type refuses an empty value.
-    other.add_argument("--evaluate", metavar="WEIGHTS", type=text, nargs="?", const="",
+    # nargs="?": --evaluate alone (const True, not a name) takes the newest finished run.
+    other.add_argument("--evaluate", metavar="WEIGHTS", type=text, nargs="?", const=True,
                        help="report the test accuracy of a saved weights.npz (alone: the newest finished run's)")
     other.add_argument("--predict", metavar="IMAGE", type=text,
                        help="read one digit from a PNG and print the top guesses")
