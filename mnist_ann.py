@@ -258,12 +258,15 @@ def verify_checksum(path):
     the MNIST file of its name, against that file's known content (RAW_SHA256)."""
     sums_file, name = path.parent / "SHA256SUMS", path.name.removesuffix(".gz")
     listed = read_sums_file(sums_file)
-    if path.name in listed:
-        intact, source = sha256_of(path.read_bytes()) == listed[path.name], sums_file
-    elif RAW_SIZES.get(name) == content_size(path):
-        intact, source = sha256_of(read_file_bytes(path)) == RAW_SHA256[name], "the known MNIST checksums"
-    else:
-        return
+    try:
+        if path.name in listed:
+            intact, source = sha256_of(path.read_bytes()) == listed[path.name], sums_file
+        elif RAW_SIZES.get(name) == content_size(path):
+            intact, source = sha256_of(read_file_bytes(path)) == RAW_SHA256[name], "the known MNIST checksums"
+        else:
+            return
+    except OSError as error:
+        raise MNISTDataError(f"{path} cannot be read ({error.strerror or error}); {HOW_TO_GET_DATA}") from None
     if not intact:
         raise MNISTDataError(f"{path} does not match its checksum in {source}, so it is damaged or altered; "
                              f"{HOW_TO_GET_DATA}")
@@ -874,12 +877,11 @@ def validate_training_data(params, X, y, X_val, y_val, activation):
         validate_labels(y_val, len(X_val), classes)
 
 
-def epoch_blew_up(params, train_loss, val_loss, has_validation):
-    """Whether an epoch ended badly: the training loss exploded, or, after its last step, the validation
-    loss is too large or a weight is NaN or infinite."""
-    if not train_loss < DIVERGED_LOSS or (has_validation and not val_loss < DIVERGED_LOSS):
-        return True
-    return not all(np.isfinite(value).all() for value in params.values())
+def epoch_blew_up(params, train_loss, val_loss, has_validation, X, y, activation):
+    """Whether an epoch ended badly: its training loss exploded, or, after its last step, the validation loss
+    (without a validation set: the loss on the first 1000 training images) is NaN, infinite or too large."""
+    loss_after = val_loss if has_validation else evaluate(params, X[:1000], y[:1000], activation)[0]
+    return not (train_loss < DIVERGED_LOSS and loss_after < DIVERGED_LOSS)
 
 
 def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, schedule="cosine",
@@ -908,7 +910,7 @@ def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, sch
             state, *train_figures = train_epoch(params, batches, lrs, optimizer, state, activation, weight_decay,
                                                 optimizer_settings)
             val_loss, val_accuracy = evaluate(params, X_val, y_val, activation) if has_validation else (math.nan,) * 2
-            if epoch_blew_up(params, train_figures[0], val_loss, has_validation):
+            if epoch_blew_up(params, train_figures[0], val_loss, has_validation, X, y, activation):
                 copy_into(params, last_good)
                 raise TrainingDiverged(divergence_message(epoch, lr), history)
             record_epoch(history, epoch, *train_figures, val_loss, val_accuracy, lrs[-1], time.perf_counter() - started)

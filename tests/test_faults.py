@@ -255,6 +255,16 @@ def test_a_loss_that_explodes_in_the_last_step_is_caught(data_dir, tmp_path):
     assert json.loads((tmp_path / "out" / "history.json").read_text())["outcome"] == "diverged"
 
 
+def test_without_a_validation_set_the_last_step_is_checked_on_training_images():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((64, 784), dtype=np.float32), np.arange(64) % 10
+    params = mnist_ann.init_params([784, 8, 10], rng=rng)
+    before = mnist_ann.copy_params(params)
+    with pytest.raises(mnist_ann.TrainingDiverged, match="diverged in epoch 1"):
+        mnist_ann.train(params, X, y, lr=1e4, batch_size=64, epochs=1)  # one step; its loss is never seen in it
+    assert all(np.array_equal(params[name], before[name]) for name in params)  # the weights from before it
+
+
 def test_strong_weight_decay_collapses_the_run_and_is_named_not_the_learning_rate(data_dir, tmp_path):
     result = run_cli("--data-dir", data_dir, "--out", tmp_path / "out", "--val-size", 20, "--hidden", 16,
                      "--epochs", 30, "--weight-decay", 10, "--quiet")
