@@ -402,6 +402,14 @@ def test_downloads_are_bounded_in_size_and_time_and_leave_nothing_behind(tmp_pat
     assert list(target.iterdir()) == []
 
 
+def test_a_trickling_mirror_is_given_up_for_the_next_one(tmp_path, serve):
+    target = shipped_copy(tmp_path / "d", keep_sums=True)
+    (target / "t10k-labels-idx1-ubyte.gz").unlink()
+    mirrors = (serve(TrickleHandler), serve(QuietFiles, SHIPPED))
+    written = mnist_ann.download_mnist(target, mirrors=mirrors, log=lambda message: None, seconds=2)
+    assert [p.name for p in written] == ["t10k-labels-idx1-ubyte"]
+
+
 def test_a_damaged_file_is_replaced_by_download_and_files_are_readable_by_all(tmp_path, serve):
     target = shipped_copy(tmp_path / "d", keep_sums=True)
     path = target / "t10k-labels-idx1-ubyte.gz"
@@ -454,6 +462,7 @@ def test_download_into_a_path_under_a_file_is_one_line(tmp_path):
     (["--evaluate", "w.npz", "--weights", "w.npz"], ["--evaluate does not use --weights"]),
     (["--weights", "w.npz"], ["training does not use --weights", "--predict IMAGE"]),
     (["--seed", "-1"], ["--seed", "whole number of at least 0"]),
+    (["--optimizer", "adam", "--momentum", "0.5"], ["--optimizer adam does not use --momentum"]),
 ])
 def test_conflicting_empty_and_ignored_options_are_refused_in_one_line(tmp_path, args, fragments):
     result = run_cli(*args, cwd=tmp_path)
