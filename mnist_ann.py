@@ -396,7 +396,8 @@ def memory_available():
 
 def check_layer_sizes(layer_sizes):
     """Refuse fewer than two layers, a size that is not a positive whole number, or a network too big for memory."""
-    if len(layer_sizes) < 2 or any(isinstance(n, bool) or int(n) != n or n < 1 for n in layer_sizes):
+    if len(layer_sizes) < 2 or any(not isinstance(n, numbers.Real) or isinstance(n, bool) or not math.isfinite(n)
+                                   or int(n) != n or n < 1 for n in layer_sizes):
         raise SettingError(
             f"layer sizes (--hidden) must be whole numbers of at least 1, with an input and "
             f"an output layer, got {list(layer_sizes)}."
@@ -843,7 +844,7 @@ def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_s
     if not is_number(batch_size) or not 1 <= batch_size <= n_examples or int(batch_size) != batch_size:
         raise SettingError(f"batch size (--batch-size) must be a whole number from 1 to {n_examples}, "
                            f"got {batch_size}.")
-    if not is_number(epochs) or not 1 <= epochs or int(epochs) != epochs:
+    if not (is_number(epochs) and math.isfinite(epochs)) or not 1 <= epochs or int(epochs) != epochs:
         raise SettingError(f"epochs (--epochs) must be a whole number of at least 1, got {epochs}.")
     if not (is_number(weight_decay) and math.isfinite(weight_decay) and weight_decay >= 0):
         raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least 0, "
@@ -1220,8 +1221,12 @@ def download_mnist(data_dir=None, mirrors=None, log=print, seconds=DOWNLOAD_SECO
 
 
 def save_params(path, params, activation="relu"):
-    """Save weights and the activation with np.savez (plain arrays, nothing pickled), atomically."""
-    write_atomically(path, lambda f: np.savez(f, activation=np.array(activation), **params))
+    """Save weights and the activation with np.savez (plain arrays, nothing pickled), atomically.
+
+    As np.savez does, a name without .npz gets it. Returns the path written.
+    """
+    path = Path(path) if str(path).endswith(".npz") else Path(f"{path}.npz")
+    return write_atomically(path, lambda f: np.savez(f, activation=np.array(activation), **params))
 
 
 def check_params_layout(path, params, activation):
@@ -1436,7 +1441,11 @@ def collapse_warning(params, X_val, y_val, args):
 
 def validate_before_training(args, params, X_train, y_train, X_val, y_val):
     """Every check that train would make, made before the run folder is created."""
-    validate_training_data(params, X_train, y_train, X_val, y_val, args.activation)
+    try:
+        validate_training_data(params, X_train, y_train, X_val, y_val, args.activation)
+    except (ImagesError, LabelsError) as error:  # from the data files: name them, not the Python API
+        raise MNISTDataError(f"the files in {find_data_dir(args.data_dir)} are not MNIST: {error} "
+                             f"Replace them; {HOW_TO_GET_DATA}") from None
     check_training_settings(len(X_train), OPTIMIZERS[args.optimizer], args.lr, args.schedule, args.epochs,
                             args.batch_size, args.weight_decay, args.patience, len(X_val) > 0,
                             optimizer_settings(args), args.seed)
