@@ -532,12 +532,14 @@ def num_layers(params):
     return len(params) // 2
 
 
-def forward(params, X, activation="relu"):
+def forward(params, X, activation="relu", check=True):
     """Run the network: X (B, D) -> logits (B, C), and the cache that backward needs.
 
-    cache[l - 1] is (input of layer l, its pre-activation Z_l).
+    cache[l - 1] is (input of layer l, its pre-activation Z_l). check=False skips the check of the
+    inputs, for a caller that checked them once already (training, at every step).
     """
-    validate_network_input(params, X, activation)
+    if check:
+        validate_network_input(params, X, activation)
     activate = ACTIVATIONS[activation]
     cache, A = [], X
     for layer in range(1, num_layers(params) + 1):
@@ -674,13 +676,14 @@ def backward(params, cache, dlogits, activation="relu", grads=None):
     return grads
 
 
-def loss_and_grads(params, X, y, activation="relu", grads=None):
+def loss_and_grads(params, X, y, activation="relu", grads=None, check=True):
     """The batch's mean cross-entropy (scalar), its gradients (keyed like params) and the logits (B, C).
 
-    grads, if given, receives the gradients in place, as in backward.
+    grads, if given, receives the gradients in place, as in backward; check=False, as in forward.
     """
-    logits, cache = forward(params, X, activation)
-    validate_labels(y, len(X), logits.shape[1])
+    logits, cache = forward(params, X, activation, check)
+    if check:
+        validate_labels(y, len(X), logits.shape[1])
     loss, dlogits = cross_entropy_and_grad(logits, y)
     grads = backward(params, cache, dlogits, activation, grads)
     return loss, grads, logits
@@ -778,7 +781,8 @@ def train_epoch(params, batches, lrs, step, state, activation, weight_decay, opt
     loss_sum = penalty_sum = correct = seen = 0
     try:
         for (X_batch, y_batch), lr in zip(batches, lrs):
-            loss, _, logits = loss_and_grads(views, X_batch, y_batch, activation, grads)
+            # check=False: train checked the data once, at its door, not at every step.
+            loss, _, logits = loss_and_grads(views, X_batch, y_batch, activation, grads, check=False)
             penalty = add_weight_decay(views, grads, weight_decay) if weight_decay else 0.0
             if not loss < DIVERGED_LOSS:  # also true for NaN; the penalty is left out, so weight decay is not blamed
                 return state, math.nan, math.nan, math.nan

@@ -533,6 +533,13 @@ def test_api_misuse_gets_one_named_error_without_numpy_internals(call, error, fr
     assert not any(word in message for word in ("AxisError", "IndexError", "KeyError", "broadcast", "ufunc"))
 
 
+def test_training_checks_its_inputs_once_not_at_every_step(monkeypatch):
+    calls, check = [], mnist_ann.validate_network_input
+    monkeypatch.setattr(mnist_ann, "validate_network_input", lambda *args: calls.append(1) or check(*args))
+    mnist_ann.train(mnist_ann.init_params([784, 8, 10]), X, Y, epochs=2, batch_size=4)  # 20 steps
+    assert len(calls) == 3  # at the door, then once per epoch for the loss after its last step
+
+
 def test_numpy_scalar_settings_are_accepted():
     params = mnist_ann.init_params([784, 8, 10])
     history = mnist_ann.train(params, X, Y, optimizer=mnist_ann.momentum_step, lr=np.float32(0.01),
