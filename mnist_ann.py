@@ -21,6 +21,7 @@ inputs, H hidden units, C = 10 classes.
 """
 
 import argparse
+import functools
 import gzip
 import hashlib
 import http.client
@@ -28,7 +29,9 @@ import inspect
 import itertools
 import json
 import math
+import numbers
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -59,12 +62,51 @@ class WeightsFileError(MnistAnnError):
     """A weights file is not one that save_params wrote."""
 
 
-class TrainingDiverged(MnistAnnError):
-    """The loss became NaN or infinite; `history` holds the epochs that finished."""
+class ImagesError(MnistAnnError, ValueError):
+    """Images passed to the Python API have the wrong shape, type or range."""
+
+
+class LabelsError(MnistAnnError, ValueError):
+    """Labels passed to the Python API are not whole numbers 0-9, one per image."""
+
+
+class ParamsError(MnistAnnError, ValueError):
+    """A params dict lacks an array, holds an extra one, or its shapes do not chain."""
+
+
+class SaveError(MnistAnnError):
+    """A file could not be written (full disk, no permission, ...); no partial file is left."""
+
+
+class TrainingStopped(MnistAnnError):
+    """Training ended before its last epoch; `history` holds the epochs that finished."""
+
+    outcome = "stopped"  # what history.json records about how the run ended
+    exit_status = 1
 
     def __init__(self, message, history):
         super().__init__(message)
         self.history = history
+
+
+class TrainingDiverged(TrainingStopped):
+    """The loss became NaN, infinite or too large; `history` holds the epochs that finished."""
+
+    outcome = "diverged"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that training stops the same careful way."""
+
+
+class TrainingInterrupted(TrainingStopped):
+    """Ctrl-C (exit status 130) or SIGTERM (143) arrived; params hold the last finished epoch."""
+
+    outcome = "interrupted"
+
+    def __init__(self, message, history, terminated=False):
+        super().__init__(message, history)
+        self.exit_status = 143 if terminated else 130  # 128 + the signal's number, as shells report it
 
 
 # ---- 1. Data ------------------------------------------------- 01_data.ipynb
@@ -81,8 +123,24 @@ MNIST_FILES = {
 
 HOW_TO_GET_DATA = (
     "restore the shipped files with `git checkout data/mnist`, or fetch the "
-    "missing ones with `python mnist_ann.py --download`."
+    "missing or damaged ones with `python mnist_ann.py --download`."
 )
+
+# The size and SHA-256 of each file's decompressed content: a file of MNIST's name and size must be
+# MNIST, byte for byte, whether it is gzipped or raw (the gzip files of different mirrors differ).
+RAW_SIZES = {
+    "train-images-idx3-ubyte": 47040016,
+    "train-labels-idx1-ubyte": 60008,
+    "t10k-images-idx3-ubyte": 7840016,
+    "t10k-labels-idx1-ubyte": 10008,
+}
+
+RAW_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
 
 
 # The third byte of an IDX header names the element type; IDX numbers are big-endian.
@@ -136,6 +194,8 @@ def chosen_data_dir(data_dir=None):
 def find_data_dir(data_dir=None):
     """The chosen data folder, which must exist."""
     data_dir = chosen_data_dir(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise MNISTDataError(f"{data_dir} is a file, not a folder; pass the folder that holds the MNIST files.")
     if not data_dir.is_dir():
         raise MNISTDataError(
             f"the data folder {data_dir} does not exist; pass the folder that holds the "
@@ -157,17 +217,59 @@ def sha256_of(data):
     return hashlib.sha256(data).hexdigest()
 
 
+def parse_sums_line(line):
+    """(name, sha256) from one line of `sha256sum` output: "HASH  name", or "HASH *name" in binary mode."""
+    digest, _, rest = line.strip().partition(" ")
+    name = rest[1:] if rest[:1] in (" ", "*") else rest
+    if len(digest) != 64 or not all(c in "0123456789abcdefABCDEF" for c in digest) or not name:
+        return None
+    return name, digest.lower()
+
+
+def read_sums_file(sums_file):
+    """{file name: SHA-256} from a SHA256SUMS file ({} if there is none); blank lines and # comments are skipped."""
+    if not sums_file.is_file():
+        return {}
+    sums = {}
+    for number, line in enumerate(sums_file.read_text(errors="replace").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        entry = parse_sums_line(line)
+        if entry is None:
+            raise MNISTDataError(f"{sums_file}, line {number}, is not \"SHA-256  file name\": {line.strip()[:80]!r}; "
+                                 "correct or delete that line.")
+        sums[entry[0]] = entry[1]
+    return sums
+
+
+def content_size(path):
+    """The size of a file's content: the file's own size, or the size a .gz file records in its last 4 bytes."""
+    if path.suffix != ".gz":
+        return path.stat().st_size
+    with path.open("rb") as f:
+        if f.seek(0, os.SEEK_END) < 4:
+            return -1
+        f.seek(-4, os.SEEK_END)
+        return int.from_bytes(f.read(4), "little")  # gzip's ISIZE: the content's size modulo 2**32
+
+
 def verify_checksum(path):
-    """Check a file against the SHA256SUMS beside it, when that lists the file."""
-    sums_file = path.parent / "SHA256SUMS"
-    if not sums_file.exists():
-        return
-    sums = dict(reversed(line.split()) for line in sums_file.read_text().splitlines() if line.strip())
-    if path.name in sums and sha256_of(path.read_bytes()) != sums[path.name]:
-        raise MNISTDataError(
-            f"{path} does not match its checksum in {sums_file}, so it is damaged or "
-            f"altered; {HOW_TO_GET_DATA}"
-        )
+    """Check a data file against the SHA256SUMS beside it if that lists it, else, if it has the size of
+    the MNIST file of its name, against that file's known content (RAW_SHA256)."""
+    sums_file, name = path.parent / "SHA256SUMS", path.name.removesuffix(".gz")
+    listed = read_sums_file(sums_file)
+    try:
+        if path.name in listed:
+            intact, source = sha256_of(path.read_bytes()) == listed[path.name], sums_file
+        elif RAW_SIZES.get(name) == content_size(path):
+            intact, source = sha256_of(read_file_bytes(path)) == RAW_SHA256[name], "the known MNIST checksums"
+        else:
+            return
+    except OSError as error:
+        raise MNISTDataError(f"{path} cannot be read ({error.strerror or error}); {HOW_TO_GET_DATA}") from None
+    if not intact:
+        raise MNISTDataError(f"{path} does not match its checksum in {source}, so it is damaged or altered; "
+                             f"{HOW_TO_GET_DATA}")
 
 
 def images_and_labels(images, labels):
@@ -272,19 +374,125 @@ def tanh(Z):
 ACTIVATIONS = {"relu": relu, "leaky_relu": leaky_relu, "sigmoid": sigmoid, "tanh": tanh}
 
 
+# Training holds about six float32 copies of the parameters (params, the flat copy, its gradients, two
+# optimizer arrays, the last good epoch), and evaluation sends up to 10000 rows through the network at once.
+PARAMETER_COPIES = 6
+ROWS_AT_ONCE = 10000
+
+
+def memory_needed(layer_sizes):
+    """Bytes, roughly, that training and evaluating a network of these layer sizes takes."""
+    weights = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+    return 4 * (PARAMETER_COPIES * weights + 2 * ROWS_AT_ONCE * sum(layer_sizes[1:]))  # 4 bytes per float32
+
+
+def memory_available():
+    """This machine's memory in bytes (16 GiB where the system does not say, as on Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 16 * 2**30
+
+
 def check_layer_sizes(layer_sizes):
-    """Refuse a layer list with fewer than two layers, or a size that is not a positive whole number."""
-    if len(layer_sizes) < 2 or any(int(n) != n or n < 1 for n in layer_sizes):
+    """Refuse fewer than two layers, a size that is not a positive whole number, or a network too big for memory."""
+    if len(layer_sizes) < 2 or any(not isinstance(n, numbers.Real) or isinstance(n, bool) or not math.isfinite(n)
+                                   or int(n) != n or n < 1 for n in layer_sizes):
         raise SettingError(
             f"layer sizes (--hidden) must be whole numbers of at least 1, with an input and "
             f"an output layer, got {list(layer_sizes)}."
         )
+    needed, available = memory_needed([int(n) for n in layer_sizes]), memory_available()
+    if needed > available:  # checked before anything is allocated
+        raise SettingError(f"layer sizes {'-'.join(str(int(n)) for n in layer_sizes)} would need about "
+                           f"{needed / 2**30:.3g} GiB of memory, more than this machine's {available / 2**30:.0f} GiB; "
+                           "choose smaller --hidden sizes.")
 
 
 def check_choice(option, value, choices):
     """Refuse a value that is not one of choices, naming the option and listing the choices."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise SettingError(f"{option} must be one of {', '.join(choices)}, got {value!r}.")
+
+
+@functools.lru_cache(maxsize=None)
+def parameter_names(layers):
+    """The names a network of this many layers has: {"W1", "b1", ..., "WL", "bL"} (cached: forward asks often)."""
+    return frozenset(f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb")
+
+
+def names_problem(params):
+    """Which arrays params lacks or has too many of, for a network with as many layers as its W's or b's say."""
+    if not params:
+        return "params is empty; build it with init_params"
+    expected = parameter_names(max(sum(str(name)[:1] == kind for name in params) for kind in "Wb"))
+    missing, extra = sorted(expected - params.keys()), sorted(map(str, params.keys() - expected))
+    faults = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has extra {', '.join(extra)}"] if extra else [])
+    return f"params {' and '.join(faults)}; it needs W1, b1, ..., W{len(expected) // 2}, b{len(expected) // 2}"
+
+
+def params_problem(params):
+    """What keeps params from being a network (a missing or extra array, shapes that do not chain), or None."""
+    if not isinstance(params, dict):
+        return f"params must be a dict of arrays W1, b1, W2, b2, ..., got {type(params).__name__}"
+    layers = len(params) // 2
+    if not params or params.keys() != parameter_names(layers):
+        return names_problem(params)
+    for layer in range(1, layers + 1):
+        W, b = params[f"W{layer}"], params[f"b{layer}"]
+        if not (isinstance(W, np.ndarray) and isinstance(b, np.ndarray) and W.dtype.kind == b.dtype.kind == "f"):
+            return f"W{layer} and b{layer} must be floating-point NumPy arrays"
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            return f"W{layer} {W.shape} and b{layer} {b.shape} do not fit together"
+        if layer > 1 and params[f"W{layer - 1}"].shape[1] != W.shape[0]:
+            return f"W{layer - 1} {params[f'W{layer - 1}'].shape} does not feed W{layer} {W.shape}"
+    return None
+
+
+def validate_images(X, width):
+    """Refuse images that are not a floating-point array (N, width), saying how to fix the usual mistakes."""
+    if not isinstance(X, np.ndarray):
+        raise ImagesError(f"images must be a NumPy array (N, {width}), got {type(X).__name__}.")
+    if X.dtype.kind in "biu":
+        raise ImagesError(f"images are {X.dtype}, not floating point; divide by 255 "
+                          "(X.astype(np.float32) / 255) to get pixels in [0, 1].")
+    if X.shape == (width,):
+        raise ImagesError(f"one image of shape ({width},) was passed; pass a batch of one, X[None, :], "
+                          f"of shape (1, {width}).")
+    if X.dtype.kind != "f" or X.ndim != 2 or X.shape[1] != width:
+        raise ImagesError(f"images must be a floating-point array (N, {width}), one image per row, "
+                          f"got shape {X.shape} of {X.dtype}.")
+
+
+def validate_pixel_range(X):
+    """Refuse pixels outside [0, 1] (or NaN); a pass over X, so callers do it once, not per batch."""
+    low, high = (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
+    if not 0 <= low <= high <= 1:
+        hint = "divide by 255" if 1 < high <= 255 and low >= 0 else "scale them into [0, 1]"
+        raise ImagesError(f"pixels must lie in [0, 1], but they range from {low:g} to {high:g}; {hint}.")
+
+
+def validate_labels(y, n, classes=10):
+    """Refuse labels that are not whole numbers 0 to classes - 1, one per image (n of them)."""
+    if not isinstance(y, np.ndarray) or y.ndim != 1:
+        hint = "; for one-hot rows pass y.argmax(axis=1)" if getattr(y, "ndim", 0) == 2 else ""
+        raise LabelsError(f"labels must be a 1-D NumPy array of whole numbers, one per image{hint}.")
+    if y.dtype.kind not in "iu":
+        raise LabelsError(f"labels must be an integer array, got {y.dtype}; use y.astype(np.int64) if they are "
+                          "whole numbers.")
+    if len(y) != n:
+        raise LabelsError(f"there are {n} images but {len(y)} labels; pass one label per image.")
+    if len(y) and (y.min() < 0 or y.max() >= classes):
+        raise LabelsError(f"labels must be whole numbers from 0 to {classes - 1}, found {y.min()} to {y.max()}.")
+
+
+def validate_network_input(params, X, activation):
+    """The door check of forward: a known activation, a well-formed params dict and images it can take."""
+    check_choice("activation (--activation)", activation, ACTIVATIONS)
+    problem = params_problem(params)
+    if problem:
+        raise ParamsError(f"{problem}.")
+    validate_images(X, params["W1"].shape[0])
 
 
 def he_scale(fan_in, fan_out):
@@ -324,11 +532,14 @@ def num_layers(params):
     return len(params) // 2
 
 
-def forward(params, X, activation="relu"):
+def forward(params, X, activation="relu", check=True):
     """Run the network: X (B, D) -> logits (B, C), and the cache that backward needs.
 
-    cache[l - 1] is (input of layer l, its pre-activation Z_l).
+    cache[l - 1] is (input of layer l, its pre-activation Z_l). check=False skips the check of the
+    inputs, for a caller that checked them once already (training, at every step).
     """
+    if check:
+        validate_network_input(params, X, activation)
     activate = ACTIVATIONS[activation]
     cache, A = [], X
     for layer in range(1, num_layers(params) + 1):
@@ -465,12 +676,14 @@ def backward(params, cache, dlogits, activation="relu", grads=None):
     return grads
 
 
-def loss_and_grads(params, X, y, activation="relu", grads=None):
+def loss_and_grads(params, X, y, activation="relu", grads=None, check=True):
     """The batch's mean cross-entropy (scalar), its gradients (keyed like params) and the logits (B, C).
 
-    grads, if given, receives the gradients in place, as in backward.
+    grads, if given, receives the gradients in place, as in backward; check=False, as in forward.
     """
-    logits, cache = forward(params, X, activation)
+    logits, cache = forward(params, X, activation, check)
+    if check:
+        validate_labels(y, len(X), logits.shape[1])
     loss, dlogits = cross_entropy_and_grad(logits, y)
     grads = backward(params, cache, dlogits, activation, grads)
     return loss, grads, logits
@@ -505,6 +718,7 @@ def sgd_step(params, grads, state, lr):
 def predict(params, X, activation="relu"):
     """Predicted labels (N,) for inputs X (N, D)."""
     logits, _ = forward(params, X, activation)
+    validate_pixel_range(X)
     return logits.argmax(axis=1)
 
 
@@ -516,6 +730,8 @@ def accuracy(predicted, y):
 def evaluate(params, X, y, activation="relu"):
     """Mean cross-entropy and accuracy of the network on inputs X (N, D) with labels y (N,)."""
     logits, _ = forward(params, X, activation)
+    validate_pixel_range(X)
+    validate_labels(y, len(X), logits.shape[1])
     return float(cross_entropy(logits, y)), accuracy(logits.argmax(axis=1), y)
 
 
@@ -566,9 +782,10 @@ def train_epoch(params, batches, lrs, step, state, activation, weight_decay, opt
     loss_sum = penalty_sum = correct = seen = 0
     try:
         for (X_batch, y_batch), lr in zip(batches, lrs):
-            loss, _, logits = loss_and_grads(views, X_batch, y_batch, activation, grads)
+            # check=False: train checked the data once, at its door, not at every step.
+            loss, _, logits = loss_and_grads(views, X_batch, y_batch, activation, grads, check=False)
             penalty = add_weight_decay(views, grads, weight_decay) if weight_decay else 0.0
-            if not loss + penalty < DIVERGED_LOSS:  # also true for NaN
+            if not loss < DIVERGED_LOSS:  # also true for NaN; the penalty is left out, so weight decay is not blamed
                 return state, math.nan, math.nan, math.nan
             state = step(all_params, all_grads, state, lr, **optimizer_settings)
             loss_sum += float(loss) * len(y_batch)  # weighted by the batch's size: the last may be smaller
@@ -606,21 +823,35 @@ def divergence_message(epoch, lr):
             f"the weights from before that epoch are kept. Try a smaller learning rate, e.g. --lr {lr / 10:g}.")
 
 
+def interruption_message(history):
+    """What to say when Ctrl-C or SIGTERM stops training: where, and what was kept."""
+    finished = len(history["epoch"])
+    return (f"training interrupted in epoch {finished + 1}; the weights and history of the {finished} "
+            "finished epoch(s) are kept.")
+
+
+def is_number(value):
+    """True for a real number, Python's or NumPy's (np.float32(0.01) too), but not for True or False."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_size, weight_decay,
-                            patience, has_validation, optimizer_settings):
+                            patience, has_validation, optimizer_settings, seed=0):
     """Refuse settings that make no sense, before any work, naming the option."""
     if not callable(optimizer):
         raise SettingError(f"optimizer must be a step function such as sgd_step, momentum_step or adam_step, "
                            f"got {optimizer!r}.")
     check_choice("schedule (--schedule)", schedule, ("constant", "cosine"))
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+    if not (isinstance(seed, numbers.Integral) and seed >= 0):
+        raise SettingError(f"seed (--seed) must be a whole number of at least 0, got {seed}.")
+    if not (is_number(lr) and math.isfinite(lr) and lr > 0):
         raise SettingError(f"learning rate (--lr) must be a positive finite number, got {lr}.")
-    if not 1 <= batch_size <= n_examples or int(batch_size) != batch_size:
+    if not is_number(batch_size) or not 1 <= batch_size <= n_examples or int(batch_size) != batch_size:
         raise SettingError(f"batch size (--batch-size) must be a whole number from 1 to {n_examples}, "
                            f"got {batch_size}.")
-    if not 1 <= epochs or int(epochs) != epochs:
+    if not (is_number(epochs) and math.isfinite(epochs)) or not 1 <= epochs or int(epochs) != epochs:
         raise SettingError(f"epochs (--epochs) must be a whole number of at least 1, got {epochs}.")
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+    if not (is_number(weight_decay) and math.isfinite(weight_decay) and weight_decay >= 0):
         raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least 0, "
                            f"got {weight_decay}.")
     if patience is not None and (patience < 1 or not has_validation):
@@ -629,7 +860,7 @@ def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_s
     for name, value in optimizer_settings.items():
         if name not in inspect.signature(optimizer).parameters:
             raise SettingError(f"{optimizer.__name__} takes no setting {name}; drop it, or choose another optimizer.")
-        if name.startswith("beta") and not 0 <= value < 1:
+        if name.startswith("beta") and not (is_number(value) and 0 <= value < 1):
             raise SettingError(f"{name} (--momentum for SGD with momentum) must be at least 0 and below 1, "
                                f"got {value}.")
 
@@ -638,6 +869,25 @@ def epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule):
     """The learning rate of each step of one epoch (1, 2, ...): computed as training goes, never stored for all."""
     first, total = (epoch - 1) * steps_per_epoch, epochs * steps_per_epoch
     return [learning_rate_at(first + t, total, lr, schedule) for t in range(steps_per_epoch)]
+
+
+def validate_training_data(params, X, y, X_val, y_val, activation):
+    """The door check of train, once per call: the network, and the images and labels of both sets."""
+    validate_network_input(params, X, activation)
+    validate_pixel_range(X)
+    classes = params[f"b{num_layers(params)}"].shape[0]
+    validate_labels(y, len(X), classes)
+    if X_val is not None:
+        validate_images(X_val, X.shape[1])
+        validate_pixel_range(X_val)
+        validate_labels(y_val, len(X_val), classes)
+
+
+def epoch_blew_up(params, train_loss, val_loss, has_validation, X, y, activation):
+    """Whether an epoch ended badly: its training loss exploded, or, after its last step, the validation loss
+    (without a validation set: the loss on the first 1000 training images) is NaN, infinite or too large."""
+    loss_after = val_loss if has_validation else evaluate(params, X[:1000], y[:1000], activation)[0]
+    return not (train_loss < DIVERGED_LOSS and loss_after < DIVERGED_LOSS)
 
 
 def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, schedule="cosine",
@@ -649,29 +899,37 @@ def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, sch
     optimizer_settings go to it (e.g. beta=0.95). With a patience, training stops after that many
     epochs without a lower validation loss and restores the weights of the best epoch.
     """
+    validate_training_data(params, X, y, X_val, y_val, activation)
     has_validation = X_val is not None and len(X_val) > 0
     check_training_settings(len(X), optimizer, lr, schedule, epochs, batch_size, weight_decay,
-                            patience, has_validation, optimizer_settings)
+                            patience, has_validation, optimizer_settings, seed)
     rng, steps_per_epoch = np.random.default_rng(seed), math.ceil(len(X) / batch_size)
     history, state = {key: [] for key in HISTORY_KEYS}, {}
     best_loss, best_epoch, best_params = math.inf, 0, None
-    for epoch in range(1, epochs + 1):
-        started, last_good = time.perf_counter(), copy_params(params)
-        lrs = epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule)
-        batches = iterate_minibatches(X, y, batch_size, rng)
-        state, *train_figures = train_epoch(params, batches, lrs, optimizer, state, activation, weight_decay,
-                                            optimizer_settings)
-        if not math.isfinite(train_figures[0]):
+    last_good, good_epochs = copy_params(params), 0  # a snapshot of params, taken after good_epochs epochs
+    try:
+        for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
+            last_good, good_epochs = copy_params(params), len(history["epoch"])
+            lrs = epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule)
+            batches = iterate_minibatches(X, y, batch_size, rng)
+            state, *train_figures = train_epoch(params, batches, lrs, optimizer, state, activation, weight_decay,
+                                                optimizer_settings)
+            val_loss, val_accuracy = evaluate(params, X_val, y_val, activation) if has_validation else (math.nan,) * 2
+            if epoch_blew_up(params, train_figures[0], val_loss, has_validation, X, y, activation):
+                copy_into(params, last_good)
+                raise TrainingDiverged(divergence_message(epoch, lr), history)
+            record_epoch(history, epoch, *train_figures, val_loss, val_accuracy, lrs[-1], time.perf_counter() - started)
+            if progress:
+                print(format_epoch(history, epochs), flush=True)
+            if patience and val_loss < best_loss:
+                best_loss, best_epoch, best_params = val_loss, epoch, copy_params(params)
+            if patience and epoch - best_epoch >= patience:
+                break
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM as the command line raises it: keep the work
+        if good_epochs == len(history["epoch"]):  # params may hold part of an unfinished epoch: go back
             copy_into(params, last_good)
-            raise TrainingDiverged(divergence_message(epoch, lr), history)
-        val_loss, val_accuracy = evaluate(params, X_val, y_val, activation) if has_validation else (math.nan,) * 2
-        record_epoch(history, epoch, *train_figures, val_loss, val_accuracy, lrs[-1], time.perf_counter() - started)
-        if progress:
-            print(format_epoch(history, epochs), flush=True)
-        if patience and val_loss < best_loss:
-            best_loss, best_epoch, best_params = val_loss, epoch, copy_params(params)
-        if patience and epoch - best_epoch >= patience:
-            break
+        raise TrainingInterrupted(interruption_message(history), history, isinstance(interrupt, Terminated)) from None
     if best_params is not None:  # early stopping: go back to the best epoch
         copy_into(params, best_params)
     return history
@@ -785,13 +1043,24 @@ def plot_first_layer(W1, count=32, columns=8):
     return fig
 
 
+def lay_on_paper(image):
+    """An RGBA image (H, W, 4) laid on paper: (H, W, 3). Transparent pixels count as white paper, unless
+    the whole background is transparent and the ink light: then as black paper, so a white digit on a
+    transparent background does not vanish into white."""
+    rgb, alpha = image[..., :3], image[..., 3:]
+    border_alpha = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+    ink_brightness = (rgb.mean(axis=2, keepdims=True) * alpha).sum() / max(alpha.sum(), 1e-12)  # opaque pixels' mean
+    paper = 0.0 if border_alpha.mean() < 0.5 and ink_brightness > 0.5 else 1.0
+    return rgb * alpha + paper * (1 - alpha)
+
+
 def to_ink(image):
     """Grey levels of an image (H, W) or (H, W, 3 or 4), as ink: 1 where the stroke is, 0 for paper."""
     image = np.asarray(image, dtype=np.float64)
     image = image / 255 if image.max() > 1 else image
     if image.ndim == 3:
-        if image.shape[2] == 4:  # transparent pixels count as white paper
-            image = image[..., :3] * image[..., 3:] + (1 - image[..., 3:])
+        if image.shape[2] == 4:  # transparent pixels count as paper
+            image = lay_on_paper(image)
         image = image[..., :3] @ np.array([0.299, 0.587, 0.114])  # the usual luminance weights
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     if border.mean() > 0.5:  # MNIST digits are light on dark
@@ -846,30 +1115,65 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 
-RAW_SHA256 = {
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-}
+# Each file must arrive from a mirror within DOWNLOAD_SECONDS (a deadline for the whole file, not one per
+# read: a mirror that sends a byte now and then cannot hold the download forever), and a mirror that sends
+# nothing for READ_SECONDS is given up for the next one.
+DOWNLOAD_SECONDS = 300
+READ_SECONDS = 60
 
 
-def write_atomically(path, content):
-    """Write to a temporary file beside path, then rename: an interruption leaves no half file."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
-        f.write(content)
-    os.replace(f.name, path)
+def write_atomically(path, write):
+    """Call write(file) on a temporary file beside path, then rename it to path, readable by all (0644).
+
+    A failure or an interruption (Ctrl-C too) leaves the old file or the new one, never part of one.
+    """
+    path = Path(path)
+    f = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False)
+    try:
+        with f:
+            write(f)
+        os.chmod(f.name, 0o644)  # NamedTemporaryFile makes it private (0600), unlike any file a user writes
+        os.replace(f.name, path)  # atomic: the name points at the whole old file or the whole new one
+    except BaseException:
+        Path(f.name).unlink(missing_ok=True)
+        raise
     return path
 
 
-def download_one(data_dir, name, mirrors, log):
+def fetch_gzip(url, max_bytes, deadline):
+    """The decompressed content of the .gz file at url; refused above max_bytes or past the deadline (monotonic)."""
+    decompressor, content, received = zlib.decompressobj(16 + zlib.MAX_WBITS), bytearray(), 0  # 16+: gzip framing
+    with urllib.request.urlopen(url, timeout=min(READ_SECONDS, max(deadline - time.monotonic(), 0.1))) as response:
+        while chunk := response.read1(1 << 16):  # whatever has arrived, up to 64 KiB: never waits for a full buffer
+            received += len(chunk)
+            content += decompressor.decompress(chunk, max_bytes + 1 - len(content))  # never more than the cap
+            if len(content) > max_bytes or received > max_bytes + (1 << 20):
+                raise ValueError(f"larger than the {max_bytes} bytes this file has")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the download deadline passed")
+    if not decompressor.eof:
+        raise EOFError("the file ended early")
+    return bytes(content)
+
+
+def save_data_file(path, content):
+    """Write a downloaded file; a damaged .gz of the same name goes, since the reader would take it first."""
+    try:
+        write_atomically(path, lambda f: f.write(content))
+        Path(f"{path}.gz").unlink(missing_ok=True)
+    except OSError as error:
+        raise MNISTDataError(f"could not write {path} ({error.strerror or error}); no partial file was left. "
+                             "Free some space, or pass another --data-dir.") from None
+    return path
+
+
+def download_one(data_dir, name, mirrors, seconds, log):
     """Try each mirror for one file; write the first copy whose content checks out."""
     failures = []
     for mirror in mirrors:
         url = f"{mirror}{name}.gz"
         try:
-            with urllib.request.urlopen(url, timeout=60) as response:
-                content = gzip.decompress(response.read())
+            content = fetch_gzip(url, RAW_SIZES[name], time.monotonic() + seconds)
         except (OSError, EOFError, zlib.error, http.client.HTTPException, ValueError) as error:
             failures.append(f"{url}: {error!r}")  # any failure: try the next mirror
             continue
@@ -877,44 +1181,57 @@ def download_one(data_dir, name, mirrors, log):
             failures.append(f"{url}: content does not match the known checksum")
             continue
         log(f"downloaded {url}")
-        return write_atomically(data_dir / name, content)
+        return save_data_file(data_dir / name, content)
     raise MNISTDataError(
         f"could not download {name} from any mirror ({'; '.join(failures)}); "
         f"copy the file into {data_dir} by hand."
     )
 
 
-def download_mnist(data_dir=None, mirrors=None, log=print):
-    """Fetch each MNIST file missing from data_dir, trying the mirrors in turn.
+def has_intact_copy(data_dir, name):
+    """Whether data_dir holds a readable copy of one MNIST file that matches its checksums."""
+    try:
+        path = find_idx_file(data_dir, name)
+        verify_checksum(path)
+        read_idx(path)
+    except MNISTDataError:
+        return False
+    return True
+
+
+def make_data_dir(data_dir):
+    """Create the data folder if it is new, or say in one line why it cannot be."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MNISTDataError(f"cannot create the data folder {data_dir} ({error.strerror or error}); "
+                             "pass another --data-dir.") from None
+
+
+def download_mnist(data_dir=None, mirrors=None, log=print, seconds=DOWNLOAD_SECONDS):
+    """Fetch each MNIST file missing from data_dir, or damaged there, trying the mirrors in turn.
 
     mirrors defaults to $MNIST_MIRRORS (base URLs separated by spaces), else MIRRORS.
-    A file is saved raw (uncompressed) only after its content matches RAW_SHA256.
-    Returns the list of paths written.
+    A file is saved raw (uncompressed) only after its content matches RAW_SHA256, and each must
+    arrive from a mirror within `seconds`, or that mirror is given up. Returns the list of paths written.
     """
     data_dir = chosen_data_dir(data_dir)
     mirrors = mirrors or os.environ.get("MNIST_MIRRORS", "").split() or MIRRORS
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_data_dir(data_dir)
     written = []
     for name in MNIST_FILES.values():
-        if (data_dir / f"{name}.gz").exists() or (data_dir / name).exists():
-            continue
-        written.append(download_one(data_dir, name, mirrors, log))
+        if not has_intact_copy(data_dir, name):
+            written.append(download_one(data_dir, name, mirrors, seconds, log))
     return written
 
 
 def save_params(path, params, activation="relu"):
-    """Save weights and the activation with np.savez: plain arrays, nothing pickled."""
-    np.savez(path, activation=np.array(activation), **params)
+    """Save weights and the activation with np.savez (plain arrays, nothing pickled), atomically.
 
-
-def layout_problem(params, layers):
-    for layer in range(1, layers + 1):
-        W, b = params[f"W{layer}"], params[f"b{layer}"]
-        if W.ndim != 2 or b.shape != (W.shape[1],):
-            return f"W{layer} {W.shape} and b{layer} {b.shape} do not fit together"
-        if layer > 1 and params[f"W{layer - 1}"].shape[1] != W.shape[0]:
-            return f"W{layer - 1} {params[f'W{layer - 1}'].shape} does not feed W{layer} {W.shape}"
-    return None
+    As np.savez does, a name without .npz gets it. Returns the path written.
+    """
+    path = Path(path) if str(path).endswith(".npz") else Path(f"{path}.npz")
+    return write_atomically(path, lambda f: np.savez(f, activation=np.array(activation), **params))
 
 
 def check_params_layout(path, params, activation):
@@ -929,7 +1246,9 @@ def check_params_layout(path, params, activation):
     elif any(value.dtype.kind != "f" for value in params.values()):
         problem = "its arrays are not floating point"
     else:
-        problem = layout_problem(params, layers)
+        problem = params_problem(params)
+    if not problem and not all(np.isfinite(value).all() for value in params.values()):
+        problem = "it holds NaN or infinite weights, as a run that diverged would"
     if problem:
         raise WeightsFileError(f"{path} is not a weights file saved by mnist_ann.py: {problem}.")
 
@@ -951,57 +1270,142 @@ def load_params(path):
     return arrays, activation
 
 
-def check_input_size(path, params, size):
-    if params["W1"].shape[0] != size:
-        raise WeightsFileError(f"{path} expects inputs of {params['W1'].shape[0]} pixels, not {size}; "
-                               "pass weights trained on MNIST.")
+def check_input_size(path, params, size, classes=10):
+    """Refuse weights whose network does not take `size` pixels or does not answer one of `classes` digits."""
+    inputs, outputs = params["W1"].shape[0], params[f"b{num_layers(params)}"].shape[0]
+    if inputs != size or outputs != classes:
+        raise WeightsFileError(f"{path} is a network from {inputs} pixels to {outputs} classes, not from {size} "
+                               f"to {classes}; pass weights trained on MNIST.")
+
+
+# Reading a picture takes a few float64 copies of its four channels, about 100 bytes a pixel: 1.5 GiB at
+# this many pixels, enough for a 12-megapixel phone photo of a digit (the network sees 28x28).
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
+def image_size(path):
+    """(width, height) of an image, from its header: no pixel is decoded."""
+    import warnings
+
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # Pillow's own limit: we refuse huge images ourselves
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                return image.size
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def read_image(path):
+    """The pixels of an image file, refused in one line if it is missing, unreadable or too large."""
     from matplotlib.image import imread
 
     try:
-        return imread(path)
+        width, height = image_size(path)
+        if width * height <= MAX_IMAGE_PIXELS:
+            return imread(path)
     except FileNotFoundError:
         raise SettingError(f"{path} does not exist; pass the path of a PNG image of one digit.") from None
     except Exception as error:
         raise SettingError(f"{path} could not be read as an image ({error}); pass a PNG image of one digit.") from None
+    raise SettingError(f"{path} is {width}x{height} pixels, which would take about "
+                       f"{width * height * 100 / 2**30:.1f} GiB to read; shrink it to at most 4096x4096 "
+                       "(the network sees 28x28).")
 
 
-def latest_weights():
-    runs = sorted(Path("runs").glob("*/weights.npz"), key=lambda p: p.stat().st_mtime)
+def runs_dir():
+    """Where runs are saved and looked up: $MNIST_RUNS_DIR, else runs/ in this file's folder, wherever you are."""
+    return Path(os.environ.get("MNIST_RUNS_DIR") or Path(__file__).resolve().parent / "runs")
+
+
+def run_outcome(folder):
+    """How the run in folder ended, as its history.json records it ("finished", "diverged", ...), or None."""
+    try:
+        record = json.loads((folder / "history.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    # Runs saved before outcomes were recorded: those with a test accuracy finished.
+    return record.get("outcome", "finished" if record.get("test_accuracy") is not None else "diverged")
+
+
+def newest_finished_weights():
+    """The weights of the newest run in runs_dir() that finished (not one that diverged or was interrupted)."""
+    runs = [path for path in runs_dir().glob("*/weights.npz") if run_outcome(path.parent) == "finished"]
     if not runs:
-        raise SettingError("no trained weights found in runs/; train first (python mnist_ann.py) or pass --weights.")
-    return runs[-1]
+        raise SettingError(f"no trained weights found in {runs_dir()} (no run there finished); train first "
+                           "(python mnist_ann.py) or pass --weights.")
+    return max(runs, key=lambda path: path.stat().st_mtime)
 
 
-def choose_output_dir(out=None):
-    """The folder for this run's files: --out, or a new runs/<date-time>. An earlier run is never overwritten."""
-    if out is not None:
-        if Path(out).exists() and not Path(out).is_dir():
-            raise SettingError(f"{out} is a file, not a folder; choose another --out.")
-        if (Path(out) / "weights.npz").exists():
-            raise SettingError(f"{out} already holds a run; choose another --out, or delete that folder.")
-        return Path(out)
-    base = out = Path("runs") / time.strftime("%Y-%m-%d_%H%M%S")
-    for number in itertools.count(2):
-        if not out.exists():
-            return out
-        out = base.with_name(f"{base.name}_{number}")
+# What a run writes in its folder.
+RUN_FILES = ("weights.npz", "history.json", "curves.png", "confusion.png")
 
 
-def save_run(out, params, activation, history, layer_sizes, settings, test_accuracy):
-    """Save the weights, and the settings with the history as JSON, in out (made if new)."""
+def claim_folder(out):
+    """Make the folder --out names (and its parents) if new; refuse a file, or a folder holding a run's files."""
+    if out.exists() and not out.is_dir():
+        raise SettingError(f"{out} is a file, not a folder; choose another --out.")
+    if (out / "weights.npz").exists():
+        raise SettingError(f"{out} already holds a run; choose another --out, or delete that folder.")
+    clashes = [name for name in RUN_FILES if (out / name).exists()]
+    if clashes:
+        raise SettingError(f"{out} already holds {', '.join(clashes)}, which this run would overwrite; "
+                           "choose another --out.")
     out.mkdir(parents=True, exist_ok=True)
-    save_params(out / "weights.npz", params, activation)
-    record = {"layer_sizes": layer_sizes, "activation": activation, **settings,
+    return out
+
+
+def new_run_folder(base):
+    """A new folder base/<date-time>, created exclusively: two runs started in the same second get two folders."""
+    stamp = time.strftime("%Y-%m-%d_%H%M%S")
+    for number in itertools.count(1):
+        folder = base / (stamp if number == 1 else f"{stamp}_{number}")
+        try:
+            folder.mkdir(parents=True)  # fails if another run made this folder first: then try the next name
+            return folder
+        except FileExistsError:
+            if not base.is_dir():
+                raise
+
+
+def make_run_folder(out=None):
+    """Create this run's folder before training, and prove that a file can be written in it."""
+    try:
+        folder = claim_folder(Path(out)) if out is not None else new_run_folder(runs_dir())
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"0")
+            probe.flush()
+    except OSError as error:
+        raise SettingError(f"cannot write in the output folder {out or runs_dir()} ({error.strerror or error}); "
+                           "choose another --out.") from None
+    return folder
+
+
+def save_file(path, write):
+    """write_atomically, with a failure told in one line (SaveError)."""
+    try:
+        return write_atomically(path, write)
+    except OSError as error:
+        raise SaveError(f"could not save {path} ({error.strerror or error}); no partial file was left. "
+                        "Free some space or choose another --out, and train again.") from None
+
+
+def save_run(out, params, activation, history, layer_sizes, settings, test_accuracy, outcome):
+    """Save the weights, and as JSON the settings, the history and how the run ended (its outcome), in out."""
+    record = {"layer_sizes": layer_sizes, "activation": activation, **settings, "outcome": outcome,
               "test_accuracy": test_accuracy, "history": history}
-    (out / "history.json").write_text(json.dumps(record, indent=2))
+    save_file(out / "weights.npz", lambda f: np.savez(f, activation=np.array(activation), **params))
+    save_file(out / "history.json", lambda f: f.write(json.dumps(record, indent=2).encode()))
 
 
 def save_figures(out, history, counts):
-    plot_history(history).savefig(out / "curves.png", dpi=100)
-    plot_confusion(counts).savefig(out / "confusion.png", dpi=100)
+    save_file(out / "curves.png", lambda f: plot_history(history).savefig(f, format="png", dpi=100))
+    save_file(out / "confusion.png", lambda f: plot_confusion(counts).savefig(f, format="png", dpi=100))
 
 
 def optimizer_settings(args):
@@ -1015,46 +1419,98 @@ def training_settings(args):
             "seed": args.seed, **optimizer_settings(args)}
 
 
+def likely_cause_of_collapse(args):
+    """The likeliest reason a network answers the same digit for everything, and what to try."""
+    if args.weight_decay >= 0.01:
+        return (f"--weight-decay {args.weight_decay:g} shrinks every weight towards 0 faster than the data can grow "
+                "them; try --weight-decay 3e-4")
+    if len(args.hidden) > 8:
+        return (f"{len(args.hidden)} hidden layers pass too little signal back to the first ones; try 1 to 3 "
+                "hidden layers")
+    return (f"at --lr {args.lr:g} the steps were too large, and the hidden units died (each outputs 0 for every "
+            f"image, so no gradient reaches them); try --lr {args.lr / 10:g}")
+
+
+def collapse_warning(params, X_val, y_val, args):
+    """A sentence if the network gives (nearly) the same answer for every validation image, else None."""
+    if len(X_val) == 0:
+        return None
+    predicted = predict(params, X_val, args.activation)
+    counts = np.bincount(predicted)
+    val_accuracy = accuracy(predicted, y_val)
+    if counts.max() < 0.9 * len(predicted) or val_accuracy >= 0.2:  # 0.2: twice chance, for ten classes
+        return None
+    return (f"validation accuracy {val_accuracy:.2%} is near chance: the network answers {counts.argmax()} for "
+            f"{counts.max() / len(predicted):.0%} of the images. Likely cause: {likely_cause_of_collapse(args)}.")
+
+
+def validate_before_training(args, params, X_train, y_train, X_val, y_val):
+    """Every check that train would make, made before the run folder is created."""
+    try:
+        validate_training_data(params, X_train, y_train, X_val, y_val, args.activation)
+    except (ImagesError, LabelsError) as error:  # from the data files: name them, not the Python API
+        raise MNISTDataError(f"the files in {find_data_dir(args.data_dir)} are not MNIST: {error} "
+                             f"Replace them; {HOW_TO_GET_DATA}") from None
+    check_training_settings(len(X_train), OPTIMIZERS[args.optimizer], args.lr, args.schedule, args.epochs,
+                            args.batch_size, args.weight_decay, args.patience, len(X_val) > 0,
+                            optimizer_settings(args), args.seed)
+
+
+def finish_run(args, out, params, history, layer_sizes, data, started):
+    """Test the trained network once, save the run with how it ended, and report; returns the exit status."""
+    X_val, y_val, X_test, y_test = data
+    predicted = predict(params, X_test, args.activation)  # the test set's one use
+    test_accuracy = accuracy(predicted, y_test)
+    warning = collapse_warning(params, X_val, y_val, args)
+    save_run(out, params, args.activation, history, layer_sizes, training_settings(args), test_accuracy,
+             "collapsed" if warning else "finished")
+    save_figures(out, history, confusion_matrix(predicted, y_test))
+    print(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - started:.1f} s; saved in {out}")
+    if warning:
+        print(f"mnist_ann: warning: {warning} The run is saved in {out} as failed (collapsed).", file=sys.stderr)
+        return 1
+    return 0
+
+
 def train_command(args):
     say = (lambda *a: None) if args.quiet else print
     started = time.perf_counter()
     check_choice("optimizer (--optimizer)", args.optimizer, OPTIMIZERS)
     X_train, y_train, X_test, y_test = load_mnist(args.data_dir)
     X_train, y_train, X_val, y_val = split_validation(X_train, y_train, args.val_size, args.seed, in_place=True)
-    layer_sizes = [X_train.shape[1], *args.hidden, int(y_train.max()) + 1]
+    layer_sizes = [X_train.shape[1], *args.hidden, 10]  # ten digits; the labels are checked to be 0-9
     params = init_params(layer_sizes, args.activation, np.random.default_rng(args.seed))
+    validate_before_training(args, params, X_train, y_train, X_val, y_val)
+    out = make_run_folder(args.out)  # before training: a folder that cannot be written is found out now
     settings = training_settings(args)
-    out = choose_output_dir(args.out)  # created only when there is something to save
     say(f"network {'-'.join(map(str, layer_sizes))}, {args.activation}; training on {len(X_train)} images, "
         f"validating on {len(X_val)}; " + ", ".join(f"{k} {v}" for k, v in settings.items()))
     try:
         history = train(params, X_train, y_train, X_val, y_val, activation=args.activation,
                         progress=not args.quiet, **{**settings, "optimizer": OPTIMIZERS[args.optimizer]})
-    except TrainingDiverged as error:
-        save_run(out, params, args.activation, error.history, layer_sizes, settings, None)
-        raise TrainingDiverged(f"{error} Saved in {out}.", error.history) from None
-    predicted = predict(params, X_test, args.activation)  # the test set's one use
-    test_accuracy = accuracy(predicted, y_test)
-    save_run(out, params, args.activation, history, layer_sizes, settings, test_accuracy)
-    save_figures(out, history, confusion_matrix(predicted, y_test))
-    print(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - started:.1f} s; saved in {out}")
-    return 0
+    except TrainingStopped as error:  # diverged or interrupted: keep the last finished epoch
+        save_run(out, params, args.activation, error.history, layer_sizes, settings, None, error.outcome)
+        error.args = (f"{error} Saved in {out}.",)
+        raise
+    return finish_run(args, out, params, history, layer_sizes, (X_val, y_val, X_test, y_test), started)
 
 
 def evaluate_command(args):
-    params, activation = load_params(args.evaluate)
+    weights = newest_finished_weights() if args.evaluate is True else args.evaluate  # True: --evaluate alone
+    params, activation = load_params(weights)
     _, _, X_test, y_test = load_mnist(args.data_dir)
-    check_input_size(args.evaluate, params, X_test.shape[1])
+    check_input_size(weights, params, X_test.shape[1])
     predicted = predict(params, X_test, activation)
-    print(f"test accuracy of {args.evaluate}: {accuracy(predicted, y_test):.2%} on {len(y_test)} images")
+    print(f"test accuracy of {weights}: {accuracy(predicted, y_test):.2%} on {len(y_test)} images")
     return 0
 
 
 def predict_command(args):
-    weights = args.weights or latest_weights()
+    weights = args.weights or newest_finished_weights()
     params, activation = load_params(weights)
     check_input_size(weights, params, 784)
     x = prepare_digit(read_image(args.predict))
+    print(f"weights {weights}")
     probabilities = softmax(forward(params, x[None, :], activation)[0])[0]  # (1, 784) -> (C,)
     for digit in np.argsort(probabilities)[::-1][:3]:
         print(f"{digit}: {probabilities[digit]:.1%}")
@@ -1066,7 +1522,21 @@ def usage_error(message):
     sys.exit(2)
 
 
-def parse_args(argv=None):
+def text(value):
+    """argparse type of the options that take a name: an empty one (an unset shell variable, say) is refused."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("needs a value, got an empty one")
+    return value
+
+
+def whole_number(value):
+    """argparse type of --seed: a whole number of at least 0 (NumPy's generators refuse negative seeds)."""
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {value!r}")
+    return int(value)
+
+
+def build_parser():
     parser = argparse.ArgumentParser(
         prog="python mnist_ann.py",
         description="Train a fully connected network on MNIST (the defaults reach about 98% test accuracy), "
@@ -1075,13 +1545,13 @@ def parse_args(argv=None):
     model = parser.add_argument_group("the network and its training")
     model.add_argument("--hidden", type=int, nargs="+", default=[128, 64], metavar="SIZE",
                        help="hidden layer sizes (default: %(default)s)")
-    model.add_argument("--activation", default="relu",
+    model.add_argument("--activation", type=text, default="relu",
                        help=f"hidden activation: {', '.join(ACTIVATIONS)} (default: %(default)s)")
-    model.add_argument("--optimizer", default="momentum",
+    model.add_argument("--optimizer", type=text, default="momentum",
                        help=f"one of {', '.join(OPTIMIZERS)} (default: %(default)s)")
     model.add_argument("--lr", type=float, default=0.01,
                        help="learning rate (the peak, with a schedule) (default: %(default)s)")
-    model.add_argument("--schedule", default="cosine",
+    model.add_argument("--schedule", type=text, default="cosine",
                        help="learning-rate schedule: constant or cosine (default: %(default)s)")
     model.add_argument("--momentum", type=float, default=0.95,
                        help="momentum beta (for --optimizer momentum) (default: %(default)s)")
@@ -1089,44 +1559,112 @@ def parse_args(argv=None):
                        help="L2 weight decay on the weights (not the biases) (default: %(default)s)")
     model.add_argument("--batch-size", type=int, default=32, help="examples per mini-batch (default: %(default)s)")
     model.add_argument("--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)")
-    model.add_argument("--seed", type=int, default=0,
+    model.add_argument("--seed", type=whole_number, default=0,
                        help="seed of the initial weights, the split and the batch order (default: %(default)s)")
     model.add_argument("--val-size", type=int, default=5000,
                        help="training images held out for validation (default: %(default)s)")
     model.add_argument("--patience", type=int, default=None,
                        help="stop after this many epochs without a better validation loss (default: off)")
     files = parser.add_argument_group("files")
-    files.add_argument("--data-dir", default=None,
+    files.add_argument("--data-dir", type=text, default=None,
                        help="folder of the MNIST files (default: $MNIST_DATA_DIR or data/mnist)")
     files.add_argument("--download", action="store_true",
-                       help="first fetch any missing MNIST file from a public mirror")
-    files.add_argument("--out", default=None, help="output folder (default: a new runs/<date-time>)")
+                       help="first fetch any missing or damaged MNIST file from a public mirror")
+    files.add_argument("--out", type=text, default=None,
+                       help="output folder, new or empty (default: a new runs/<date-time> beside mnist_ann.py)")
     files.add_argument("--quiet", action="store_true", help="no configuration or progress lines")
     other = parser.add_argument_group("instead of training")
-    other.add_argument("--evaluate", metavar="WEIGHTS", help="report the test accuracy of a saved weights.npz")
-    other.add_argument("--predict", metavar="IMAGE", help="read one digit from a PNG and print the top guesses")
-    other.add_argument("--weights", metavar="WEIGHTS", help="weights for --predict (default: the latest run's)")
+    # nargs="?": --evaluate alone (const True, not a name) takes the newest finished run.
+    other.add_argument("--evaluate", metavar="WEIGHTS", type=text, nargs="?", const=True,
+                       help="report the test accuracy of a saved weights.npz (alone: the newest finished run's)")
+    other.add_argument("--predict", metavar="IMAGE", type=text,
+                       help="read one digit from a PNG and print the top guesses")
+    other.add_argument("--weights", metavar="WEIGHTS", type=text,
+                       help="weights for --predict (default: the newest finished run's)")
     parser.error = usage_error  # one line, like every other error of this program
-    return parser.parse_args(argv)
+    return parser
+
+
+def options_given(argv):
+    """The options written out in argv, by destination (an option left at its default is not among them)."""
+    parser = build_parser()
+    for action in parser._actions:  # parse again with no defaults: only what argv spells out remains
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
+# Options that only training uses.
+TRAINING_OPTIONS = ("hidden", "activation", "optimizer", "lr", "schedule", "momentum", "weight_decay", "batch_size",
+                    "epochs", "seed", "val_size", "patience", "out", "quiet")
+
+
+def unused_options(mode, given):
+    """The options in given that a mode ("evaluate", "predict", or None for training) would ignore."""
+    if mode is None:
+        return given & {"weights"}
+    ignored = set(TRAINING_OPTIONS) | ({"weights"} if mode == "evaluate" else set())
+    if mode == "predict" and "download" not in given:
+        ignored.add("data_dir")  # predicting reads no data, unless --download is to fetch it first
+    return given & ignored
+
+
+def refuse_conflicting_options(given):
+    """Refuse modes that exclude each other, and options that the chosen mode would ignore."""
+    if {"evaluate", "predict"} <= given:
+        usage_error("--evaluate and --predict exclude each other; run one, then the other")
+    mode = "evaluate" if "evaluate" in given else "predict" if "predict" in given else None
+    unused = unused_options(mode, given)
+    if unused:
+        names = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(unused))
+        usage_error(f"{'--' + mode if mode else 'training'} does not use {names}; drop it"
+                    + ("" if mode else " (--weights goes with --predict IMAGE)"))
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
+    given = options_given(argv)
+    refuse_conflicting_options(given)
+    if "momentum" in given and args.optimizer != "momentum":
+        usage_error(f"--optimizer {args.optimizer} does not use --momentum; drop it, or choose --optimizer momentum")
+    return args
+
+
+def raise_terminated(signal_number, frame):
+    """SIGTERM's handler: raise Terminated where the program is, as Ctrl-C raises KeyboardInterrupt."""
+    raise Terminated()
+
+
+def run_command(args):
+    """Download if asked, then train (the default), --evaluate or --predict. Returns the exit status."""
+    if args.download:
+        download_mnist(args.data_dir)
+    if args.evaluate is not None:
+        return evaluate_command(args)
+    if args.predict:
+        return predict_command(args)
+    return train_command(args)
 
 
 def main(argv=None):
-    """The command line: train (the default), --evaluate or --predict. Returns the exit status."""
+    """The command line. Returns the exit status: 0 done, 1 a run that failed, 2 bad input,
+    130 Ctrl-C, 143 SIGTERM; every failure is told in one line."""
     args = parse_args(argv)
+    previous_handler = signal.signal(signal.SIGTERM, raise_terminated)
     try:
-        if args.download:
-            download_mnist(args.data_dir)
-        if args.evaluate:
-            return evaluate_command(args)
-        if args.predict:
-            return predict_command(args)
-        return train_command(args)
-    except TrainingDiverged as error:
+        with np.errstate(all="ignore"):  # a run that blows up is reported in one line, not in NumPy warnings
+            return run_command(args)
+    except TrainingStopped as error:  # diverged or interrupted, its work saved
         print(f"mnist_ann: {error}", file=sys.stderr)
-        return 1
+        return error.exit_status
+    except KeyboardInterrupt as interrupt:
+        print("mnist_ann: interrupted; every file written is complete, and no partial file was left.",
+              file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else 130
     except MnistAnnError as error:
         print(f"mnist_ann: error: {error}", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
 
 
 if __name__ == "__main__":

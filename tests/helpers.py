@@ -38,7 +38,8 @@ def write_small_mnist(folder, n_train=50, n_test=20, seed=0):
 
 def run_cli(*args, cwd=None, env=None):
     """Run `python mnist_ann.py ARGS` in a subprocess; returns the CompletedProcess."""
-    full_env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg", **(env or {})}
+    full_env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+                **{name: str(value) for name, value in (env or {}).items()}}
     return subprocess.run([sys.executable, str(ROOT / "mnist_ann.py"), *map(str, args)],
                           cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
 

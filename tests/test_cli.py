@@ -68,7 +68,8 @@ def test_an_earlier_run_is_never_overwritten(data_dir, trained, tmp_path):
     assert_one_line_error(run_cli("--data-dir", data_dir, "--out", tmp_path / "a_file", "--epochs", 1,
                                   "--val-size", 20), "is a file, not a folder")
     for _ in range(2):  # the default folder is new each time
-        assert run_cli("--data-dir", data_dir, "--epochs", 1, "--val-size", 20, cwd=tmp_path).returncode == 0
+        assert run_cli("--data-dir", data_dir, "--epochs", 1, "--val-size", 20,
+                       env={"MNIST_RUNS_DIR": tmp_path / "runs"}).returncode == 0
     assert len(list((tmp_path / "runs").glob("*/weights.npz"))) == 2
 
 
@@ -125,6 +126,8 @@ def test_predict_reads_a_png_and_prints_the_top_three(trained, tmp_path):
     result = run_cli("--predict", tmp_path / "one.png", "--weights", out / "weights.npz")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
+    assert lines[0] == f"weights {out / 'weights.npz'}"  # which weights answered
+    lines = lines[1:]
     assert len(lines) == 3 and all(line[0].isdigit() and line.endswith("%") for line in lines)
 
 
@@ -135,7 +138,8 @@ def test_predict_without_weights_or_image_says_what_to_do(trained, tmp_path):
     (tmp_path / "x.png").write_text("not a png")
     assert_one_line_error(run_cli("--predict", tmp_path / "x.png", "--weights", out / "weights.npz"),
                           "could not be read as an image")
-    assert_one_line_error(run_cli("--predict", tmp_path / "x.png", cwd=tmp_path), "no trained weights found")
+    assert_one_line_error(run_cli("--predict", tmp_path / "x.png", env={"MNIST_RUNS_DIR": tmp_path / "runs"}),
+                          "no trained weights found")
 
 
 def test_one_blas_thread_unless_the_user_says_otherwise():
