@@ -619,7 +619,7 @@ def linear_backward(dZ, X, W, need_dX=True, dW=None, db=None):
     """Backward of Z = X @ W + b: dZ (B, out) -> dX (B, in), dW (in, out), db (out,).
 
     The first layer does not need dX: skipping it saves a (B, out) @ (out, D) product.
-    dW and db, if given, are filled in place (training passes views of one flat array: notebook 05).
+    dW and db, if given, are filled in place (training passes views of one flat array: notebook 09).
     """
     dW = np.matmul(X.T, dZ, out=dW)  # (in, B) @ (B, out) -> (in, out)
     db = dZ.sum(axis=0, out=db)  # each bias touches every example: (B, out) -> (out,)
