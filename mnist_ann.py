@@ -188,6 +188,8 @@ def read_idx(path):
 
 def chosen_data_dir(data_dir=None):
     """The data folder: the argument, else $MNIST_DATA_DIR, else the repository's data/mnist."""
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise SettingError(f"the data folder (--data-dir) must be a path, got {data_dir!r}.")
     return Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
@@ -280,11 +282,14 @@ def images_and_labels(images, labels):
             f"{image_path} must hold images (3 dimensions) and {label_path} labels (1 dimension); "
             f"they have {pixels.ndim} and {digits.ndim}: check that the files are not swapped."
         )
-    if len(pixels) != len(digits):
+    if len(pixels) != len(digits) or len(pixels) == 0:
         raise MNISTDataError(
             f"{image_path} holds {len(pixels)} images but {label_path} holds {len(digits)} labels; "
-            "use files from the same set."
+            "use files from the same set, with at least one image."
         )
+    if digits.min() < 0 or digits.max() > 9:
+        raise MNISTDataError(f"{label_path} holds labels from {digits.min()} to {digits.max()}, not digits 0 to 9; "
+                             "replace it with an original MNIST file.")
     X = pixels.reshape(len(pixels), -1).astype(np.float32)  # (N, 28, 28) -> (N, 784)
     X /= 255.0  # in place: no second 188 MB array
     return X, digits.astype(np.int64)
@@ -303,6 +308,9 @@ def load_mnist(data_dir=None):
         arrays[key] = (path, read_idx(path))
     X_train, y_train = images_and_labels(arrays["train_images"], arrays["train_labels"])
     X_test, y_test = images_and_labels(arrays["test_images"], arrays["test_labels"])
+    if X_test.shape[1] != X_train.shape[1]:
+        raise MNISTDataError(f"the test images have {X_test.shape[1]} pixels but the training images "
+                             f"{X_train.shape[1]}; use files from the same set.")
     return X_train, y_train, X_test, y_test
 
 
@@ -313,8 +321,9 @@ def split_validation(X, y, val_size=5000, seed=0, in_place=False):
     of X itself and returns a view, so the 188 MB training set is never copied (X is
     overwritten: use it for nothing else afterwards).
     """
-    if not 0 <= val_size < len(X):
-        raise SettingError(f"validation size (--val-size) must be from 0 to {len(X) - 1}, got {val_size}.")
+    if not isinstance(val_size, numbers.Integral) or not 0 <= val_size < len(X):
+        raise SettingError(f"validation size (--val-size) must be a whole number from 0 to {len(X) - 1}, "
+                           f"got {val_size!r}.")
     is_val = np.zeros(len(X), dtype=bool)
     is_val[np.random.default_rng(seed).choice(len(X), size=val_size, replace=False)] = True
     train, X_val, y_val = np.flatnonzero(~is_val), X[is_val], y[is_val]
@@ -394,13 +403,23 @@ def memory_available():
         return 16 * 2**30
 
 
+def is_number(value):
+    """True for a real number, Python's or NumPy's (np.float32(0.01) too), but not for True or False."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_whole_number(value, least=0):
+    """True for a whole number of at least `least`: 3, np.int64(3) or 3.0, but not 3.5, NaN or True."""
+    return is_number(value) and math.isfinite(value) and int(value) == value and value >= least
+
+
 def check_layer_sizes(layer_sizes):
     """Refuse fewer than two layers, a size that is not a positive whole number, or a network too big for memory."""
-    if len(layer_sizes) < 2 or any(not isinstance(n, numbers.Real) or isinstance(n, bool) or not math.isfinite(n)
-                                   or int(n) != n or n < 1 for n in layer_sizes):
+    is_sequence = isinstance(layer_sizes, (list, tuple, np.ndarray))
+    if not is_sequence or len(layer_sizes) < 2 or not all(is_whole_number(n, 1) for n in layer_sizes):
         raise SettingError(
             f"layer sizes (--hidden) must be whole numbers of at least 1, with an input and "
-            f"an output layer, got {list(layer_sizes)}."
+            f"an output layer, got {list(layer_sizes) if is_sequence else repr(layer_sizes)}."
         )
     needed, available = memory_needed([int(n) for n in layer_sizes]), memory_available()
     if needed > available:  # checked before anything is allocated
@@ -515,7 +534,9 @@ def init_params(layer_sizes, activation="relu", rng=None):
     """
     check_layer_sizes(layer_sizes)
     check_choice("activation (--activation)", activation, ACTIVATIONS)
-    rng = rng if rng is not None else np.random.default_rng(0)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise SettingError(f"rng must be a NumPy Generator such as np.random.default_rng(0), got {rng!r}.")
+    layer_sizes, rng = [int(n) for n in layer_sizes], rng if rng is not None else np.random.default_rng(0)
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
         # He keeps ReLU activations at a steady scale layer after layer; Glorot does so for sigmoid/tanh.
@@ -830,11 +851,6 @@ def interruption_message(history):
             "finished epoch(s) are kept.")
 
 
-def is_number(value):
-    """True for a real number, Python's or NumPy's (np.float32(0.01) too), but not for True or False."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
 def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_size, weight_decay,
                             patience, has_validation, optimizer_settings, seed=0):
     """Refuse settings that make no sense, before any work, naming the option."""
@@ -854,12 +870,14 @@ def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_s
     if not (is_number(weight_decay) and math.isfinite(weight_decay) and weight_decay >= 0):
         raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least 0, "
                            f"got {weight_decay}.")
-    if patience is not None and (patience < 1 or not has_validation):
+    if patience is not None and (not is_whole_number(patience, 1) or not has_validation):
         raise SettingError("early stopping (--patience) needs a patience of at least 1 and a validation set "
                            "(--val-size above 0).")
     for name, value in optimizer_settings.items():
         if name not in inspect.signature(optimizer).parameters:
             raise SettingError(f"{optimizer.__name__} takes no setting {name}; drop it, or choose another optimizer.")
+        if not (is_number(value) and math.isfinite(value)) or (name == "eps" and value <= 0):
+            raise SettingError(f"{name} must be a finite number{' above 0' if name == 'eps' else ''}, got {value!r}.")
         if name.startswith("beta") and not (is_number(value) and 0 <= value < 1):
             raise SettingError(f"{name} (--momentum for SGD with momentum) must be at least 0 and below 1, "
                                f"got {value}.")
@@ -903,6 +921,7 @@ def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, sch
     has_validation = X_val is not None and len(X_val) > 0
     check_training_settings(len(X), optimizer, lr, schedule, epochs, batch_size, weight_decay,
                             patience, has_validation, optimizer_settings, seed)
+    epochs, batch_size = int(epochs), int(batch_size)  # whole numbers given as 2.0 or np.int64(2) too
     rng, steps_per_epoch = np.random.default_rng(seed), math.ceil(len(X) / batch_size)
     history, state = {key: [] for key in HISTORY_KEYS}, {}
     best_loss, best_epoch, best_params = math.inf, 0, None
@@ -1230,8 +1249,18 @@ def save_params(path, params, activation="relu"):
 
     As np.savez does, a name without .npz gets it. Returns the path written.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise SettingError(f"the weights file must be a path, got {path!r}.")
+    problem = params_problem(params) or (activation not in ACTIVATIONS and f"the activation {activation!r} is not one "
+                                         f"of {', '.join(ACTIVATIONS)}")
+    if problem or not all(np.isfinite(value).all() for value in params.values()):
+        raise ParamsError(f"cannot save these weights: {problem or 'they hold NaN or infinite numbers'}.")
     path = Path(path) if str(path).endswith(".npz") else Path(f"{path}.npz")
-    return write_atomically(path, lambda f: np.savez(f, activation=np.array(activation), **params))
+    try:
+        return write_atomically(path, lambda f: np.savez(f, activation=np.array(activation), **params))
+    except OSError as error:
+        raise SaveError(f"could not save {path} ({error.strerror or error}); no partial file was left. "
+                        "Choose a folder that exists and can be written, with free space.") from None
 
 
 def check_params_layout(path, params, activation):
@@ -1356,7 +1385,10 @@ def claim_folder(out):
     if clashes:
         raise SettingError(f"{out} already holds {', '.join(clashes)}, which this run would overwrite; "
                            "choose another --out.")
-    out.mkdir(parents=True, exist_ok=True)
+    try:  # a new folder is made exclusively, so two runs started together cannot both claim it
+        out.mkdir(parents=True, exist_ok=out.is_dir())
+    except FileExistsError:
+        raise SettingError(f"{out} was made by another run just now; choose another --out.") from None
     return out
 
 

@@ -136,7 +136,7 @@ def test_save_params_is_atomic_and_readable(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "savez", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(mnist_ann.SaveError, match="No space left on device"):
         mnist_ann.save_params(path, params)
     assert path.read_bytes() == before and no_partial_files(tmp_path)
 
@@ -237,7 +237,7 @@ def test_labels_outside_0_to_9_in_a_data_file_are_refused_in_one_line(tmp_path):
     labels[5] = 133  # one flipped bit: 5 became 133
     write_idx(folder / "train-labels-idx1-ubyte.gz", labels)
     assert_one_line_error(run_cli("--data-dir", folder, "--val-size", 0, "--epochs", 1, "--out", tmp_path / "o"),
-                          "labels must be whole numbers from 0 to 9")
+                          "holds labels from 0 to 133, not digits 0 to 9")
 
 
 def test_a_data_dir_that_is_a_file_says_so(tmp_path):
@@ -479,7 +479,7 @@ def test_conflicting_empty_and_ignored_options_are_refused_in_one_line(tmp_path,
 def test_weights_that_are_not_finite_are_refused(data_dir, tmp_path, change, fragment):
     params = mnist_ann.init_params([784, 8, 10])
     change(params)
-    mnist_ann.save_params(tmp_path / "w.npz", params)
+    np.savez(tmp_path / "w.npz", activation=np.array("relu"), **params)  # save_params refuses such weights
     assert_one_line_error(run_cli("--data-dir", data_dir, "--evaluate", tmp_path / "w.npz"), fragment)
 
 
@@ -571,3 +571,78 @@ def test_white_ink_on_a_transparent_background_is_a_digit():
     image[10:50, 27:33] = 1.0  # opaque white stroke; the rest is transparent
     digit = mnist_ann.prepare_digit(image)
     assert digit.max() == 1.0 and digit.reshape(28, 28)[:, 14].sum() > 10
+
+
+# ---- found by an independent adversarial run ---------------------------------------------------
+
+def test_a_data_file_with_no_images_is_one_data_error(tmp_path):
+    folder = write_small_mnist(tmp_path / "empty", n_train=0, n_test=5)
+    with pytest.raises(mnist_ann.MNISTDataError, match="holds 0 images"):
+        mnist_ann.load_mnist(folder)
+
+
+def test_test_labels_that_are_not_digits_are_refused_before_any_training(tmp_path):
+    folder = write_small_mnist(tmp_path / "data", n_train=60, n_test=20)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.full(20, 200, dtype=np.uint8))
+    with pytest.raises(mnist_ann.MNISTDataError, match="labels from 200 to 200, not digits 0 to 9"):
+        mnist_ann.load_mnist(folder)
+
+
+def test_test_images_of_another_size_are_refused_when_loading(tmp_path):
+    folder = write_small_mnist(tmp_path / "data", n_train=60, n_test=20)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((20, 20, 20), dtype=np.uint8))
+    with pytest.raises(mnist_ann.MNISTDataError, match="test images have 400 pixels but the training images 784"):
+        mnist_ann.load_mnist(folder)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: mnist_ann.init_params(None), "layer sizes"),
+    (lambda: mnist_ann.init_params(784), "layer sizes"),
+    (lambda: mnist_ann.init_params([784, 8, 10], rng=3), "rng must be a NumPy Generator"),
+    (lambda: mnist_ann.load_mnist(5), "must be a path"),
+    (lambda: mnist_ann.split_validation(np.zeros((10, 4), np.float32), np.zeros(10, int), 2.5), "whole number"),
+    (lambda: mnist_ann.save_params(None, mnist_ann.init_params([4, 3])), "must be a path"),
+    (lambda: mnist_ann.save_params("w.npz", {"W1": "x"}), "cannot save"),
+    (lambda: mnist_ann.save_params("w.npz", mnist_ann.init_params([4, 3]), "swish"), "swish"),
+])
+def test_api_arguments_of_the_wrong_kind_get_one_sentence(call, message):
+    with pytest.raises(mnist_ann.MnistAnnError, match=message):
+        call()
+
+
+def test_whole_numbers_written_as_floats_are_accepted():
+    params = mnist_ann.init_params([784, 8.0, 10])
+    assert params["W1"].shape == (784, 8)
+    X, y = np.random.default_rng(0).random((64, 784), dtype=np.float32), np.arange(64) % 10
+    history = mnist_ann.train(params, X, y, epochs=2.0, batch_size=16.0)
+    assert history["epoch"] == [1, 2]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"patience": "3"}, "--patience"), ({"patience": float("nan")}, "--patience"),
+    ({"optimizer": mnist_ann.adam_step, "eps": "x"}, "eps must be a finite number"),
+    ({"optimizer": mnist_ann.adam_step, "eps": -1.0}, "eps must be a finite number above 0"),
+])
+def test_settings_of_the_wrong_kind_are_refused(settings, message):
+    X, y = np.random.default_rng(0).random((64, 784), dtype=np.float32), np.arange(64) % 10
+    with pytest.raises(mnist_ann.SettingError, match=message):
+        mnist_ann.train(mnist_ann.init_params([784, 8, 10]), X, y, X[:10], y[:10], **settings)
+
+
+def test_saving_where_nothing_can_be_written_is_a_save_error(tmp_path):
+    with pytest.raises(mnist_ann.SaveError, match="no partial file was left"):
+        mnist_ann.save_params(tmp_path / "missing" / "w.npz", mnist_ann.init_params([4, 3]))
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_new_out_folder_is_claimed_exclusively(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    original_mkdir = type(out).mkdir
+
+    def another_run_got_there_first(self, *args, **kwargs):
+        original_mkdir(self, parents=True, exist_ok=True)  # the other run's mkdir
+        return original_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(out), "mkdir", another_run_got_there_first)
+    with pytest.raises(mnist_ann.SettingError, match="made by another run"):
+        mnist_ann.claim_folder(out)
