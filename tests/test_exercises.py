@@ -353,7 +353,7 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("momentum_step", "beta on both", exercise_mistakes.momentum_beta_on_both, "v = beta * (v + g)"),
     ("momentum_step", "starts at g", exercise_mistakes.momentum_starts_at_g, "starts at g instead of zeros"),
     ("momentum_step", "Nesterov", exercise_mistakes.momentum_nesterov, "Nesterov's momentum"),
-    ("momentum_step", "keyed by id", exercise_mistakes.momentum_keyed_by_id, "nor keyed by id"),
+    ("momentum_step", "keyed by id", exercise_mistakes.momentum_keyed_by_id, "not by the parameters' names"),
     ("adam_step", "no eps", M["no eps"], "became nan at step 1 where its gradient is 0"),
     ("adam_step", "eps inside the root", M["eps inside the root"], "eps is inside the square root"),
     ("adam_step", "eps ignored", M["eps fixed"], "ignores the eps it is given"),

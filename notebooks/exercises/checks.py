@@ -751,6 +751,11 @@ def returned_state_problem(step_fn, lr=0.1, keeps_state=False, **settings):
     if keeps_state and state is not given:
         return ("it returns a new dict, not the state it was given: plain SGD remembers nothing, so return "
                 "state as it came.")
+    odd_keys = [key for key in state if not isinstance(key, str)]
+    if odd_keys:  # e.g. id(grads[name]), which changes with every new gradient array
+        return (f"its state is keyed by {type(odd_keys[0]).__name__}s such as {odd_keys[0]!r}, not by the "
+                "parameters' names: key it by name, state[name], so that each parameter finds its own memory at "
+                "the next call.")
     return None
 
 
@@ -1034,8 +1039,8 @@ def sparse_gradients_problem(adam_fn, lr=0.1):
 def check_sgd_step(sgd_step_fn):
     """Check a student's sgd_step(params, grads, state, lr) -> state; print a diagnosis, True if right."""
     return [
-        ("params change in place", lambda: in_place_problem(sgd_step_fn)),
         ("it returns the state it was given", lambda: returned_state_problem(sgd_step_fn, keeps_state=True)),
+        ("params change in place", lambda: in_place_problem(sgd_step_fn)),
         ("each parameter gets the gradient of its name", lambda: pairing_problem(sgd_step_fn)),
         ("the gradients are left unchanged", lambda: gradients_changed_problem(sgd_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(sgd_step_fn, [1, 1, 1], SGD_MISTAKES)),
@@ -1050,8 +1055,8 @@ def check_momentum_step(momentum_step_fn):
         return named_variant(momentum_step_fn, MOMENTUM_VARIANTS, beta=MOMENTUM_VARIANT_BETA)
 
     return [
-        ("params change in place", lambda: in_place_problem(momentum_step_fn, beta=0.5)),
         ("it returns its state", lambda: returned_state_problem(momentum_step_fn, beta=0.5)),
+        ("params change in place", lambda: in_place_problem(momentum_step_fn, beta=0.5)),
         ("each parameter gets the gradient of its name", lambda: pairing_problem(momentum_step_fn, beta=0.5)),
         ("the gradients are left unchanged", lambda: gradients_changed_problem(momentum_step_fn, beta=0.5)),
         ("a constant gradient", lambda: constant_gradient_problem(
@@ -1068,8 +1073,8 @@ def check_adam_step(adam_step_fn):
         return named_variant(adam_step_fn, ADAM_VARIANTS, **ADAM_SETTINGS)
 
     return [
-        ("params change in place", lambda: in_place_problem(adam_step_fn)),
         ("it returns its state", lambda: returned_state_problem(adam_step_fn)),
+        ("params change in place", lambda: in_place_problem(adam_step_fn)),
         ("each parameter gets the gradient of its name", lambda: pairing_problem(adam_step_fn)),
         ("the gradients are left unchanged", lambda: gradients_changed_problem(adam_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(
