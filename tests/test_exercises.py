@@ -90,6 +90,14 @@ def adam_in_place(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     return state
 
 
+def momentum_tuple_keys(params, grads, state, lr, beta=0.9):
+    """A state keyed by (name, "v"): any key made of the name will do."""
+    for name in params:
+        velocity = state[(name, "v")] = beta * state.get((name, "v"), 0.0) + grads[name]
+        params[name] -= lr * velocity
+    return state
+
+
 def train_loop_while(params, X, y, step, lr, epochs, batch_size, rng):
     state, losses, epoch = {}, [], 0
     while epoch < epochs:
@@ -231,6 +239,7 @@ ALTERNATIVES = [
     ("cross_entropy_grad", "with Y built", cross_entropy_grad_one_hot),
     ("linear_backward", "einsum", linear_backward_einsum),
     ("relu_backward", "np.where", relu_backward_where),
+    ("momentum_step", "a state keyed by (name, \"v\")", momentum_tuple_keys),
     ("adam_step", "means updated in place", adam_in_place),
     ("train_loop", "while loops", train_loop_while),
     ("train_loop", "a numpy array of weighted averages", train_loop_numpy_losses),
@@ -353,7 +362,7 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("momentum_step", "beta on both", exercise_mistakes.momentum_beta_on_both, "v = beta * (v + g)"),
     ("momentum_step", "starts at g", exercise_mistakes.momentum_starts_at_g, "starts at g instead of zeros"),
     ("momentum_step", "Nesterov", exercise_mistakes.momentum_nesterov, "Nesterov's momentum"),
-    ("momentum_step", "keyed by id", exercise_mistakes.momentum_keyed_by_id, "not by the parameters' names"),
+    ("momentum_step", "keyed by id", exercise_mistakes.momentum_keyed_by_id, "its state is keyed by id(grads[name])"),
     ("adam_step", "no eps", M["no eps"], "became nan at step 1 where its gradient is 0"),
     ("adam_step", "eps inside the root", M["eps inside the root"], "eps is inside the square root"),
     ("adam_step", "eps ignored", M["eps fixed"], "ignores the eps it is given"),

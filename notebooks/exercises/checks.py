@@ -751,11 +751,9 @@ def returned_state_problem(step_fn, lr=0.1, keeps_state=False, **settings):
     if keeps_state and state is not given:
         return ("it returns a new dict, not the state it was given: plain SGD remembers nothing, so return "
                 "state as it came.")
-    odd_keys = [key for key in state if not isinstance(key, str)]
-    if odd_keys:  # e.g. id(grads[name]), which changes with every new gradient array
-        return (f"its state is keyed by {type(odd_keys[0]).__name__}s such as {odd_keys[0]!r}, not by the "
-                "parameters' names: key it by name, state[name], so that each parameter finds its own memory at "
-                "the next call.")
+    if any(key in {id(array) for array in grads.values()} for key in state):
+        return ("its state is keyed by id(grads[name]), which is new with every gradient array (and Python gives "
+                "an old id to another array later): key it by the parameter's name, state[name].")
     return None
 
 
