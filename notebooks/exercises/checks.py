@@ -2,7 +2,8 @@
 
 The exercise notebooks beside this file ask a student to write functions that mnist_ann.py also
 holds. Each check_* function runs the student's version on shapes, a hand-computable example,
-hard inputs (logits of ±1000, gradients with exact zeros) and, for gradients, central differences
+hard inputs (logits of ±1000, gradients with exact zeros, gradients keyed in another order than
+the params, a learning rate that changes from step to step) and, for gradients, central differences
 in float64. It prints one sentence naming the likely mistake, or a short confirmation, and returns
 True or False, so that an autograder can `assert` it.
 
