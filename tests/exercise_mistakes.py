@@ -5,6 +5,9 @@ is right, so every check must fail them; tests/test_exercises.py counts how many
 were written from a list of how students go wrong (the statement misread, an axis, a sign, a shape,
 the state, the bookkeeping of a loop), not from the checks' code. Each defines what it needs, as a
 student's notebook would; the training loops use the two module functions the exercise hands out.
+A few (the optimizers that pair by position or change grads, momentum with lr inside the velocity, the
+loops that ignore their rng, and others marked so in MISTAKES' order) come from an independent tester's
+set that got through or was misnamed: they were added with the checks' fixes, so they are not a fresh test.
 """
 
 import numpy as np
@@ -437,6 +440,16 @@ def bw_returns_list(params, cache, dlogits):
     return grads
 
 
+def bw_unpacks_in_the_wrong_order(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A, _ = cache[layer - 1]
+        grads[f"W{layer}"], grads[f"b{layer}"], dA = linear_backward(dZ, A, params[f"W{layer}"])  # it gives dX first
+        if layer > 1:
+            dZ = relu_backward(dA, cache[layer - 2][1])
+    return grads
+
+
 def bw_changes_dlogits(params, cache, dlogits):
     grads, dZ = {}, dlogits
     for layer in range(len(params) // 2, 0, -1):
@@ -498,6 +511,39 @@ def sgd_returns_params(params, grads, state, lr):
     for name, grad in grads.items():
         params[name] -= lr * grad
     return params
+
+
+def sgd_pairs_by_position(params, grads, state, lr):
+    for p, g in zip(params.values(), grads.values()):
+        p -= lr * g
+    return state
+
+
+def sgd_scales_the_gradients(params, grads, state, lr):
+    for name in params:
+        grads[name] *= lr
+        params[name] -= grads[name]
+    return state
+
+
+def sgd_zeroes_the_gradients(params, grads, state, lr):
+    for name in params:
+        params[name] -= lr * grads[name]
+        grads[name][...] = 0  # zero_grad, as in PyTorch
+    return state
+
+
+def sgd_returns_a_new_state(params, grads, state, lr):
+    for name in params:
+        params[name] -= lr * grads[name]
+    return {}
+
+
+def sgd_local_name(params, grads, state, lr):
+    for name in params:
+        p = params[name]
+        p = p - lr * grads[name]
+    return state
 
 
 def momentum_wrong_sign(params, grads, state, lr, beta=0.9):
@@ -597,27 +643,91 @@ def momentum_new_arrays(params, grads, state, lr, beta=0.9):
     return state
 
 
+def momentum_pairs_by_position(params, grads, state, lr, beta=0.9):
+    for (name, p), g in zip(params.items(), grads.values()):
+        if name not in state:
+            state[name] = np.zeros_like(p)
+        state[name] *= beta
+        state[name] += g
+        p -= lr * state[name]
+    return state
+
+
+def momentum_velocity_is_the_gradient(params, grads, state, lr, beta=0.9):
+    for name in params:
+        if name not in state:
+            state[name] = grads[name]  # the caller's array itself, updated in place below at the next call
+        else:
+            state[name] *= beta
+            state[name] += grads[name]
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_lr_in_velocity(params, grads, state, lr, beta=0.9):
+    """v = beta * v + lr * g, params -= v: the same steps as long as lr stays the same."""
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + lr * g
+        params[name] -= state[name]
+    return state
+
+
+def momentum_beta_on_both(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: np.zeros_like(g) for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * (state[name] + g)
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_starts_at_g(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = {name: g.copy() for name, g in grads.items()}
+    for name, g in grads.items():
+        state[name] = beta * state[name] + g
+        params[name] -= lr * state[name]
+    return state
+
+
+def momentum_keyed_by_id(params, grads, state, lr, beta=0.9):
+    for name in params:
+        key = id(grads[name])  # a new array at every call, and an id Python may give to another one later
+        state[key] = beta * state.get(key, np.zeros_like(params[name])) + grads[name]
+        params[name] -= lr * state[key]
+    return state
+
+
 def adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, mistake=None):
     """The student's Adam, with one mistake named by mistake."""
     if not state or mistake == "fresh state":
-        state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
+        state = {"t": 1 if mistake == "t starts at 1" else 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
                  "v": {n: np.zeros_like(g) for n, g in grads.items()}}
     if mistake == "fixed betas":
         beta1, beta2 = 0.9, 0.999
-    if mistake != "t incremented after use":
+    if mistake not in ("t incremented after use", "t per parameter"):
         state["t"] = 1 if mistake == "t frozen" else state["t"] + 1
-    t = state["t"]
     for name, g in grads.items():
+        if mistake == "t per parameter":
+            state["t"] += 1
+        t = state["t"]
         state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * g
-        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * (g if mistake == "v of g" else g ** 2)
+        g_squared = g ** 2
+        if mistake == "squares g in place":
+            g_squared = g
+            g_squared **= 2  # also squares the caller's gradient
+        g_squared = {"v of g": g, "v of |g|": np.abs(g)}.get(mistake, g_squared)
+        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * g_squared
         m_hat = state["m"][name] / (1 if mistake in ("no bias correction", "only v corrected") else 1 - beta1 ** t)
         v_hat = state["v"][name] / (1 if mistake in ("no bias correction", "only m corrected") else 1 - beta2 ** t)
         if mistake == "powers misplaced":
             m_hat, v_hat = state["m"][name] / (1 - beta1) ** t, state["v"][name] / (1 - beta2) ** t
         denominator = {"no eps": np.sqrt(v_hat), "eps inside the root": np.sqrt(v_hat + eps),
-                       "eps fixed": np.sqrt(v_hat) + 1e-8}.get(mistake, np.sqrt(v_hat) + eps)
+                       "eps fixed": np.sqrt(v_hat) + 1e-8, "no root": v_hat + eps}.get(mistake, np.sqrt(v_hat) + eps)
         params[name] += (1 if mistake == "uphill" else -1) * lr * m_hat / denominator
-    if mistake == "t incremented after use":
+    if mistake in ("t incremented after use", "t incremented twice"):
         state["t"] += 1
     return state
 
@@ -912,6 +1022,55 @@ def loop_loss_twice(params, X, y, step, lr, epochs, batch_size, rng):
     return losses
 
 
+def loop_own_rng(params, X, y, step, lr, epochs, batch_size, rng):
+    rng = np.random.default_rng(0)  # "to make it reproducible"
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_unseeded_rng(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, np.random.default_rng()):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += loss * len(y_batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_global_shuffle(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        order, total = np.random.permutation(len(X)), 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X[batch], y[batch])
+            state = step(params, grads, state, lr)
+            total += loss * len(batch)
+        losses.append(total / len(y))
+    return losses
+
+
+def loop_records_the_full_loss(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            _, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+        loss, _, _ = mnist_ann.loss_and_grads(params, X, y)  # the loss on all the data, after the epoch
+        losses.append(loss)
+    return losses
+
+
 def loop_one_epoch(params, X, y, step, lr, epochs, batch_size, rng):
     state, total = {}, 0.0
     for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
@@ -995,6 +1154,7 @@ MISTAKES = [
     ("backward", "layers off by one", bw_off_by_one),
     ("backward", "returns a list", bw_returns_list),
     ("backward", "changes dlogits", bw_changes_dlogits),
+    ("backward", "unpacks in the wrong order", bw_unpacks_in_the_wrong_order),
     ("sgd_step", "uphill", sgd_uphill),
     ("sgd_step", "no lr", sgd_no_lr),
     ("sgd_step", "returns nothing", sgd_returns_nothing),
@@ -1002,6 +1162,12 @@ MISTAKES = [
     ("sgd_step", "new dict", sgd_new_dict),
     ("sgd_step", "lr twice", sgd_lr_twice),
     ("sgd_step", "weights only", sgd_weights_only),
+    ("sgd_step", "returns params", sgd_returns_params),
+    ("sgd_step", "pairs by position", sgd_pairs_by_position),
+    ("sgd_step", "scales the gradients in place", sgd_scales_the_gradients),
+    ("sgd_step", "zeroes the gradients", sgd_zeroes_the_gradients),
+    ("sgd_step", "returns a new state", sgd_returns_a_new_state),
+    ("sgd_step", "a local name", sgd_local_name),
     ("momentum_step", "wrong sign", momentum_wrong_sign),
     ("momentum_step", "averaging form", momentum_averaging),
     ("momentum_step", "fresh state", momentum_fresh_state),
@@ -1013,6 +1179,12 @@ MISTAKES = [
     ("momentum_step", "Nesterov", momentum_nesterov),
     ("momentum_step", "returns nothing", momentum_returns_nothing),
     ("momentum_step", "new arrays", momentum_new_arrays),
+    ("momentum_step", "pairs by position", momentum_pairs_by_position),
+    ("momentum_step", "the velocity is the gradient array", momentum_velocity_is_the_gradient),
+    ("momentum_step", "lr inside the velocity", momentum_lr_in_velocity),
+    ("momentum_step", "beta on both", momentum_beta_on_both),
+    ("momentum_step", "starts at g", momentum_starts_at_g),
+    ("momentum_step", "keyed by id", momentum_keyed_by_id),
     ("adam_step", "no bias correction", adam_with("no bias correction")),
     ("adam_step", "only m corrected", adam_with("only m corrected")),
     ("adam_step", "only v corrected", adam_with("only v corrected")),
@@ -1027,6 +1199,12 @@ MISTAKES = [
     ("adam_step", "v of g, not g**2", adam_with("v of g")),
     ("adam_step", "t incremented after use", adam_with("t incremented after use")),
     ("adam_step", "(1 - beta) ** t", adam_with("powers misplaced")),
+    ("adam_step", "no square root", adam_with("no root")),
+    ("adam_step", "v of |g|", adam_with("v of |g|")),
+    ("adam_step", "t per parameter", adam_with("t per parameter")),
+    ("adam_step", "t starts at 1", adam_with("t starts at 1")),
+    ("adam_step", "t incremented twice", adam_with("t incremented twice")),
+    ("adam_step", "squares g in place", adam_with("squares g in place")),
     ("train_loop", "step once per epoch", loop_step_once_per_epoch),
     ("train_loop", "state dropped", loop_state_dropped),
     ("train_loop", "summed", loop_summed),
@@ -1051,4 +1229,8 @@ MISTAKES = [
     ("train_loop", "one epoch only", loop_one_epoch),
     ("train_loop", "each batch weighted by batch_size", loop_weighted_by_batch_size),
     ("train_loop", "the loss after each epoch", loop_evaluates_at_the_end),
+    ("train_loop", "its own seeded rng", loop_own_rng),
+    ("train_loop", "an unseeded rng", loop_unseeded_rng),
+    ("train_loop", "np.random's global shuffle", loop_global_shuffle),
+    ("train_loop", "records the loss on all the data", loop_records_the_full_loss),
 ]

@@ -75,16 +75,6 @@ def relu_backward_where(dA, Z):
     return np.where(Z > 0, dA, 0.0)
 
 
-def momentum_lr_in_velocity(params, grads, state, lr, beta=0.9):
-    """The other classical form, v = beta * v + lr * g, params -= v: the same steps at a constant lr."""
-    if not state:
-        state = {name: np.zeros_like(g) for name, g in grads.items()}
-    for name, g in grads.items():
-        state[name] = beta * state[name] + lr * g
-        params[name] -= state[name]
-    return state
-
-
 def adam_in_place(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     if "t" not in state:
         state.update(t=0, m={n: np.zeros_like(g) for n, g in grads.items()},
@@ -97,6 +87,14 @@ def adam_in_place(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         v *= beta2
         v += (1 - beta2) * g * g
         params[name] -= lr * (m / (1 - beta1 ** state["t"])) / (np.sqrt(v / (1 - beta2 ** state["t"])) + eps)
+    return state
+
+
+def momentum_tuple_keys(params, grads, state, lr, beta=0.9):
+    """A state keyed by (name, "v"): any key made of the name will do."""
+    for name in params:
+        velocity = state[(name, "v")] = beta * state.get((name, "v"), 0.0) + grads[name]
+        params[name] -= lr * velocity
     return state
 
 
@@ -128,6 +126,110 @@ def train_loop_numpy_losses(params, X, y, step, lr, epochs, batch_size, rng):
     return losses
 
 
+# An independent tester's right answers in unusual styles (issue 14's fresh corpus, right.py); their
+# einsum linear_backward is linear_backward_einsum above.
+
+def softmax_row_loop(logits):
+    P = np.empty(logits.shape, dtype=float)
+    for i in range(logits.shape[0]):
+        e = np.exp(logits[i] - max(logits[i]))
+        P[i] = e / e.sum()
+    return P
+
+
+def softmax_logaddexp(logits):
+    return np.exp(logits - np.logaddexp.reduce(logits, axis=1, keepdims=True))
+
+
+def cross_entropy_einsum(logits, y):
+    B, C = logits.shape
+    Y = (np.arange(C)[None, :] == np.asarray(y)[:, None]).astype(float)
+    log_P = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+    return float(-np.einsum("ij,ij->", Y, log_P) / B)
+
+
+def cross_entropy_loop(logits, y):
+    total = 0.0
+    for i in range(len(y)):
+        z = logits[i]
+        m = z.max()
+        total += -(z[y[i]] - m - np.log(np.sum(np.exp(z - m))))
+    return total / len(y)
+
+
+def cross_entropy_grad_eye(logits, y):
+    z = logits - logits.max(axis=1)[:, None]
+    P = np.exp(z) / np.exp(z).sum(axis=1)[:, None]
+    return (P - np.eye(logits.shape[1])[y]) / logits.shape[0]
+
+
+def relu_backward_where_float32_zero(dA, Z):
+    return np.where(Z > 0, dA, np.float32(0))
+
+
+def relu_backward_heaviside(dA, Z):
+    return dA * np.heaviside(Z, 0.0)
+
+
+def backward_mask_from_A(params, cache, dlogits):
+    """The ReLU mask taken from the layer's output A = relu(Z): A > 0 exactly where Z > 0."""
+    grads, layer, dZ = {}, len(params) // 2, dlogits
+    while layer >= 1:
+        A, _ = cache[layer - 1]
+        dA = dZ @ params[f"W{layer}"].T
+        grads[f"W{layer}"], grads[f"b{layer}"] = A.T @ dZ, dZ.sum(axis=0)
+        if layer > 1:
+            dZ = dA * (A > 0)
+        layer -= 1
+    return grads
+
+
+def sgd_subtract_out(params, grads, state, lr):
+    for name, p in params.items():
+        np.subtract(p, lr * grads[name], out=p)
+    return state
+
+
+def momentum_rebinds_velocities(params, grads, state, lr, beta=0.9):
+    for name in params:
+        v = state.get(name, np.zeros_like(params[name]))
+        state[name] = beta * v + grads[name]
+        params[name] -= lr * state[name]
+    return state
+
+
+def adam_efficient_form(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Kingma and Ba's "efficient" form: alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t), eps_hat = eps * ..."""
+    t = state["t"] = state.get("t", 0) + 1
+    alpha, eps_hat = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t), eps * np.sqrt(1 - beta2 ** t)
+    for name, p in params.items():
+        m = state.setdefault("m_" + name, np.zeros_like(p))
+        v = state.setdefault("v_" + name, np.zeros_like(p))
+        m *= beta1
+        m += (1 - beta1) * grads[name]
+        v *= beta2
+        v += (1 - beta2) * grads[name] ** 2
+        p -= alpha * m / (np.sqrt(v) + eps_hat)
+    return state
+
+
+def train_loop_np_average(params, X, y, step, lr, epochs, batch_size, rng):
+    state, history = {}, []
+    for epoch in range(epochs):
+        losses, sizes = [], []
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            losses.append(loss)
+            sizes.append(len(y_batch))
+        history.append(float(np.average(losses, weights=sizes)))
+    return history
+
+
+def train_loop_float32_array(params, X, y, step, lr, epochs, batch_size, rng):
+    return np.array(train_loop_np_average(params, X, y, step, lr, epochs, batch_size, rng), dtype=np.float32)
+
+
 ALTERNATIVES = [
     ("softmax", "a global max shift", softmax_global_shift),
     ("softmax", "float32 inputs", softmax_float32),
@@ -137,10 +239,23 @@ ALTERNATIVES = [
     ("cross_entropy_grad", "with Y built", cross_entropy_grad_one_hot),
     ("linear_backward", "einsum", linear_backward_einsum),
     ("relu_backward", "np.where", relu_backward_where),
-    ("momentum_step", "lr inside the velocity", momentum_lr_in_velocity),
+    ("momentum_step", "a state keyed by (name, \"v\")", momentum_tuple_keys),
     ("adam_step", "means updated in place", adam_in_place),
     ("train_loop", "while loops", train_loop_while),
     ("train_loop", "a numpy array of weighted averages", train_loop_numpy_losses),
+    ("softmax", "a row loop", softmax_row_loop),
+    ("softmax", "np.logaddexp", softmax_logaddexp),
+    ("cross_entropy", "einsum with one-hot rows", cross_entropy_einsum),
+    ("cross_entropy", "a loop over examples", cross_entropy_loop),
+    ("cross_entropy_grad", "np.eye", cross_entropy_grad_eye),
+    ("relu_backward", "np.where with a float32 zero", relu_backward_where_float32_zero),
+    ("relu_backward", "np.heaviside", relu_backward_heaviside),
+    ("backward", "the mask from A, a while loop", backward_mask_from_A),
+    ("sgd_step", "np.subtract(out=)", sgd_subtract_out),
+    ("momentum_step", "velocities rebound", momentum_rebinds_velocities),
+    ("adam_step", "Kingma and Ba's efficient form", adam_efficient_form),
+    ("train_loop", "np.average with weights", train_loop_np_average),
+    ("train_loop", "a float32 array", train_loop_float32_array),
 ]
 
 
@@ -207,6 +322,7 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("linear_backward", "divides by B", exercise_mistakes.lb_divides_by_B, "already carries the 1/B"),
     ("linear_backward", "db a mean", exercise_mistakes.lb_db_mean, "db should be [6.]"),
     ("linear_backward", "swapped", exercise_mistakes.lb_swapped, "dX and dW come back swapped"),
+    ("linear_backward", "db over every axis", exercise_mistakes.lb_db_everything, "summed over every axis"),
     ("relu_backward", "Z >= 0", exercise_mistakes.rb_at_zero, "use Z > 0"),
     ("relu_backward", "changes dA", exercise_mistakes.rb_in_place, "changed dA in place"),
     ("backward", "stops at layer 2", exercise_mistakes.bw_stops_at_layer_2, "grads has no W1, b1"),
@@ -214,6 +330,8 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("backward", "divides by B", exercise_mistakes.bw_divides_by_B, "already carries the 1/B"),
     ("backward", "no ReLU backward", exercise_mistakes.bw_no_relu, "goes wrong on its way back into layer 2"),
     ("backward", "changes dlogits", exercise_mistakes.bw_changes_dlogits, "changed dlogits in place"),
+    ("backward", "unpacks linear_backward in the wrong order", exercise_mistakes.bw_unpacks_in_the_wrong_order,
+     "linear_backward returns dX, dW, db in that order"),
     ("backward", "a stub inside a helper", lambda params, cache, dlogits: not_implemented(dlogits),
      "`not_implemented` still raises NotImplementedError"),
     ("sgd_step", "no lr", exercise_mistakes.sgd_no_lr, "learning rate is missing"),
@@ -221,6 +339,14 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("sgd_step", "new arrays", exercise_mistakes.sgd_new_arrays, "replaced by a new array"),
     ("sgd_step", "new dict", exercise_mistakes.sgd_new_dict, "a new dict made inside the function"),
     ("sgd_step", "weights only", exercise_mistakes.sgd_weights_only, "the biases too"),
+    ("sgd_step", "a local name", exercise_mistakes.sgd_local_name, "rebinding a local name"),
+    ("sgd_step", "pairs by position", exercise_mistakes.sgd_pairs_by_position, "Pair them by name"),
+    ("sgd_step", "scales grads in place", exercise_mistakes.sgd_scales_the_gradients,
+     "changes the caller's grads['W'] in place"),
+    ("sgd_step", "zeroes grads", exercise_mistakes.sgd_zeroes_the_gradients, "sets the caller's grads['W'] to zero"),
+    ("sgd_step", "returns params", exercise_mistakes.sgd_returns_params, "it returns params"),
+    ("sgd_step", "returns a new state", exercise_mistakes.sgd_returns_a_new_state,
+     "a new dict, not the state it was given"),
     ("momentum_step", "lr missing", exercise_mistakes.momentum_no_lr, "learning rate is missing"),
     ("momentum_step", "lr twice", exercise_mistakes.momentum_lr_twice, "learning rate is applied twice"),
     ("momentum_step", "steps before updating", exercise_mistakes.momentum_step_then_update,
@@ -228,6 +354,15 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("momentum_step", "averaging form", exercise_mistakes.momentum_averaging, "averaging form"),
     ("momentum_step", "state lost", exercise_mistakes.momentum_fresh_state, "not kept from one call to the next"),
     ("momentum_step", "beta fixed", exercise_mistakes.momentum_fixed_beta, "not the beta it is given"),
+    ("momentum_step", "pairs by position", exercise_mistakes.momentum_pairs_by_position, "Pair them by name"),
+    ("momentum_step", "the velocity is the caller's gradient", exercise_mistakes.momentum_velocity_is_the_gradient,
+     "the state holds the caller's gradient array itself"),
+    ("momentum_step", "lr inside the velocity", exercise_mistakes.momentum_lr_in_velocity,
+     "lr is inside the velocity"),
+    ("momentum_step", "beta on both", exercise_mistakes.momentum_beta_on_both, "v = beta * (v + g)"),
+    ("momentum_step", "starts at g", exercise_mistakes.momentum_starts_at_g, "starts at g instead of zeros"),
+    ("momentum_step", "Nesterov", exercise_mistakes.momentum_nesterov, "Nesterov's momentum"),
+    ("momentum_step", "keyed by id", exercise_mistakes.momentum_keyed_by_id, "its state is keyed by id(grads[name])"),
     ("adam_step", "no eps", M["no eps"], "became nan at step 1 where its gradient is 0"),
     ("adam_step", "eps inside the root", M["eps inside the root"], "eps is inside the square root"),
     ("adam_step", "eps ignored", M["eps fixed"], "ignores the eps it is given"),
@@ -237,6 +372,12 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("adam_step", "t frozen", M["t frozen"], "t does not advance"),
     ("adam_step", "state lost", M["fresh state"], "the state is lost between calls"),
     ("adam_step", "betas fixed", M["betas fixed"], "it ignores beta1, beta2"),
+    ("adam_step", "no square root", M["no square root"], "not by its square root"),
+    ("adam_step", "v of |g|", M["v of |g|"], "v accumulates |g|"),
+    ("adam_step", "t per parameter", M["t per parameter"], "t advances once per parameter"),
+    ("adam_step", "t starts at 1", M["t starts at 1"], "the step count is one ahead"),
+    ("adam_step", "t incremented twice", M["t incremented twice"], "t advances by 2 at every call"),
+    ("adam_step", "squares g in place", M["squares g in place"], "changes the caller's grads['W'] in place"),
     ("train_loop", "not implemented", not_implemented, "not implemented yet"),
     ("train_loop", "drops the last batch", exercise_mistakes.loop_drops_last_batch, "last, smaller mini-batch"),
     ("train_loop", "mean of batch means", exercise_mistakes.loop_mean_of_batch_means, "plain mean of its batch means"),
@@ -252,6 +393,13 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("train_loop", "a fixed lr", exercise_mistakes.loop_fixed_lr, "not the learning rate train_loop was given"),
     ("train_loop", "step once per epoch", exercise_mistakes.loop_step_once_per_epoch, "once per epoch"),
     ("train_loop", "state dropped", exercise_mistakes.loop_state_dropped, "is not passed to the next call"),
+    ("train_loop", "state reset every epoch", exercise_mistakes.loop_state_reset_each_epoch,
+     "create it once, state = {}, before the loops"),
+    ("train_loop", "its own seeded rng", exercise_mistakes.loop_own_rng, "same whatever rng it is given: use the rng"),
+    ("train_loop", "an unseeded rng", exercise_mistakes.loop_unseeded_rng, "changes from run to run with the same rng"),
+    ("train_loop", "np.random's shuffle", exercise_mistakes.loop_global_shuffle, "use the rng you are given"),
+    ("train_loop", "records the loss on all the data", exercise_mistakes.loop_records_the_full_loss,
+     "not the epoch's mean of its mini-batch losses"),
     ("train_loop", "always the first batch", exercise_mistakes.loop_first_batch, "not X[:batch_size]"),
     ("train_loop", "trains a copy", exercise_mistakes.loop_on_a_copy, "params did not change"),
     ("train_loop", "returns nothing", lambda *args: None, "list of 10 numbers"),
@@ -324,6 +472,7 @@ def test_the_module_is_never_left_patched(capsys):
     for student_fn in (calls_the_module("softmax"), raises_midway, not_implemented):
         checks.check_softmax(student_fn)
     checks.check_train_loop(exercise_mistakes.loop_full_batch)
+    checks.check_train_loop(exercise_mistakes.loop_own_rng)  # the loop runs again, with another rng
     capsys.readouterr()
     assert all(getattr(mnist_ann, name) is original for name, original in originals.items())
     assert mnist_ann.loss_and_grads.__module__ == "mnist_ann" and not hasattr(mnist_ann.loss_and_grads, "__wrapped__")

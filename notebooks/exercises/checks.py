@@ -2,7 +2,8 @@
 
 The exercise notebooks beside this file ask a student to write functions that mnist_ann.py also
 holds. Each check_* function runs the student's version on shapes, a hand-computable example,
-hard inputs (logits of ±1000, gradients with exact zeros) and, for gradients, central differences
+hard inputs (logits of ±1000, gradients with exact zeros, gradients keyed in another order than
+the params, a learning rate that changes from step to step) and, for gradients, central differences
 in float64. It prints one sentence naming the likely mistake, or a short confirmation, and returns
 True or False, so that an autograder can `assert` it.
 
@@ -12,6 +13,7 @@ that is one of mnist_ann's answers, or calls one while it runs, fails with a sen
 """
 
 import contextlib
+import dis
 import functools
 import math
 import re
@@ -57,8 +59,26 @@ def broadcast_hint(message):
     return " Two shapes do not fit: write each array's shape beside that line."
 
 
-def describe_error(error):
-    """One sentence for an error raised in a student's code: what, where, and a hint when the kind is known."""
+def optimizer_broadcast_hint(message):
+    """In an optimizer step, arrays of different shapes meet when a parameter gets another's gradient or state."""
+    return (" Each parameter must meet the gradient and the state of its own name: pair them by name, "
+            "params[name] -= lr * grads[name], with state[name] (not by position, nor keyed by id).")
+
+
+def backward_broadcast_hint(message):
+    """In backward, a vector meeting a batch of rows is a gradient of linear_backward taken for another."""
+    dimensions = {found.rstrip(",").count(",") + 1 for found in re.findall(r"\(([\d,]+)\)", message)}
+    if {1, 2} <= dimensions:
+        return (" A vector such as a bias gradient stands where a batch of rows (dA, one row per example) belongs: "
+                "linear_backward returns dX, dW, db in that order, so unpack it as dA, dW, db = linear_backward(...).")
+    return broadcast_hint(message)
+
+
+def describe_error(error, explain_broadcast=broadcast_hint):
+    """One sentence for an error raised in a student's code: what, where, and a hint when the kind is known.
+
+    explain_broadcast names the likely cause of a broadcast error from its message; each exercise may have its own.
+    """
     message = (str(error).splitlines() or [""])[0].strip()
     sentence = f"your code raised {type(error).__name__}" + (f": {message}" if message else "")
     line = student_line(error)
@@ -67,7 +87,7 @@ def describe_error(error):
         sentence += (" The factors of @ do not fit: an (a, b) @ (b, c) product needs the inner sizes equal; a "
                      "missing or extra .T, or the factors in the wrong order, is the usual cause.")
     elif isinstance(error, ValueError) and "broadcast" in message:
-        sentence += broadcast_hint(message)
+        sentence += explain_broadcast(message)
     elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message):
         sentence += " Write the function's first line, its name and arguments, exactly as the exercise gives it."
     return sentence
@@ -113,7 +133,10 @@ def shape_problem(got, shape, what, batch_size=None):
     if len(shape) == 1 and found == (1, *shape):  # a bias gradient summed with keepdims=True
         return (f"{what} has shape {found}, expected {shape}: it is summed over the right axis but keeps it "
                 "(keepdims=True); a bias gradient has the bias's shape, so sum with axis=0 alone.")
-    if len(shape) == 1 and found in ((batch_size,), ()):
+    if len(shape) == 1 and found == ():
+        return (f"{what} is a single number, expected shape {shape}: it is summed over every axis. Sum over the "
+                "batch only, axis=0: each bias touches every example and keeps its own gradient.")
+    if len(shape) == 1 and found == (batch_size,):
         return (f"{what} has shape {found}, expected {shape}: it is summed over the wrong axis. Sum over "
                 "the batch only, axis=0: each bias touches every example.")
     if found == shape[::-1]:
@@ -254,7 +277,12 @@ def watched(student_fn, names, calls):
 
 # ---- Running the checks --------------------------------------------------------------------------------
 
-def first_problem(checks):
+# The exercises whose broadcast errors have a cause of their own: any other gets broadcast_hint.
+BROADCAST_HINTS = {"backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
+                   "momentum_step": optimizer_broadcast_hint, "adam_step": optimizer_broadcast_hint}
+
+
+def first_problem(checks, explain_broadcast=broadcast_hint):
     """Run (label, check) pairs in order; the sentence of the first that fails, or None if all pass.
 
     A check calls the student's function and returns None when it is right, else a sentence saying what
@@ -270,7 +298,7 @@ def first_problem(checks):
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # noqa: B036 (even sys.exit() in the student's code is reported)
-            problem = describe_error(error)
+            problem = describe_error(error, explain_broadcast)
         if problem:
             return f"check {number} of {len(checks)} ({label}) failed: {problem}"
     return None
@@ -297,7 +325,7 @@ def verdict(name, student_fn, check, *args, **kwargs):
         checks = check(watched(student_fn, MODULE_ANSWERS.get(name, ()), calls), *args, **kwargs)
     except Exception as error:
         return setup_failure(error), False
-    problem = first_problem(checks)
+    problem = first_problem(checks, BROADCAST_HINTS.get(name, broadcast_hint))
     if calls:
         return (f"it calls mnist_ann.{calls[0]}, the module's own answer, which earns nothing: write the body "
                 "yourself (your own functions from the exercises above may be called)."), False
@@ -644,13 +672,21 @@ def optimizer_case():
     return params, grads
 
 
-def run_steps(step_fn, grads_sequence, lr, fresh_state=False, **settings):
-    """The params after each call of step_fn(params, grads, state, lr, **settings), from optimizer_case()."""
+def run_steps(step_fn, grads_sequence, lrs, fresh_state=False, **settings):
+    """The params after each call of step_fn(params, grads, state, lr, **settings), from optimizer_case().
+
+    lrs: one learning rate for every step, or one per step, as a schedule gives them.
+    """
     params, state, trajectory = optimizer_case()[0], {}, []
-    for grads in grads_sequence:
+    lrs = list(lrs) if isinstance(lrs, (list, tuple)) else [lrs] * len(grads_sequence)
+    for grads, lr in zip(grads_sequence, lrs):
         state = step_fn(params, copy_params(grads), {} if fresh_state else state, lr, **settings)
         trajectory.append(copy_params(params))
     return trajectory
+
+
+def flatten(trajectory):
+    return np.concatenate([np.asarray(params[name], dtype=float).ravel() for params in trajectory for name in params])
 
 
 def nan_problem(trajectory, grads=None):
@@ -668,6 +704,22 @@ def nan_problem(trajectory, grads=None):
     return None
 
 
+def rebinds(function, name):
+    """True if function's own code assigns to the variable name (params = {...}), as its bytecode shows."""
+    code = getattr(unwrapped(function), "__code__", None)
+    return code is not None and any(instruction.opname in ("STORE_FAST", "STORE_DEREF", "STORE_NAME")
+                                    and instruction.argval == name for instruction in dis.get_instructions(code))
+
+
+def params_unchanged_sentence(step_fn, name):
+    """Why no parameter changed: params bound to a new dict, or a local name bound to a new array."""
+    if rebinds(step_fn, "params"):
+        return (f"params['{name}'] did not change: update every parameter of the caller's dict, in place "
+                "(a new dict made inside the function is lost when it returns).")
+    return (f"params['{name}'] did not change: rebinding a local name (p = p - lr * g) does not change params; "
+            "write params[name] -= lr * grads[name].")
+
+
 def in_place_problem(step_fn, lr=0.1, **settings):
     """None if two steps change the caller's own arrays in place (momentum's first step may not move them)."""
     params, grads = optimizer_case()
@@ -683,17 +735,118 @@ def in_place_problem(step_fn, lr=0.1, **settings):
         return (f"params['{unchanged[0]}'] did not change while the others did: update every parameter that "
                 "grads holds a gradient for, the biases too.")
     if unchanged:
-        return (f"params['{unchanged[0]}'] did not change: update every parameter of the caller's dict, in place "
-                "(a new dict made inside the function is lost when it returns).")
+        return params_unchanged_sentence(step_fn, unchanged[0])
     return None
 
 
-def returned_state_problem(step_fn, lr=0.1, **settings):
-    state = step_fn(*optimizer_case(), {}, lr, **settings)
+def returned_state_problem(step_fn, lr=0.1, keeps_state=False, **settings):
+    """None if the step returns a state dict; with keeps_state, the very dict it was given (plain SGD's)."""
+    params, grads = optimizer_case()
+    given = {}
+    state = step_fn(params, grads, given, lr, **settings)
+    if state is params:
+        return "it returns params; return the state dict, so that the next step continues from it."
     if not isinstance(state, dict):
         return (f"it returns {describe_value(state)}; return the state dict (empty for plain SGD), "
                 "so that the next step continues from it and every optimizer is called the same way.")
+    if keeps_state and state is not given:
+        return ("it returns a new dict, not the state it was given: plain SGD remembers nothing, so return "
+                "state as it came.")
+    if any(key in {id(array) for array in grads.values()} for key in state):
+        return ("its state is keyed by id(grads[name]), which is new with every gradient array (and Python gives "
+                "an old id to another array later): key it by the parameter's name, state[name].")
     return None
+
+
+# Four parameters of two shapes, W1 and W2 alike, b1 and b2 alike, so that a gradient paired with the wrong
+# parameter still fits; grads keyed last layer first, the order in which loss_and_grads returns them.
+PARAMS_ORDER, GRADS_ORDER = ("W1", "b1", "W2", "b2"), ("W2", "b2", "W1", "b1")
+
+
+def layers_case():
+    """Params in layer order, and their gradients keyed last layer first."""
+    arrays = random_arrays(*[(2, 2), (2,)] * 4)
+    params, grads = dict(zip(PARAMS_ORDER, arrays[:4])), dict(zip(PARAMS_ORDER, arrays[4:]))
+    return params, {name: grads[name] for name in GRADS_ORDER}
+
+
+def params_after_two_steps(step_fn, grads, lr, **settings):
+    params, state = layers_case()[0], {}
+    for _ in range(2):
+        state = step_fn(params, copy_params(grads), state if isinstance(state, dict) else {}, lr, **settings)
+    return flatten([params])
+
+
+def pairing_problem(step_fn, lr=0.1, **settings):
+    """None unless each parameter gets the gradient at its own position in grads, not the gradient of its name.
+
+    Paired by position, grads in loss_and_grads' order act as the same gradients keyed in params' order
+    by position; any other difference the order makes is left to the checks after this one.
+    """
+    grads = layers_case()[1]
+    by_name = {name: grads[name] for name in PARAMS_ORDER}
+    by_position = dict(zip(PARAMS_ORDER, grads.values()))
+    got, if_by_position = (params_after_two_steps(step_fn, given, lr, **settings) for given in (grads, by_position))
+    if same(got, params_after_two_steps(step_fn, by_name, lr, **settings)) or not same(got, if_by_position):
+        return None
+    return ("the params change differently when grads holds its keys in another order than params (loss_and_grads "
+            "returns them last layer first): it pairs each parameter with a gradient by position. Pair them by "
+            "name: for name in params: params[name] -= lr * grads[name].")
+
+
+def state_arrays(state):
+    """The arrays a state holds, also inside the dicts of m and v that Adam keeps."""
+    values = state.values() if isinstance(state, dict) else ()
+    return [array for value in values for array in (state_arrays(value) if isinstance(value, dict) else [value])]
+
+
+def gradient_changed_sentence(name, array, state):
+    if any(kept is array for kept in state_arrays(state)):
+        return (f"grads['{name}'] changed: the state holds the caller's gradient array itself "
+                "(state[name] = grads[name]), and updating it in place changes grads too; store a copy, "
+                "grads[name].copy().")
+    if not np.any(array):
+        return (f"it sets the caller's grads['{name}'] to zero: leave grads as they were, a step reads the "
+                "gradients and never clears them.")
+    return (f"it changes the caller's grads['{name}'] in place (with *=, **= or +=, perhaps through another name, "
+            "as after g_sq = g): compute new arrays instead, lr * g or g ** 2, and leave grads as they were.")
+
+
+def gradients_changed_problem(step_fn, lr=0.1, **settings):
+    """None if three steps leave every gradient array the caller passed as it was."""
+    params, grads = optimizer_case()
+    given, state = [copy_params(grads) for _ in range(3)], {}
+    arrays = [dict(grads_now) for grads_now in given]  # the caller's own arrays, even if the step rebinds an entry
+    for grads_now in given:
+        state = step_fn(params, grads_now, state if isinstance(state, dict) else {}, lr, **settings)
+    for own in arrays:
+        for name, array in own.items():
+            if not np.array_equal(array, grads[name]):
+                return gradient_changed_sentence(name, array, state)
+    return None
+
+
+# Learning rates that change from step to step, as a schedule makes them: a form that is right only at a
+# constant lr (lr inside the momentum velocity) shows here.
+CHANGING_LRS = [0.1, 0.01, 0.001, 0.05]
+
+
+def changing_gradients():
+    arrays = random_arrays(*[(2, 2), (2,)] * 4)
+    return [{"W": W, "b": b} for W, b in zip(arrays[::2], arrays[1::2])]
+
+
+def named_variant(step_fn, variants, **settings):
+    """The sentence of the first (variant, sentence) that takes the same steps as step_fn, else None.
+
+    The steps are taken with changing gradients and learning rates, where forms that agree with a
+    constant gradient or a constant lr come apart.
+    """
+    def trajectory(function):
+        return flatten(run_steps(function, changing_gradients(), CHANGING_LRS, **settings))
+
+    got = trajectory(step_fn)
+    return next((sentence for variant, sentence in variants if same(got, trajectory(variant))), None)
 
 
 def step_multipliers(trajectory, grads, lr, unit):
@@ -708,8 +861,11 @@ def step_multipliers(trajectory, grads, lr, unit):
     return multipliers
 
 
-def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, **settings):
-    """Three steps with one constant gradient g: each should move the params by lr * unit times a multiplier."""
+def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, variant=lambda: None, **settings):
+    """Three steps with one constant gradient g: each should move the params by lr * unit times a multiplier.
+
+    variant: names the student's form, if it is one of the forms the exercise's is confused with.
+    """
     grads = optimizer_case()[1]
     trajectory = run_steps(step_fn, [grads] * 3, lr, **settings)
     broken = nan_problem(trajectory)
@@ -721,30 +877,26 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, **s
     mistake = next((sentence for wrong, sentence in mistakes
                     if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
     found = "steps that are not multiples of it" if moved is None else ", ".join(f"{m:.4g}" for m in moved)
-    return mistake or (f"with a constant gradient g, three steps should move the params by "
-                       f"{', '.join(f'{m:.4g}' for m in expected)} times lr * {unit}; yours give {found}.")
+    return variant() or mistake or (f"with a constant gradient g, three steps should move the params by "
+                                    f"{', '.join(f'{m:.4g}' for m in expected)} times lr * {unit}; yours give {found}.")
 
 
-def flatten(trajectory):
-    return np.concatenate([np.asarray(params[name], dtype=float).ravel() for params in trajectory for name in params])
-
-
-def changing_gradients_problem(step_fn, reference_fn, lr=0.1, **settings):
-    """Four steps with changing gradients against the module's own step; names a state that is lost."""
-    arrays = random_arrays(*[(2, 2), (2,)] * 4)
-    sequence = [{"W": W, "b": b} for W, b in zip(arrays[::2], arrays[1::2])]
-    trajectory = run_steps(step_fn, sequence, lr, **settings)
-    got, expected = flatten(trajectory), flatten(run_steps(reference_fn, sequence, lr, **settings))
+def changing_gradients_problem(step_fn, reference_fn, variants=(), **settings):
+    """Four steps with changing gradients and learning rates against the module's own step; names a lost state."""
+    sequence = changing_gradients()
+    trajectory = run_steps(step_fn, sequence, CHANGING_LRS, **settings)
+    got, expected = flatten(trajectory), flatten(run_steps(reference_fn, sequence, CHANGING_LRS, **settings))
     if same(got, expected):
         return None
-    if same(got, flatten(run_steps(reference_fn, sequence, lr, fresh_state=True, **settings))):
+    if same(got, flatten(run_steps(reference_fn, sequence, CHANGING_LRS, fresh_state=True, **settings))):
         return ("each step starts afresh: the state is lost between calls. Create it only when state is "
                 "empty, update it in place, and return it.")
-    if settings and same(got, flatten(run_steps(reference_fn, sequence, lr))):
+    if settings and same(got, flatten(run_steps(reference_fn, sequence, CHANGING_LRS))):
         return f"it ignores {', '.join(settings)}: use the arguments it is given, not fixed numbers."
-    return nan_problem(trajectory) or (
-        f"after four steps with changing gradients, the params differ from those of "
-        f"mnist_ann.{reference_fn.__name__} (relative error {relative_error(got, expected):.1e}).")
+    return named_variant(step_fn, variants, **settings) or nan_problem(trajectory) or (
+        f"after four steps with changing gradients and learning rates ({', '.join(map(str, CHANGING_LRS))}), "
+        f"the params differ from those of mnist_ann.{reference_fn.__name__} "
+        f"(relative error {relative_error(got, expected):.1e}).")
 
 
 SGD_MISTAKES = [  # multipliers of lr * g over three steps, with lr = 0.1
@@ -756,7 +908,6 @@ SGD_MISTAKES = [  # multipliers of lr * g over three steps, with lr = 0.1
 MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5 and lr = 0.1
     ([-1, -1.5, -1.75], "the params move up the gradient: the momentum update has the wrong sign. "
                         "With v = beta * v + g, the step is params -= lr * v."),
-    ([0.5, 0.75, 0.875], "v = beta * v + (1 - beta) * g is the averaging form; here v = beta * v + g."),
     ([1, 1, 1], "every step moves by lr * g, as plain SGD does: the velocity is not used, or not kept from one "
                 "call to the next (create it only when state is empty, and return state)."),
     ([1, 0.5, 0.75], "the old velocity enters with a minus sign: v = beta * v + g."),
@@ -766,8 +917,45 @@ MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5
                          "then params -= lr * v."),
     ([0, 1, 1.5], "the first step does not move the params: it steps with the old velocity and updates it after. "
                   "Update v = beta * v + g first, then params -= lr * v."),
-    ([1.5, 1.75, 1.875], "this is Nesterov's momentum, params -= lr * (beta * v + g); here params -= lr * v."),
 ]
+
+
+def textbook_momentum(params, grads, state, lr, beta, form="right"):
+    """Momentum as the exercise writes it, or in one of the forms it is confused with."""
+    if not state:
+        state = {name: grad.copy() if form == "starts at g" else np.zeros_like(grad) for name, grad in grads.items()}
+    for name, grad in grads.items():
+        velocity = state[name]
+        state[name] = {"averaging": beta * velocity + (1 - beta) * grad, "beta on both": beta * (velocity + grad),
+                       "lr in v": beta * velocity + lr * grad}.get(form, beta * velocity + grad)
+        params[name] -= {"nesterov": lr * (beta * state[name] + grad), "lr in v": state[name]}.get(
+            form, lr * state[name])
+    return state
+
+
+# Each form, and what to say of it; told apart at beta = 0.7, where (1 - beta) * g and beta * g differ.
+MOMENTUM_VARIANT_BETA = 0.7
+MOMENTUM_VARIANTS = [
+    (functools.partial(textbook_momentum, form="averaging"),
+     "v = beta * v + (1 - beta) * g is the averaging form; the exercise's velocity adds the whole gradient: "
+     "v = beta * v + g."),
+    (functools.partial(textbook_momentum, form="beta on both"),
+     "beta multiplies the gradient too, v = beta * (v + g); only the old velocity is scaled: v = beta * v + g."),
+    (functools.partial(textbook_momentum, form="starts at g"),
+     "the velocity starts at g instead of zeros, so the first gradient counts twice: when state is empty, "
+     "create every velocity with np.zeros_like(g)."),
+    (functools.partial(textbook_momentum, form="nesterov"),
+     "this is Nesterov's momentum, params -= lr * (beta * v + g); here the step is params -= lr * v."),
+    (functools.partial(textbook_momentum, form="lr in v"),
+     "lr is inside the velocity (v = beta * v + lr * g, then params -= v), which agrees only while lr stays the "
+     "same: when a schedule changes lr from step to step, keep lr out of v, v = beta * v + g, params -= lr * v."),
+]
+
+
+def wrong_step_count(counts, beta1, beta2):
+    """Multipliers of lr * sign(g) over three steps when the bias corrections use the step counts counts."""
+    n = np.arange(1, 4)
+    return ((1 - beta1 ** n) / (1 - beta1 ** counts)) / np.sqrt((1 - beta2 ** n) / (1 - beta2 ** counts))
 
 
 def adam_mistakes(beta1=0.9, beta2=0.999):
@@ -780,23 +968,43 @@ def adam_mistakes(beta1=0.9, beta2=0.999):
                         "(1 - beta1 ** t) and v by (1 - beta2 ** t)."),
         (1 / v_fix, "m is bias-corrected but v is not: divide v by (1 - beta2 ** t) too."),
         (m_fix, "v is bias-corrected but m is not: divide m by (1 - beta1 ** t) too."),
-        ((m_fix / (1 - beta1)) / (v_fix / np.sqrt(1 - beta2)), "the step count t does not advance: keep t in "
-                                                              "state and add 1 to it at every call."),
+        (wrong_step_count(np.ones(3), beta1, beta2), "the step count t does not advance: keep t in state and add 1 "
+                                                     "to it at every call."),
+        (wrong_step_count(t + 1, beta1, beta2), "the step count is one ahead, so the first call corrects with t = 2: "
+                                                "start t at 0 and add 1 to it once per call, before using it."),
+        (wrong_step_count(2 * t - 1, beta1, beta2), "t advances by 2 at every call (it is incremented twice): add 1 "
+                                                    "to it once per call."),
     ]
 
 
-def textbook_adam(params, grads, state, lr, beta1, beta2, eps, eps_inside_root=False):
-    """Adam as the exercise writes it, or with eps inside the square root: the checks' own second opinion."""
+def textbook_adam(params, grads, state, lr, beta1, beta2, eps, form="right"):
+    """Adam as the exercise writes it, or in a form with one of the usual mistakes: the checks' second opinion."""
     if not state:
         state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
                  "v": {n: np.zeros_like(g) for n, g in grads.items()}}
-    state["t"] += 1
+    if form != "t per parameter":
+        state["t"] += 1
     for name, grad in grads.items():
+        if form == "t per parameter":  # t then counts the parameters as well as the calls
+            state["t"] += 1
         state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * grad
-        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * grad ** 2
+        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * (np.abs(grad) if form == "v of |g|" else grad ** 2)
         m_hat, v_hat = state["m"][name] / (1 - beta1 ** state["t"]), state["v"][name] / (1 - beta2 ** state["t"])
-        params[name] -= lr * m_hat / (np.sqrt(v_hat + eps) if eps_inside_root else np.sqrt(v_hat) + eps)
+        root = {"eps inside the root": np.sqrt(v_hat + eps), "no root": v_hat + eps}.get(form, np.sqrt(v_hat) + eps)
+        params[name] -= lr * m_hat / root
     return state
+
+
+ADAM_VARIANTS = [
+    (functools.partial(textbook_adam, form="no root"),
+     "it divides by v_hat, not by its square root: the step is lr * m_hat / (np.sqrt(v_hat) + eps)."),
+    (functools.partial(textbook_adam, form="v of |g|"),
+     "v accumulates |g|, not the square of g: v = beta2 * v + (1 - beta2) * g ** 2."),
+    (functools.partial(textbook_adam, form="t per parameter"),
+     "t advances once per parameter, inside the loop over the parameters: add 1 to it once per call, before "
+     "that loop."),
+]
+ADAM_SETTINGS = {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6}  # every argument given, none at its default
 
 
 # Gradients with exact zeros (blank pixels: their weights get no gradient) and tiny entries, where eps decides
@@ -816,7 +1024,7 @@ def sparse_gradients_problem(adam_fn, lr=0.1):
     broken = nan_problem(got, SPARSE_GRADS)
     if broken:
         return broken
-    if same(flatten(got), flatten(trajectory(functools.partial(textbook_adam, eps_inside_root=True)))):
+    if same(flatten(got), flatten(trajectory(functools.partial(textbook_adam, form="eps inside the root")))):
         return ("eps is inside the square root, np.sqrt(v_hat + eps), so where the gradient is tiny (1e-6) the "
                 "step is about 100 times too small: add eps outside, np.sqrt(v_hat) + eps.")
     if same(flatten(got), flatten(trajectory(adam_step, eps=1e-8))):
@@ -830,36 +1038,50 @@ def sparse_gradients_problem(adam_fn, lr=0.1):
 def check_sgd_step(sgd_step_fn):
     """Check a student's sgd_step(params, grads, state, lr) -> state; print a diagnosis, True if right."""
     return [
+        ("it returns the state it was given", lambda: returned_state_problem(sgd_step_fn, keeps_state=True)),
         ("params change in place", lambda: in_place_problem(sgd_step_fn)),
-        ("it returns its state", lambda: returned_state_problem(sgd_step_fn)),
+        ("each parameter gets the gradient of its name", lambda: pairing_problem(sgd_step_fn)),
+        ("the gradients are left unchanged", lambda: gradients_changed_problem(sgd_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(sgd_step_fn, [1, 1, 1], SGD_MISTAKES)),
-        ("changing gradients", lambda: changing_gradients_problem(sgd_step_fn, sgd_step)),
+        ("changing gradients and learning rates", lambda: changing_gradients_problem(sgd_step_fn, sgd_step)),
     ]
 
 
 @graded
 def check_momentum_step(momentum_step_fn):
     """Check a student's momentum_step(params, grads, state, lr, beta) -> state; print a diagnosis, True if right."""
+    def variant():
+        return named_variant(momentum_step_fn, MOMENTUM_VARIANTS, beta=MOMENTUM_VARIANT_BETA)
+
     return [
-        ("params change in place", lambda: in_place_problem(momentum_step_fn, beta=0.5)),
         ("it returns its state", lambda: returned_state_problem(momentum_step_fn, beta=0.5)),
+        ("params change in place", lambda: in_place_problem(momentum_step_fn, beta=0.5)),
+        ("each parameter gets the gradient of its name", lambda: pairing_problem(momentum_step_fn, beta=0.5)),
+        ("the gradients are left unchanged", lambda: gradients_changed_problem(momentum_step_fn, beta=0.5)),
         ("a constant gradient", lambda: constant_gradient_problem(
-            momentum_step_fn, [1, 1.5, 1.75], MOMENTUM_MISTAKES, beta=0.5)),
-        ("changing gradients", lambda: changing_gradients_problem(momentum_step_fn, momentum_step, beta=0.5)),
+            momentum_step_fn, [1, 1.5, 1.75], MOMENTUM_MISTAKES, variant=variant, beta=0.5)),
+        ("changing gradients and learning rates", lambda: changing_gradients_problem(
+            momentum_step_fn, momentum_step, MOMENTUM_VARIANTS, beta=MOMENTUM_VARIANT_BETA)),
     ]
 
 
 @graded
 def check_adam_step(adam_step_fn):
     """Check a student's adam_step(params, grads, state, lr, beta1, beta2, eps) -> state; a diagnosis, True if right."""
+    def variant():
+        return named_variant(adam_step_fn, ADAM_VARIANTS, **ADAM_SETTINGS)
+
     return [
-        ("params change in place", lambda: in_place_problem(adam_step_fn)),
         ("it returns its state", lambda: returned_state_problem(adam_step_fn)),
+        ("params change in place", lambda: in_place_problem(adam_step_fn)),
+        ("each parameter gets the gradient of its name", lambda: pairing_problem(adam_step_fn)),
+        ("the gradients are left unchanged", lambda: gradients_changed_problem(adam_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(
-            adam_step_fn, [1, 1, 1], adam_mistakes(), unit="sign(g)", beta1=0.9, beta2=0.999, eps=1e-8)),
+            adam_step_fn, [1, 1, 1], adam_mistakes(), unit="sign(g)", variant=variant, beta1=0.9, beta2=0.999,
+            eps=1e-8)),
         ("gradients with exact zeros and tiny entries", lambda: sparse_gradients_problem(adam_step_fn)),
-        ("changing gradients", lambda: changing_gradients_problem(
-            adam_step_fn, adam_step, beta1=0.8, beta2=0.99, eps=1e-6)),
+        ("changing gradients and learning rates", lambda: changing_gradients_problem(
+            adam_step_fn, adam_step, ADAM_VARIANTS, **ADAM_SETTINGS)),
     ]
 
 
@@ -888,7 +1110,12 @@ def recording_loss_and_grads(run, original):
     return loss_and_grads
 
 
-def training_run_problem(run, train_loop_fn, epochs, batch_size):
+def new_run(X, y):
+    """A record of one training run on X and y, filled in as the student's loop calls loss_and_grads and step."""
+    return {"X": X, "y": y, "received": [], "returned": [], "lrs": [], "batches": []}
+
+
+def training_run_problem(run, train_loop_fn, epochs, batch_size, seed=0):
     """Run the student's loop, keeping in run what it did; check that it returns one finite loss per epoch."""
     run["params"] = init_params([784, 32, 10], rng=np.random.default_rng(0))
     run["data_before"] = (run["X"].copy(), run["y"].copy())
@@ -897,7 +1124,7 @@ def training_run_problem(run, train_loop_fn, epochs, batch_size):
     namespace = getattr(unwrapped(train_loop_fn), "__globals__", {})
     with replaced({"loss_and_grads": spy}, namespace):
         losses = train_loop_fn(run["params"], run["X"], run["y"], recording_step(run), TRAIN_LR, epochs, batch_size,
-                               np.random.default_rng(0))
+                               np.random.default_rng(seed))
     run["losses"] = losses
     if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) != epochs:
         return (f"it should return a list of {epochs} numbers, the mean training loss of each epoch; "
@@ -907,7 +1134,7 @@ def training_run_problem(run, train_loop_fn, epochs, batch_size):
     return None
 
 
-def batches_problem(run, batch_size):
+def batches_problem(run, epochs, batch_size):
     """None if loss_and_grads received mini-batches of at most batch_size examples, X's rows with y's labels."""
     n_examples, sizes = len(run["y"]), [len(y_batch) for _, y_batch, _ in run["batches"]]
     if not all(np.array_equal(now, before) for now, before in zip((run["X"], run["y"]), run["data_before"])):
@@ -916,6 +1143,11 @@ def batches_problem(run, batch_size):
     if not sizes:
         return ("it never calls mnist_ann.loss_and_grads: compute each mini-batch's loss and gradients with "
                 "loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch).")
+    per_epoch = math.ceil(n_examples / batch_size)
+    if sizes.count(n_examples) == epochs and len(sizes) == epochs * (per_epoch + 1):  # one more call per epoch
+        return (f"besides its call for each mini-batch, it calls loss_and_grads on all {n_examples} examples, and "
+                "records that loss, which is not the epoch's mean of its mini-batch losses: add loss * "
+                "len(y_batch) from each mini-batch's call, and divide by N at the end of the epoch.")
     if max(sizes) == n_examples:
         return (f"loss_and_grads receives all {n_examples} examples at once: pass it one mini-batch, "
                 "X_batch and y_batch, at a time.")
@@ -984,6 +1216,42 @@ def shuffling_problem(run, epochs):
     return None
 
 
+def drawn_orders(n_examples, epochs, batch_size, seed):
+    """The order of the examples, epoch by epoch, that iterate_minibatches draws from default_rng(seed)."""
+    rng, indices = np.random.default_rng(seed), np.arange(n_examples)
+    return np.array([np.concatenate([batch for batch, _ in mnist_ann.iterate_minibatches(
+        indices, indices, batch_size, rng)]) for _ in range(epochs)])
+
+
+def rerun_orders(run, train_loop_fn, batch_size, seed, epochs=2):
+    """The orders in which the student's loop, run again with default_rng(seed), shows the examples."""
+    rerun = new_run(run["X"], run["y"])
+    training_run_problem(rerun, train_loop_fn, epochs, batch_size, seed)
+    return epoch_orders(rerun, epochs)
+
+
+def rng_problem(run, train_loop_fn, epochs, batch_size):
+    """None if the rng it is given decides the order of the examples.
+
+    The loop runs again with another seed, which must change the order (a generator of its own, even seeded,
+    would not). An order that is not the one iterate_minibatches draws may still come from the rng (with
+    rng.choice, say): then a run with the same seed must repeat it.
+    """
+    orders = epoch_orders(run, epochs)
+    other_seed = rerun_orders(run, train_loop_fn, batch_size, seed=1)
+    if orders is None or other_seed is None:
+        return None  # the rows could not be followed; the checks before say why
+    use_it = ("use the rng you are given: order = rng.permutation(N), or iterate_minibatches(X, y, batch_size, "
+              "rng), not np.random or a generator of its own.")
+    if np.array_equal(other_seed, orders[:2]):
+        return f"the order of the examples is the same whatever rng it is given: {use_it}"
+    if np.array_equal(orders, drawn_orders(len(run["y"]), epochs, batch_size, seed=0)):
+        return None
+    if not np.array_equal(rerun_orders(run, train_loop_fn, batch_size, seed=0), orders[:2]):
+        return f"the order of the examples changes from run to run with the same rng: {use_it}"
+    return None
+
+
 def lr_problem(run):
     wrong = [lr for lr in run["lrs"] if not (isinstance(lr, (int, float, np.floating)) and math.isclose(lr, TRAIN_LR))]
     if wrong:
@@ -992,8 +1260,14 @@ def lr_problem(run):
     return None
 
 
-def state_passing_problem(run):
-    if any(now is not before for now, before in zip(run["received"][1:], run["returned"])):
+def state_passing_problem(run, epochs):
+    breaks = [call for call, (now, before) in enumerate(zip(run["received"][1:], run["returned"]), start=1)
+              if now is not before]
+    per_epoch = len(run["received"]) // epochs
+    if breaks and all(call % per_epoch == 0 and run["received"][call] == {} for call in breaks):
+        return ("the state starts afresh at every epoch: create it once, state = {}, before the loops, not inside "
+                "`for epoch in range(epochs)`.")
+    if breaks:
         return ("the state that step returns is not passed to the next call: write "
                 "state = step(params, grads, state, lr), with state = {} once, before the loops.")
     return None
@@ -1069,15 +1343,15 @@ def check_train_loop(train_loop_fn, epochs=10, batch_size=30):
     loss_and_grads and of the step.
     """
     X_train, y_train, _, _ = load_mnist()
-    run = {"X": X_train[:TRAIN_EXAMPLES], "y": y_train[:TRAIN_EXAMPLES], "received": [], "returned": [],
-           "lrs": [], "batches": []}
+    run = new_run(X_train[:TRAIN_EXAMPLES], y_train[:TRAIN_EXAMPLES])
     return [
         ("one loss per epoch", lambda: training_run_problem(run, train_loop_fn, epochs, batch_size)),
-        ("loss_and_grads receives mini-batches", lambda: batches_problem(run, batch_size)),
+        ("loss_and_grads receives mini-batches", lambda: batches_problem(run, epochs, batch_size)),
         ("one step per mini-batch", lambda: step_count_problem(run, epochs, batch_size)),
         ("every example once per epoch, in a new order", lambda: shuffling_problem(run, epochs)),
+        ("the rng it is given decides the order", lambda: rng_problem(run, train_loop_fn, epochs, batch_size)),
         ("step receives the learning rate", lambda: lr_problem(run)),
-        ("the state goes from each step to the next", lambda: state_passing_problem(run)),
+        ("the state goes from each step to the next", lambda: state_passing_problem(run, epochs)),
         ("the params it is given are trained", lambda: params_changed_problem(run)),
         ("the epochs' mean losses", lambda: epoch_losses_problem(run, epochs, batch_size)),
         (f"at least 90% of these {TRAIN_EXAMPLES} images learned", lambda: training_accuracy_problem(run)),
