@@ -287,6 +287,18 @@ def test_a_right_answer_in_another_form_passes(name, form, student_fn, capsys):
 
 M = {label: fn for _, label, fn in exercise_mistakes.MISTAKES}  # the corpus's functions, by what is wrong
 CLASSES = [  # (exercise, mistake, student function, words its diagnosis must contain)
+    ("softmax", "shift by the row's largest size", exercise_mistakes.softmax_shift_by_largest_size,
+     "subtract each row's own maximum"),
+    ("softmax", "clipped logits", exercise_mistakes.softmax_clipped, "do not clip the logits"),
+    ("cross_entropy", "clipped logits", exercise_mistakes.ce_clipped, "or a clip, caps it"),
+    ("cross_entropy_grad", "shift by the row's largest size", exercise_mistakes.ce_grad_shift_by_largest_size,
+     "subtract each row's own maximum"),
+    ("relu_backward", "a tolerance in the mask", exercise_mistakes.relu_backward_with_tolerance, "no tolerance"),
+    ("backward", "grads is params", exercise_mistakes.backward_into_params, "returns params itself"),
+    ("backward", "masks written into the cache", exercise_mistakes.backward_masks_the_cache,
+     "changes the arrays in the cache"),
+    ("backward", "one dict shared between calls", exercise_mistakes.backward_one_shared_dict,
+     "a new dict at every call"),
     ("softmax", "not implemented", not_implemented, "not implemented yet"),
     ("softmax", "columns, no shift", exercise_mistakes.softmax_columns, "normalised down each column"),
     ("softmax", "columns, after the row-max shift", exercise_mistakes.softmax_columns_after_shift,

@@ -359,6 +359,10 @@ HAND_LOGITS = np.log([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])  # P = [[1/3, 1/3, 1/3]
 HAND_LABELS = np.array([0, 2])  # true-class probabilities 1/3 and 1/2
 LARGE_LOGITS = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 0.0, 1000.0]])
 LARGE_LABELS = np.array([1, 0])  # the true classes have the smallest logits: the loss is 2000
+# Large logits close together, one batch of one row each: a cap (a clip) or a shift by anything but the row's
+# maximum (its largest size, say) shows here, while every correct shift passes.
+CLOSE_LARGE_LOGITS = (np.array([[1000.0, 1001.0, 999.0]]), np.array([[-1000.0, -1001.0, -999.0]]))
+CLOSE_LARGE_LABELS = np.array([0])
 # Nothing overflows here, but the true class's probability, e^-800, underflows to 0: log(P) is -inf.
 UNDERFLOW_LOGITS, UNDERFLOW_LABELS = np.array([[0.0, -800.0, 0.0]]), np.array([1])
 
@@ -404,6 +408,16 @@ def softmax_example_problem(softmax_fn):
         f"yours is {show(P)}.")
 
 
+def close_large_logits_problem(student_fn, reference_fn, what, *labels):
+    """None if student_fn matches reference_fn on rows of large logits close together (see CLOSE_LARGE_LOGITS)."""
+    for logits in CLOSE_LARGE_LOGITS:
+        got, expected = student_fn(logits.copy(), *labels), reference_fn(logits, *labels)
+        if not same(got, expected):
+            return (f"for the logits {show(logits)}, {what} should be {show(expected)}, not {show(got)}: subtract "
+                    "each row's own maximum, and do not clip the logits (a cap changes the answer).")
+    return None
+
+
 @graded
 def check_softmax(softmax_fn):
     """Check a student's softmax(logits) -> P (B, C); print a diagnosis and return True if it is right."""
@@ -414,6 +428,7 @@ def check_softmax(softmax_fn):
         ("random logits", lambda: first_mistake(softmax_fn(logits.copy()), softmax_mistakes(logits)) or values_problem(
             softmax_fn(logits.copy()), softmax(logits), "P", "mnist_ann.softmax")),
         ("logits of ±1000", lambda: large_logits_problem(softmax_fn(LARGE_LOGITS.copy()), softmax(LARGE_LOGITS), "P")),
+        ("large logits close together", lambda: close_large_logits_problem(softmax_fn, softmax, "P")),
         ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
     ]
 
@@ -475,6 +490,8 @@ def check_cross_entropy(cross_entropy_fn):
         ("random logits", lambda: values_problem(cross_entropy_fn(logits.copy(), y), cross_entropy(logits, y),
                                                  "the loss", "mnist_ann.cross_entropy")),
         ("logits of ±1000", lambda: cross_entropy_large_logits_problem(cross_entropy_fn)),
+        ("large logits close together", lambda: close_large_logits_problem(
+            cross_entropy_fn, cross_entropy, "the loss", CLOSE_LARGE_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_fn, logits=logits, y=y)),
     ]
 
@@ -505,6 +522,8 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
                                                                 "dlogits", len(y), owns_the_mean=True)),
         ("logits of ±1000", lambda: large_logits_problem(
             cross_entropy_grad_fn(LARGE_LOGITS.copy(), LARGE_LABELS), large, "dlogits")),
+        ("large logits close together", lambda: close_large_logits_problem(
+            cross_entropy_grad_fn, cross_entropy_grad, "dlogits", CLOSE_LARGE_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_grad_fn, logits=logits, y=y)),
     ]
 
@@ -580,6 +599,16 @@ def relu_backward_example_problem(relu_backward_fn):
            f"[[0, 0, 7], [-8, 0, 10]]; yours is {show(dZ)}.")
 
 
+def tiny_pre_activations_problem(relu_backward_fn):
+    """None if the gradient passes wherever Z > 0, however small (no tolerance in the mask)."""
+    dA, Z = np.ones((1, 4)), np.array([[1e-7, -1e-7, 3e-12, 0.0]])
+    got = relu_backward_fn(dA.copy(), Z.copy())
+    if same(got, dA * (Z > 0)):
+        return None
+    return (f"for Z = [[1e-07, -1e-07, 3e-12, 0]] and dA = 1, dZ should be [[1, 0, 1, 0]], not {show(got)}: relu's "
+            "slope is 1 wherever Z > 0, however small; compare with 0 exactly, no tolerance.")
+
+
 @graded
 def check_relu_backward(relu_backward_fn):
     """Check a student's relu_backward(dA, Z) -> dZ (B, H); print a diagnosis and return True if it is right."""
@@ -590,6 +619,7 @@ def check_relu_backward(relu_backward_fn):
         ("a hand-computable example", lambda: relu_backward_example_problem(relu_backward_fn)),
         ("against numerical_gradient", lambda: gradient_problem(relu_backward_fn(dA.copy(), Z.copy()), numeric,
                                                                 "dZ", batch_size=5)),
+        ("tiny positive Z", lambda: tiny_pre_activations_problem(relu_backward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(relu_backward_fn, dA=dA, Z=Z)),
     ]
 
@@ -647,6 +677,33 @@ def backward_gradients_problem(grads, params, X):
     return None
 
 
+def smaller_network_case():
+    """The network of network_case without its middle layer: 4-6-3, the same batch and labels."""
+    params, _, _, X = network_case()
+    params = {"W1": params["W1"], "b1": params["b1"], "W2": params["W3"][:6], "b2": params["b3"]}
+    logits, cache = forward(params, X)
+    return params, cache, cross_entropy_grad(logits, LABELS), X
+
+
+def side_effects_problem(backward_fn):
+    """None if backward leaves params and the cache as they were and returns a new dict each time."""
+    params, cache, dlogits, _ = network_case()
+    before = (copy_params(params), [tuple(array.copy() for array in pair) for pair in cache])
+    grads = backward_fn(params, cache, dlogits)
+    if grads is params:
+        return "it returns params itself, filled with gradients: make a new dict, grads = {}, and return that."
+    if not all(np.array_equal(params[name], before[0][name]) for name in params):
+        return "it changes params' arrays: backward computes gradients and must leave the weights as they were."
+    if not all(np.array_equal(a, b) for pair, old in zip(cache, before[1]) for a, b in zip(pair, old)):
+        return ("it changes the arrays in the cache (with *=, or [...] =): compute new arrays, because the cache "
+                "is the forward pass's record and may be used again.")
+    smaller = backward_fn(*smaller_network_case()[:3])
+    if smaller is grads or set(smaller) != {"W1", "b1", "W2", "b2"}:
+        return ("a 2-layer network got gradients for " + ", ".join(sorted(smaller)) + ": make a new dict at every "
+                "call (grads = {} inside the function), not one shared between calls.")
+    return None
+
+
 @graded
 def check_backward(backward_fn):
     """Check a student's backward(params, cache, dlogits) -> grads, layer by layer; True if it is right."""
@@ -660,6 +717,7 @@ def check_backward(backward_fn):
             student_grads(), params, X)),
         ("dlogits is left unchanged", lambda: input_changed_problem(
             lambda dlogits_: backward_fn(*network_case()[:2], dlogits_), dlogits=dlogits)),
+        ("params and the cache left unchanged, a new dict each call", lambda: side_effects_problem(backward_fn)),
     ]
 
 
