@@ -697,6 +697,14 @@ def backward(params, cache, dlogits, activation="relu", grads=None):
     return grads
 
 
+def validate_grads(grads, params):
+    """Refuse a grads dict that cannot receive the gradients: it needs one float array per parameter, shaped like it."""
+    fits = isinstance(grads, dict) and grads.keys() == params.keys() and all(
+        isinstance(grads[name], np.ndarray) and grads[name].shape == params[name].shape for name in params)
+    if grads is not None and not fits:
+        raise ParamsError("grads, if given, must be a dict of arrays keyed and shaped like params.")
+
+
 def loss_and_grads(params, X, y, activation="relu", grads=None, check=True):
     """The batch's mean cross-entropy (scalar), its gradients (keyed like params) and the logits (B, C).
 
@@ -705,6 +713,7 @@ def loss_and_grads(params, X, y, activation="relu", grads=None, check=True):
     logits, cache = forward(params, X, activation, check)
     if check:
         validate_labels(y, len(X), logits.shape[1])
+        validate_grads(grads, params)
     loss, dlogits = cross_entropy_and_grad(logits, y)
     grads = backward(params, cache, dlogits, activation, grads)
     return loss, grads, logits
@@ -892,6 +901,9 @@ def epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule):
 def validate_training_data(params, X, y, X_val, y_val, activation):
     """The door check of train, once per call: the network, and the images and labels of both sets."""
     validate_network_input(params, X, activation)
+    if not all(value.flags.writeable for value in params.values()):  # training updates them in place
+        raise ParamsError("params holds read-only arrays, which training cannot update; pass copies, "
+                          "{name: value.copy() for name, value in params.items()}.")
     validate_pixel_range(X)
     classes = params[f"b{num_layers(params)}"].shape[0]
     validate_labels(y, len(X), classes)
@@ -1284,6 +1296,8 @@ def check_params_layout(path, params, activation):
 
 def load_params(path):
     """Load what save_params wrote; returns params and the activation. Never unpickles."""
+    if Path(path).exists() and not Path(path).is_file():  # a folder, or a pipe that would block np.load
+        raise WeightsFileError(f"{path} is not a file; pass the weights.npz of a training run.")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}

@@ -646,3 +646,26 @@ def test_a_new_out_folder_is_claimed_exclusively(tmp_path, monkeypatch):
     monkeypatch.setattr(type(out), "mkdir", another_run_got_there_first)
     with pytest.raises(mnist_ann.SettingError, match="made by another run"):
         mnist_ann.claim_folder(out)
+
+
+def test_read_only_params_are_refused_before_training():
+    params = mnist_ann.init_params([784, 8, 10])
+    params["W1"].flags.writeable = False
+    X, y = np.random.default_rng(0).random((64, 784), dtype=np.float32), np.arange(64) % 10
+    with pytest.raises(mnist_ann.ParamsError, match="read-only"):
+        mnist_ann.train(params, X, y, epochs=1)
+
+
+@pytest.mark.parametrize("grads", [5, {"W1": np.zeros(3)}])
+def test_a_grads_dict_that_cannot_receive_the_gradients_is_refused(grads):
+    params = mnist_ann.init_params([784, 8, 10])
+    X, y = np.random.default_rng(0).random((4, 784), dtype=np.float32), np.arange(4)
+    with pytest.raises(mnist_ann.ParamsError, match="keyed and shaped like params"):
+        mnist_ann.loss_and_grads(params, X, y, grads=grads)
+
+
+def test_a_weights_path_that_is_not_a_file_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "weights.npz"
+    os.mkfifo(fifo)  # np.load would wait for a writer for ever
+    with pytest.raises(mnist_ann.WeightsFileError, match="is not a file"):
+        mnist_ann.load_params(fifo)
