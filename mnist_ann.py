@@ -383,6 +383,9 @@ def tanh(Z):
 ACTIVATIONS = {"relu": relu, "leaky_relu": leaky_relu, "sigmoid": sigmoid, "tanh": tanh}
 
 
+# From here to he_scale: the door checks. Whatever a caller passes in (layer sizes, params, images, labels)
+# is checked once, and a mistake is told in one sentence. They are not the network: skip them on a first reading.
+
 # Training holds about six float32 copies of the parameters (params, the flat copy, its gradients, two
 # optimizer arrays, the last good epoch), and evaluation sends up to 10000 rows through the network at once.
 PARAMETER_COPIES = 6
