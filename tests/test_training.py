@@ -116,7 +116,8 @@ def test_an_interrupted_epoch_leaves_params_at_its_last_step(small):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        mnist_ann.train_epoch(params, three_batches_then_ctrl_c(), [0.05] * 8, mnist_ann.sgd_step, {}, "relu", 0.0, {})
+        mnist_ann.train_epoch(params, three_batches_then_ctrl_c(), [0.05] * 8, mnist_ann.sgd_step,
+                              mnist_ann.loss_and_grads, {}, "relu", 0.0, {})
     for X_batch, y_batch in batches[:3]:
         _, grads, _ = mnist_ann.loss_and_grads(textbook, X_batch, y_batch)
         mnist_ann.sgd_step(textbook, grads, {}, 0.05)
