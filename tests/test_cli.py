@@ -31,7 +31,7 @@ def test_help_documents_every_option():
     assert result.returncode == 0
     for option in ("--hidden", "--activation", "--optimizer", "--lr", "--schedule", "--momentum", "--weight-decay",
                    "--batch-size", "--epochs", "--seed", "--val-size", "--patience", "--data-dir", "--out",
-                   "--evaluate", "--predict", "--weights", "--download", "--quiet"):
+                   "--evaluate", "--predict", "--weights", "--download", "--quiet", "--dropout", "--augment", "--preset"):
         assert option in result.stdout, option
     text = " ".join(result.stdout.split())  # argparse wraps lines; compare with single spaces
     assert "98% test accuracy" in text  # argparse leaves a %% in the description as it is
@@ -85,6 +85,10 @@ def test_an_earlier_run_is_never_overwritten(data_dir, trained, tmp_path):
     (["--momentum", "1.5"], "--momentum"),
     (["--val-size", "120"], "--val-size"),
     (["--patience", "0"], "--patience"),
+    (["--dropout", "1", "0.3"], "dropout (--dropout) needs two rates"),
+    (["--dropout", "0.1", "nan"], "dropout (--dropout) needs two rates"),
+    (["--augment", "rotate"], "augmentation (--augment) must be one of none, shift, affine"),
+    (["--preset", "fastest"], "--preset must be one of default, best"),
 ])
 def test_nonsense_settings_fail_in_one_line_before_any_work(data_dir, tmp_path, args, fragment):
     result = run_cli("--data-dir", data_dir, "--out", tmp_path / "out", "--val-size", 20, *args)
