@@ -11,7 +11,7 @@ from helpers import ROOT
 MODULE_PATH = ROOT / "mnist_ann.py"
 MIRROR_MARK = "# mirrored in mnist_ann.py"
 WALKTHROUGH = ["01_data", "02_forward", "03_softmax_cross_entropy", "04_backprop", "05_minibatch_sgd",
-               "06_optimizers", "07_what_it_learned", "09_making_it_fast"]
+               "06_optimizers", "07_what_it_learned", "08_generalisation", "09_making_it_fast"]
 # Jupyter's own copies in .ipynb_checkpoints/ are not lessons: skip every hidden folder.
 NOTEBOOKS = sorted(path for path in ROOT.glob("notebooks/**/*.ipynb")
                    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
