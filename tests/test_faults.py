@@ -59,12 +59,16 @@ def interrupt_after_first_epoch(process, sig):
     return lines + stdout.splitlines(keepends=True), stderr
 
 
-@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupt_saves_the_last_finished_epoch_and_exits_quietly(tmp_path, sig, status):
+@pytest.mark.parametrize("sig, status, preset", [
+    (signal.SIGINT, 130, ()), (signal.SIGTERM, 143, ()),
+    # --preset best, with dropout and augmentation, on a small network: the same promise holds.
+    (signal.SIGINT, 130, ("--preset", "best", "--batch-size", 32)),
+])
+def test_an_interrupt_saves_the_last_finished_epoch_and_exits_quietly(tmp_path, sig, status, preset):
     data = write_small_mnist(tmp_path / "d", n_train=1000, n_test=20)
     out = tmp_path / "out"
     # No validation set: noise data would (rightly) be called collapsed, and this test is about the interrupt.
-    settings = ("--data-dir", data, "--val-size", 0, "--hidden", 16, "--schedule", "constant", "--seed", 3)
+    settings = ("--data-dir", data, "--val-size", 0, "--hidden", 16, "--schedule", "constant", "--seed", 3, *preset)
     process = start_cli(*settings, "--epochs", 100000, "--out", out)
     _, stderr = interrupt_after_first_epoch(process, sig)
     assert process.returncode == status, stderr
