@@ -1,10 +1,12 @@
-"""About a hundred wrong answers to the exercises, written the way students write them: a corpus for the checks.
+"""About two hundred wrong answers to the exercises, written the way students write them: a corpus for the checks.
 
 Each entry of MISTAKES is (exercise, what is wrong, the student's function). None of these functions
 is right, so every check must fail them; tests/test_exercises.py counts how many get through. They
 were written from a list of how students go wrong (the statement misread, an axis, a sign, a shape,
 the state, the bookkeeping of a loop), not from the checks' code. Each defines what it needs, as a
 student's notebook would; the training loops use the two module functions the exercise hands out.
+The dropout mistakes (exercise 5: a mask's scale, where it is drawn, where it is used again) were
+written together with that exercise's checks, by the same hand.
 A few (the optimizers that pair by position or change grads, momentum with lr inside the velocity, the
 loops that ignore their rng, and others marked so in MISTAKES' order) come from an independent tester's
 set that got through or was misnamed: they were added with the checks' fixes, so they are not a fresh test.
@@ -1080,6 +1082,377 @@ def loop_one_epoch(params, X, y, step, lr, epochs, batch_size, rng):
     return [total / len(y)] * epochs
 
 
+# ---- Exercise 5: dropout ---------------------------------------------------------------------------------
+
+def dropout_unscaled(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = rng.random(A.shape) >= rate
+    return A * mask, mask
+
+
+def dropout_unscaled_float_mask(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = (rng.random(A.shape) > rate).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_scaled_twice(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask / (1 - rate), mask  # the mask is scaled already
+
+
+def dropout_scaled_at_evaluation(A, rate, rng, training=True):
+    if not training:
+        return A / (1 - rate), None
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_left_on_at_evaluation(A, rate, rng, training=True):
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_original_evaluation(A, rate, rng, training=True):
+    if not training:
+        return A * (1 - rate), None
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_rate_as_keep_probability(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) < rate) / rate).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_keeps_below_rate(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) < rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_divides_by_rate(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) >= rate) / rate).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_per_unit(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape[1]) >= rate) / (1 - rate)).astype(A.dtype)  # one per hidden unit
+    return A * mask, mask
+
+
+def dropout_per_example(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random((A.shape[0], 1)) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_one_draw(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = np.full(A.shape, float(rng.random() >= rate) / (1 - rate), dtype=A.dtype)
+    return A * mask, mask
+
+
+def dropout_float64_mask(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = (rng.random(A.shape) >= rate) / (1 - rate)
+    return A * mask, mask
+
+
+def dropout_in_place(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    A *= mask
+    return A, mask
+
+
+def dropout_returns_a_new_draw(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    A_out = A * ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)  # for the backward pass
+    return A_out, mask
+
+
+def dropout_returns_the_keep_pattern(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    keep = rng.random(A.shape) >= rate
+    return A * keep / (1 - rate), keep
+
+
+def dropout_no_threshold(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = (rng.random(A.shape) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_own_rng(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((np.random.default_rng(42).random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_global_random(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((np.random.rand(*A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_flag_backwards(A, rate, rng, training=True):
+    if training:
+        return A, None
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_returns_A_out_only(A, rate, rng, training=True):
+    if not training:
+        return A
+    return A * ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+
+
+def dropout_mask_at_evaluation(A, rate, rng, training=True):
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    if not training:
+        return A, mask  # drawn, but not applied
+    return A * mask, mask
+
+
+def dropout_fixed_rate(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) >= 0.5) / 0.5).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_backward_keep_pattern(dA_out, mask):
+    return dA_out * (mask > 0)
+
+
+def dropout_backward_scaled_again(dA_out, mask, rate=0.5):
+    return dA_out * mask / (1 - rate)
+
+
+def dropout_backward_squared(dA_out, mask):
+    return dA_out * mask * mask
+
+
+def dropout_backward_new_mask(dA_out, mask):
+    keep = np.random.default_rng(1).random(dA_out.shape) >= 0.5  # a mask of its own
+    return dA_out * keep / 0.5
+
+
+def dropout_backward_divides(dA_out, mask):
+    return dA_out / mask
+
+
+def dropout_backward_unchanged(dA_out, mask):
+    return dA_out
+
+
+def dropout_backward_mask_only(dA_out, mask):
+    return mask
+
+
+def dropout_backward_in_place(dA_out, mask):
+    dA_out *= mask
+    return dA_out
+
+
+def dropout_backward_inverted(dA_out, mask):
+    return dA_out * (mask == 0)
+
+
+def hidden_layer(params, X):
+    Z1 = X @ params["W1"] + params["b1"]
+    return Z1, np.maximum(Z1, 0)
+
+
+def inverted_mask(shape, rate, rng):
+    return (rng.random(shape) >= rate) / (1 - rate)
+
+
+def output_layer_backward(params, A1_dropped, dlogits, grads):
+    grads["W2"], grads["b2"] = A1_dropped.T @ dlogits, dlogits.sum(axis=0)
+    return dlogits @ params["W2"].T
+
+
+def first_layer_backward(X, dZ1, grads):
+    grads["W1"], grads["b1"] = X.T @ dZ1, dZ1.sum(axis=0)
+    return grads
+
+
+def net_dW2_before_dropout(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    mask = inverted_mask(A1.shape, rate, rng)
+    logits = (A1 * mask) @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1, dlogits, grads)  # A1, not the dropped A1
+    return loss, first_layer_backward(X, dA1_dropped * mask * (Z1 > 0), grads), logits
+
+
+def own_dropout_forward(A, rate, rng, training=True):  # the student's own, right
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def net_mask_redrawn(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    A1_dropped, _ = own_dropout_forward(A1, rate, rng)
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    _, mask = own_dropout_forward(A1, rate, rng)  # the mask, for the way back
+    return loss, first_layer_backward(X, dA1_dropped * mask * (Z1 > 0), grads), logits
+
+
+def net_forward_mask_redrawn_for_backward(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    mask = inverted_mask(A1.shape, rate, rng)
+    A1_dropped = A1 * mask
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    mask = inverted_mask(A1.shape, rate, rng)  # a new mask for the way back
+    return loss, first_layer_backward(X, dA1_dropped * mask * (Z1 > 0), grads), logits
+
+
+def net_no_dropout_backward(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    A1_dropped = A1 * inverted_mask(A1.shape, rate, rng)
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    return loss, first_layer_backward(X, dA1_dropped * (Z1 > 0), grads), logits
+
+
+def net_keep_pattern_backward(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    keep = rng.random(A1.shape) >= rate
+    A1_dropped = A1 * keep / (1 - rate)
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    return loss, first_layer_backward(X, dA1_dropped * keep * (Z1 > 0), grads), logits
+
+
+def net_scaled_twice_backward(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    mask = inverted_mask(A1.shape, rate, rng)
+    A1_dropped = A1 * mask
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    dA1 = dA1_dropped * mask / (1 - rate)
+    return loss, first_layer_backward(X, dA1 * (Z1 > 0), grads), logits
+
+
+def net_dropout_on_logits(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    mask = inverted_mask(Z2.shape, rate, rng)
+    logits = Z2 * mask
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1 = output_layer_backward(params, A1, dlogits * mask, grads)
+    return loss, first_layer_backward(X, dA1 * (Z1 > 0), grads), logits
+
+
+def net_dropout_on_inputs(params, X, y, rate, rng):
+    mask = inverted_mask(X.shape, rate, rng)
+    X_dropped = X * mask
+    Z1, A1 = hidden_layer(params, X_dropped)
+    logits = A1 @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1 = output_layer_backward(params, A1, dlogits, grads)
+    return loss, first_layer_backward(X_dropped, dA1 * (Z1 > 0), grads), logits
+
+
+def net_unscaled(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    mask = rng.random(A1.shape) >= rate
+    A1_dropped = A1 * mask
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    return loss, first_layer_backward(X, dA1_dropped * mask * (Z1 > 0), grads), logits
+
+
+def net_own_rng(params, X, y, rate, rng):
+    return net_right_but_for(params, X, y, rate, np.random.default_rng(0))
+
+
+def net_right_but_for(params, X, y, rate, rng):  # right, given the rng it is handed
+    Z1, A1 = hidden_layer(params, X)
+    mask = inverted_mask(A1.shape, rate, rng)
+    A1_dropped = A1 * mask
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    return loss, first_layer_backward(X, dA1_dropped * mask * (Z1 > 0), grads), logits
+
+
+def net_fixed_rate(params, X, y, rate, rng):
+    return net_right_but_for(params, X, y, 0.5, rng)
+
+
+def net_no_dropout(params, X, y, rate, rng):
+    return mnist_ann.loss_and_grads(params, X, y)
+
+
+def net_loss_without_dropout(params, X, y, rate, rng):
+    Z1, A1 = hidden_layer(params, X)
+    mask = inverted_mask(A1.shape, rate, rng)
+    A1_dropped = A1 * mask
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss = mnist_ann.cross_entropy(A1 @ params["W2"] + params["b2"], y)  # the loss of the whole network
+    dlogits = mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    return loss, first_layer_backward(X, dA1_dropped * mask * (Z1 > 0), grads), logits
+
+
+def net_no_relu_backward(params, X, y, rate, rng):
+    Z1 = X @ params["W1"] + params["b1"]
+    mask = inverted_mask(Z1.shape, rate, rng)
+    A1_dropped = np.maximum(Z1 * mask, 0)
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    grads = {}
+    dA1_dropped = output_layer_backward(params, A1_dropped, dlogits, grads)
+    return loss, first_layer_backward(X, dA1_dropped * mask, grads), logits
+
+
 # ---- Added with the third round of the checks, from a second independent tester's set (not a fresh test) ----
 
 def softmax_shift_by_largest_size(logits):
@@ -1307,4 +1680,50 @@ MISTAKES = [
     ("train_loop", "an unseeded rng", loop_unseeded_rng),
     ("train_loop", "np.random's global shuffle", loop_global_shuffle),
     ("train_loop", "records the loss on all the data", loop_records_the_full_loss),
+    ("dropout_forward", "not scaled", dropout_unscaled),
+    ("dropout_forward", "not scaled, a float mask", dropout_unscaled_float_mask),
+    ("dropout_forward", "scaled twice", dropout_scaled_twice),
+    ("dropout_forward", "scaled at evaluation", dropout_scaled_at_evaluation),
+    ("dropout_forward", "left on at evaluation", dropout_left_on_at_evaluation),
+    ("dropout_forward", "times 1 - rate at evaluation", dropout_original_evaluation),
+    ("dropout_forward", "rate as the keep probability", dropout_rate_as_keep_probability),
+    ("dropout_forward", "keeps below rate", dropout_keeps_below_rate),
+    ("dropout_forward", "divides by rate", dropout_divides_by_rate),
+    ("dropout_forward", "one mask per unit", dropout_per_unit),
+    ("dropout_forward", "one mask per example", dropout_per_example),
+    ("dropout_forward", "one draw for the whole array", dropout_one_draw),
+    ("dropout_forward", "a float64 mask", dropout_float64_mask),
+    ("dropout_forward", "changes A", dropout_in_place),
+    ("dropout_forward", "returns a new draw", dropout_returns_a_new_draw),
+    ("dropout_forward", "returns the keep pattern", dropout_returns_the_keep_pattern),
+    ("dropout_forward", "no threshold", dropout_no_threshold),
+    ("dropout_forward", "a generator of its own", dropout_own_rng),
+    ("dropout_forward", "np.random", dropout_global_random),
+    ("dropout_forward", "the flag backwards", dropout_flag_backwards),
+    ("dropout_forward", "A_out only", dropout_returns_A_out_only),
+    ("dropout_forward", "a mask at evaluation", dropout_mask_at_evaluation),
+    ("dropout_forward", "a fixed rate", dropout_fixed_rate),
+    ("dropout_backward", "the keep pattern", dropout_backward_keep_pattern),
+    ("dropout_backward", "scaled again", dropout_backward_scaled_again),
+    ("dropout_backward", "the mask squared", dropout_backward_squared),
+    ("dropout_backward", "a new mask", dropout_backward_new_mask),
+    ("dropout_backward", "divides by the mask", dropout_backward_divides),
+    ("dropout_backward", "dA_out unchanged", dropout_backward_unchanged),
+    ("dropout_backward", "the mask only", dropout_backward_mask_only),
+    ("dropout_backward", "changes dA_out", dropout_backward_in_place),
+    ("dropout_backward", "the mask inverted", dropout_backward_inverted),
+    ("loss_and_grads_with_dropout", "dW2 before dropout", net_dW2_before_dropout),
+    ("loss_and_grads_with_dropout", "dropout_forward again for the mask", net_mask_redrawn),
+    ("loss_and_grads_with_dropout", "a new mask for the way back", net_forward_mask_redrawn_for_backward),
+    ("loss_and_grads_with_dropout", "no dropout on the way back", net_no_dropout_backward),
+    ("loss_and_grads_with_dropout", "the keep pattern on the way back", net_keep_pattern_backward),
+    ("loss_and_grads_with_dropout", "scaled twice on the way back", net_scaled_twice_backward),
+    ("loss_and_grads_with_dropout", "dropout on the logits", net_dropout_on_logits),
+    ("loss_and_grads_with_dropout", "dropout on the inputs", net_dropout_on_inputs),
+    ("loss_and_grads_with_dropout", "not scaled", net_unscaled),
+    ("loss_and_grads_with_dropout", "a generator of its own", net_own_rng),
+    ("loss_and_grads_with_dropout", "a fixed rate", net_fixed_rate),
+    ("loss_and_grads_with_dropout", "no dropout", net_no_dropout),
+    ("loss_and_grads_with_dropout", "the loss without dropout", net_loss_without_dropout),
+    ("loss_and_grads_with_dropout", "no ReLU on the way back", net_no_relu_backward),
 ]

@@ -230,6 +230,80 @@ def train_loop_float32_array(params, X, y, step, lr, epochs, batch_size, rng):
     return np.array(train_loop_np_average(params, X, y, step, lr, epochs, batch_size, rng), dtype=np.float32)
 
 
+def dropout_binomial(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = (rng.binomial(1, 1 - rate, size=A.shape) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_float32_draws_ones_at_evaluation(A, rate, rng, training=True):
+    if not training:
+        return A.copy(), np.ones_like(A)
+    keep = rng.random(A.shape, dtype=np.float32) < 1 - rate
+    mask = keep.astype(A.dtype) / A.dtype.type(1 - rate)
+    return A * mask, mask
+
+
+def dropout_where_float64_mask(A, rate, rng, training=True):
+    """A_out in A's dtype, the mask it returns float64: the same numbers, so backward gets the same gradient."""
+    if not training:
+        return A, None
+    keep = rng.uniform(size=A.shape) > rate
+    return np.where(keep, A / (1 - rate), 0).astype(A.dtype), keep / (1 - rate)
+
+
+def dropout_choice(A, rate, rng, training=True):
+    if training:
+        mask = rng.choice([0.0, 1 / (1 - rate)], size=A.shape, p=[rate, 1 - rate]).astype(A.dtype)
+        return A * mask, mask
+    return A, None
+
+
+def dropout_keep_times_A_then_scale(A, rate, rng, training=True):
+    """A * keep / (1 - rate) stays float32 (a Python float does not promote), the mask float64."""
+    if not training:
+        return A, None
+    keep = rng.random(A.shape) >= rate
+    return A * keep / (1 - rate), keep / (1 - rate)
+
+
+def dropout_backward_multiply(dA_out, mask):
+    return np.multiply(dA_out, mask)
+
+
+def dropout_backward_where(dA_out, mask):
+    return np.where(mask != 0, dA_out * mask, 0).astype(dA_out.dtype)
+
+
+def network_dropout_before_relu(params, X, y, rate, rng):
+    """Dropout on Z1, before the ReLU: relu(Z1 * mask) = relu(Z1) * mask, since the mask is never negative."""
+    Z1 = X @ params["W1"] + params["b1"]
+    mask = (rng.random(Z1.shape) >= rate) / (1 - rate)
+    Z1_dropped = Z1 * mask
+    A1 = np.maximum(Z1_dropped, 0)
+    logits = A1 @ params["W2"] + params["b2"]
+    P = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    loss = -np.log(P[np.arange(len(y)), y]).mean()
+    dlogits = P.copy()
+    dlogits[np.arange(len(y)), y] -= 1
+    dlogits /= len(y)
+    dZ1 = (dlogits @ params["W2"].T) * (Z1_dropped > 0) * mask
+    return loss, {"W1": X.T @ dZ1, "b1": dZ1.sum(axis=0), "W2": A1.T @ dlogits, "b2": dlogits.sum(axis=0)}, logits
+
+
+def network_mask_by_hand(params, X, y, rate, rng):
+    """The solution's own dropout_forward, the mask applied by hand on the way back, and a float loss."""
+    Z1 = mnist_ann.linear_forward(X, params["W1"], params["b1"])
+    A1_dropped, mask = SOLUTION["dropout_forward"](mnist_ann.relu(Z1), rate, rng)
+    logits = mnist_ann.linear_forward(A1_dropped, params["W2"], params["b2"])
+    loss, dlogits = mnist_ann.cross_entropy(logits, y), mnist_ann.cross_entropy_grad(logits, y)
+    dA1_dropped, dW2, db2 = mnist_ann.linear_backward(dlogits, A1_dropped, params["W2"])
+    _, dW1, db1 = mnist_ann.linear_backward(mnist_ann.relu_backward(dA1_dropped * mask, Z1), X, params["W1"])
+    return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}, logits
+
+
 ALTERNATIVES = [
     ("softmax", "a global max shift", softmax_global_shift),
     ("softmax", "float32 inputs", softmax_float32),
@@ -256,6 +330,15 @@ ALTERNATIVES = [
     ("adam_step", "Kingma and Ba's efficient form", adam_efficient_form),
     ("train_loop", "np.average with weights", train_loop_np_average),
     ("train_loop", "a float32 array", train_loop_float32_array),
+    ("dropout_forward", "rng.binomial", dropout_binomial),
+    ("dropout_forward", "float32 draws, ones at evaluation", dropout_float32_draws_ones_at_evaluation),
+    ("dropout_forward", "np.where, a float64 mask", dropout_where_float64_mask),
+    ("dropout_forward", "rng.choice", dropout_choice),
+    ("dropout_forward", "A * keep / (1 - rate)", dropout_keep_times_A_then_scale),
+    ("dropout_backward", "np.multiply", dropout_backward_multiply),
+    ("dropout_backward", "np.where", dropout_backward_where),
+    ("loss_and_grads_with_dropout", "dropout before the ReLU, plain NumPy", network_dropout_before_relu),
+    ("loss_and_grads_with_dropout", "the mask by hand, a float loss", network_mask_by_hand),
 ]
 
 
@@ -415,6 +498,88 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("train_loop", "always the first batch", exercise_mistakes.loop_first_batch, "not X[:batch_size]"),
     ("train_loop", "trains a copy", exercise_mistakes.loop_on_a_copy, "params did not change"),
     ("train_loop", "returns nothing", lambda *args: None, "list of 10 numbers"),
+    ("dropout_forward", "not implemented", not_implemented, "not implemented yet"),
+    ("dropout_forward", "mask not scaled", exercise_mistakes.dropout_unscaled, "the mask is not scaled"),
+    ("dropout_forward", "scaling applied twice", exercise_mistakes.dropout_scaled_twice,
+     "the scaling is applied twice"),
+    ("dropout_forward", "scaled at evaluation too", exercise_mistakes.dropout_scaled_at_evaluation,
+     "the scaling is applied twice"),
+    ("dropout_forward", "left on at evaluation", exercise_mistakes.dropout_left_on_at_evaluation,
+     "dropout is left on at evaluation"),
+    ("dropout_forward", "times 1 - rate at evaluation", exercise_mistakes.dropout_original_evaluation,
+     "as the original dropout does"),
+    ("dropout_forward", "rate as the keep probability", exercise_mistakes.dropout_rate_as_keep_probability,
+     "rate is used as the probability of keeping a unit"),
+    ("dropout_forward", "keeps below rate", exercise_mistakes.dropout_keeps_below_rate,
+     "it keeps 25% of the units and drops 75%"),
+    ("dropout_forward", "divides by rate", exercise_mistakes.dropout_divides_by_rate, "scaled by 1/rate"),
+    ("dropout_forward", "one mask per unit", exercise_mistakes.dropout_per_unit,
+     "the same units are dropped for every example"),
+    ("dropout_forward", "one mask per example", exercise_mistakes.dropout_per_example,
+     "each example is dropped or kept whole"),
+    ("dropout_forward", "one draw for the whole array", exercise_mistakes.dropout_one_draw,
+     "one random number was drawn for the whole array"),
+    ("dropout_forward", "a float64 mask", exercise_mistakes.dropout_float64_mask, "A_out is float64 for a float32 A"),
+    ("dropout_forward", "changes A", exercise_mistakes.dropout_in_place, "changed A in place"),
+    ("dropout_forward", "returns a new draw", exercise_mistakes.dropout_returns_a_new_draw,
+     "drops other units than those dropped in A_out"),
+    ("dropout_forward", "returns the keep pattern", exercise_mistakes.dropout_returns_the_keep_pattern,
+     "the mask is not scaled"),
+    ("dropout_forward", "no threshold", exercise_mistakes.dropout_no_threshold, "many different numbers"),
+    ("dropout_forward", "a generator of its own", exercise_mistakes.dropout_own_rng,
+     "the same whatever rng it is given"),
+    ("dropout_forward", "np.random", exercise_mistakes.dropout_global_random,
+     "changes from call to call with the same rng"),
+    ("dropout_forward", "the flag backwards", exercise_mistakes.dropout_flag_backwards,
+     "the training flag is read backwards"),
+    ("dropout_forward", "A_out only", exercise_mistakes.dropout_returns_A_out_only, "should return two values"),
+    ("dropout_forward", "a mask at evaluation", exercise_mistakes.dropout_mask_at_evaluation,
+     "there is no mask to return"),
+    ("dropout_forward", "a fixed rate", exercise_mistakes.dropout_fixed_rate, "the rate it is given"),
+    ("dropout_forward", "a mask of another shape", lambda A, rate, rng, training=True: (
+        A * (rng.random(A.shape[0]) >= rate), None), "draw it with rng.random(A.shape)"),
+    ("dropout_backward", "not implemented", not_implemented, "not implemented yet"),
+    ("dropout_backward", "the keep pattern: mask not scaled", exercise_mistakes.dropout_backward_keep_pattern,
+     "the mask is not scaled"),
+    ("dropout_backward", "scaled again", exercise_mistakes.dropout_backward_scaled_again,
+     "the scaling is applied twice"),
+    ("dropout_backward", "the mask squared", exercise_mistakes.dropout_backward_squared,
+     "the scaling is applied twice"),
+    ("dropout_backward", "a mask of its own", exercise_mistakes.dropout_backward_new_mask,
+     "another mask (a new draw?) than the one it is given"),
+    ("dropout_backward", "a new mask at every call", lambda dA_out, mask: dA_out * (
+        np.random.default_rng().random(dA_out.shape) >= 0.5) * 2, "it draws a new mask"),
+    ("dropout_backward", "divides by the mask", exercise_mistakes.dropout_backward_divides, "divides by the mask"),
+    ("dropout_backward", "dA_out unchanged", exercise_mistakes.dropout_backward_unchanged, "dA_out passes unchanged"),
+    ("dropout_backward", "changes dA_out", exercise_mistakes.dropout_backward_in_place, "changed dA_out in place"),
+    ("dropout_backward", "the mask inverted", exercise_mistakes.dropout_backward_inverted, "the mask is inverted"),
+    ("loss_and_grads_with_dropout", "not implemented", not_implemented, "not implemented yet"),
+    ("loss_and_grads_with_dropout", "dW2 before dropout", exercise_mistakes.net_dW2_before_dropout,
+     "computed from the hidden units before dropout"),
+    ("loss_and_grads_with_dropout", "mask redrawn: dropout_forward again", exercise_mistakes.net_mask_redrawn,
+     "another mask than the one the forward pass used"),
+    ("loss_and_grads_with_dropout", "mask redrawn for the way back",
+     exercise_mistakes.net_forward_mask_redrawn_for_backward, "another mask than the one the forward pass used"),
+    ("loss_and_grads_with_dropout", "no dropout on the way back", exercise_mistakes.net_no_dropout_backward,
+     "the gradient skips dropout on its way back"),
+    ("loss_and_grads_with_dropout", "the keep pattern on the way back", exercise_mistakes.net_keep_pattern_backward,
+     "the 0/1 pattern of the mask, not the scaled mask"),
+    ("loss_and_grads_with_dropout", "scaled twice on the way back", exercise_mistakes.net_scaled_twice_backward,
+     "the scaling is applied twice on the way back"),
+    ("loss_and_grads_with_dropout", "dropout on the logits", exercise_mistakes.net_dropout_on_logits,
+     "dropout is applied to the logits"),
+    ("loss_and_grads_with_dropout", "dropout on the inputs", exercise_mistakes.net_dropout_on_inputs,
+     "X and the logits keep all their units"),
+    ("loss_and_grads_with_dropout", "mask not scaled", exercise_mistakes.net_unscaled, "the mask is not scaled"),
+    ("loss_and_grads_with_dropout", "a generator of its own", exercise_mistakes.net_own_rng,
+     "the same whatever rng it is given"),
+    ("loss_and_grads_with_dropout", "a fixed rate", exercise_mistakes.net_fixed_rate,
+     "is the rate it is given passed on"),
+    ("loss_and_grads_with_dropout", "no dropout", exercise_mistakes.net_no_dropout, "nothing is dropped"),
+    ("loss_and_grads_with_dropout", "the loss without dropout", exercise_mistakes.net_loss_without_dropout,
+     "not the mean cross-entropy of the logits it returns"),
+    ("loss_and_grads_with_dropout", "no ReLU on the way back", exercise_mistakes.net_no_relu_backward,
+     "goes wrong on its way back into layer 1"),
 ]
 
 

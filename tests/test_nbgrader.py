@@ -2,7 +2,8 @@
 
 A temporary course folder holds the solution notebooks with mnist_ann.py, checks.py and the data in
 source/exercises/; `nbgrader generate_assignment` makes the students' version, and `nbgrader autograde`
-grades three made-up submissions: all right, one wrong function, and bodies that call the module.
+grades three made-up submissions: all right, two wrong functions in two notebooks, and bodies that call
+the module.
 """
 
 import os
@@ -52,12 +53,16 @@ def correct_body(name):
     raise KeyError(name)
 
 
-def wrong_softmax(name):
-    """softmax normalised down the columns; every other function right (cross_entropy_grad calls this softmax)."""
-    if name != "softmax":
-        return correct_body(name)
-    return ("def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
-            "    return exps / exps.sum(axis=0, keepdims=True)")
+def two_wrong(name):
+    """softmax normalised down the columns, and dropout_forward without its 1/(1 - rate) scale; every other
+    function right (cross_entropy_grad calls this softmax, loss_and_grads_with_dropout this dropout_forward)."""
+    if name == "softmax":
+        return ("def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
+                "    return exps / exps.sum(axis=0, keepdims=True)")
+    if name == "dropout_forward":
+        return ("def dropout_forward(A, rate, rng, training=True):\n    if not training:\n        return A, None\n"
+                "    mask = (rng.random(A.shape) >= rate).astype(A.dtype)\n    return A * mask, mask")
+    return correct_body(name)
 
 
 def calling_the_module(name):
@@ -97,7 +102,7 @@ def course(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     make_course(course)
     nbgrader(course, "generate_assignment", ASSIGNMENT)
-    for student, body_of in [("all_right", correct_body), ("wrong_softmax", wrong_softmax),
+    for student, body_of in [("all_right", correct_body), ("two_wrong", two_wrong),
                              ("borrower", calling_the_module)]:
         submit(course, student, body_of)
     nbgrader(course, "autograde", ASSIGNMENT, "--create")
@@ -123,11 +128,17 @@ def test_nbgrader_releases_exactly_our_student_notebooks(course):
 
 def test_a_submission_with_everything_right_gets_full_marks(course):
     assert scores(course, "all_right") == full_marks()
+    assert sum(full_marks().values()) == 31  # as README's teachers' section says
 
 
-def test_one_wrong_function_loses_its_points_and_those_of_checks_built_on_it(course):
-    expected = {**full_marks(), "check_softmax": 0, "check_cross_entropy_grad": 0}  # cross_entropy_grad uses softmax
-    assert scores(course, "wrong_softmax") == expected
+def test_a_wrong_function_loses_its_points_and_those_of_checks_built_on_it(course):
+    expected = {**full_marks(), "check_softmax": 0, "check_cross_entropy_grad": 0,  # cross_entropy_grad uses softmax
+                "check_dropout_forward": 0, "check_loss_and_grads_with_dropout": 0}  # the network uses dropout_forward
+    assert scores(course, "two_wrong") == expected
+    graded = nbformat.read(course / "autograded" / "two_wrong" / ASSIGNMENT / "05_dropout.ipynb", as_version=4)
+    said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
+                   for output in cell.outputs)
+    assert "dropout_forward: check 2 of 8" in said and "the mask is not scaled" in said
 
 
 def test_bodies_calling_the_module_get_nothing(course):

@@ -4,8 +4,10 @@ The exercise notebooks beside this file ask a student to write functions that mn
 holds. Each check_* function runs the student's version on shapes, a hand-computable example,
 hard inputs (logits of ±1000, gradients with exact zeros, gradients keyed in another order than
 the params, a learning rate that changes from step to step) and, for gradients, central differences
-in float64. It prints one sentence naming the likely mistake, or a short confirmation, and returns
-True or False, so that an autograder can `assert` it.
+in float64. Dropout's masks are random, and every correct way of drawing one draws other numbers, so
+they are judged by what every right mask does, never by the module's draws. A check prints one sentence
+naming the likely mistake, or a short confirmation, and returns True or False, so that an autograder
+can `assert` it.
 
 A check never raises, whatever the student's code or the environment does: an error becomes its
 one sentence and False. And a check cannot be passed with the module's own answer: a function
@@ -72,6 +74,12 @@ def backward_broadcast_hint(message):
         return (" A vector such as a bias gradient stands where a batch of rows (dA, one row per example) belongs: "
                 "linear_backward returns dX, dW, db in that order, so unpack it as dA, dW, db = linear_backward(...).")
     return broadcast_hint(message)
+
+
+def dropout_broadcast_hint(message):
+    """In dropout, a mask that does not fit the activations was drawn with another shape than theirs."""
+    return (" A mask has the shape of the activations it multiplies, one entry per unit of each example: draw it "
+            "with rng.random(A.shape), and multiply the gradient by that same mask.")
 
 
 def describe_error(error, explain_broadcast=broadcast_hint):
@@ -197,6 +205,8 @@ def random_arrays(*shapes):
 # For each exercise, the module's functions that do its job, or a part of it that another exercise asks
 # the student to write. A student's function may call its own helpers, never these.
 OPTIMIZER_ANSWERS = ("sgd_step", "momentum_step", "adam_step", "train_epoch", "train")
+DROPOUT_ANSWERS = ("dropout_mask", "dropout_forward", "dropout_backward", "loss_and_grads_with_dropout",
+                   "with_dropout")
 MODULE_ANSWERS = {
     "softmax": ("softmax", "log_softmax", "cross_entropy_and_grad"),
     "cross_entropy": ("cross_entropy", "log_softmax", "softmax", "cross_entropy_grad", "cross_entropy_and_grad",
@@ -209,6 +219,9 @@ MODULE_ANSWERS = {
     "momentum_step": OPTIMIZER_ANSWERS,
     "adam_step": OPTIMIZER_ANSWERS,
     "train_loop": ("train", "train_epoch"),
+    "dropout_forward": DROPOUT_ANSWERS,
+    "dropout_backward": DROPOUT_ANSWERS,
+    "loss_and_grads_with_dropout": DROPOUT_ANSWERS,
 }
 
 
@@ -279,7 +292,9 @@ def watched(student_fn, names, calls):
 
 # The exercises whose broadcast errors have a cause of their own: any other gets broadcast_hint.
 BROADCAST_HINTS = {"backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
-                   "momentum_step": optimizer_broadcast_hint, "adam_step": optimizer_broadcast_hint}
+                   "momentum_step": optimizer_broadcast_hint, "adam_step": optimizer_broadcast_hint,
+                   "dropout_forward": dropout_broadcast_hint, "dropout_backward": dropout_broadcast_hint,
+                   "loss_and_grads_with_dropout": dropout_broadcast_hint}
 
 
 def first_problem(checks, explain_broadcast=broadcast_hint):
@@ -1413,4 +1428,530 @@ def check_train_loop(train_loop_fn, epochs=10, batch_size=30):
         ("the params it is given are trained", lambda: params_changed_problem(run)),
         ("the epochs' mean losses", lambda: epoch_losses_problem(run, epochs, batch_size)),
         (f"at least 90% of these {TRAIN_EXAMPLES} images learned", lambda: training_accuracy_problem(run)),
+    ]
+
+
+# ---- Exercise 5: dropout -----------------------------------------------------------------------------------
+
+# A mask is random, and every correct way of drawing it draws other numbers: the checks judge a mask by what
+# every right one does (each entry 0 or 1/(1 - rate), about 1 - rate of them kept, one draw per entry, from the
+# rng it is given, A on average), never by the module's draws. At rate 0.25, 1/(1 - rate) = 4/3, 1/rate = 4,
+# 1 - rate = 3/4 and 1/(1 - rate)**2 = 16/9 all differ, and so do the kept fractions 3/4 and 1/4.
+DROP_RATE = 0.25
+
+
+def dropout_activations(shape=(200, 50), dtype=np.float32):
+    """Activations of both signs and none near 0, so that A_out / A is the factor each entry was multiplied by."""
+    rng = np.random.default_rng(0)
+    return (rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)).astype(dtype)
+
+
+def one_value(values, value):
+    """True if every entry of values is value, to a relative 1e-5 (float32 rounds a scale differently)."""
+    return bool(np.allclose(values, value, rtol=1e-5, atol=0))
+
+
+def dropout_structure_problem(factors, rate, what):
+    """None if the factors differ from entry to entry; else say how a mask drawn too few times shows."""
+    scale, kept = 1 / (1 - rate), np.abs(factors) > 1e-6
+    if not kept.any():
+        return (f"every unit of {what} is dropped: keep each one with probability 1 - rate, where its own random "
+                "number, from rng.random(A.shape), is at least rate.")
+    if one_value(factors, 1):
+        return (f"nothing is dropped in {what}: during training, multiply A by a mask of 0s (with probability "
+                "rate) and 1/(1 - rate)s.")
+    if one_value(factors, scale):
+        return (f"every unit of {what} is kept and scaled by 1/(1 - rate): one random number was drawn for the "
+                "whole array, so its units are dropped or kept all together; draw one per entry, rng.random(A.shape).")
+    if one_value(factors, factors.flat[0]):
+        return (f"every entry of {what} is multiplied by the same {factors.flat[0]:.4g}: dropout zeroes units at "
+                "random, each with probability rate, and multiplies the kept ones by 1/(1 - rate).")
+    if np.allclose(factors, factors[:1], rtol=1e-5, atol=1e-6):
+        return ("the same units are dropped for every example (a mask of shape (H,) or (1, H), broadcast down the "
+                "batch): draw a mask of A's full shape (B, H), so that each example drops units of its own.")
+    if np.allclose(factors, factors[:, :1], rtol=1e-5, atol=1e-6):
+        return ("each example is dropped or kept whole (a mask of shape (B, 1)): draw one number per unit of "
+                "every example, a mask of A's full shape (B, H).")
+    return None
+
+
+def dropout_mask_problem(factors, rate, what="A_out"):
+    """None if factors, what each entry was multiplied by, are inverted dropout's; else name the likely mistake.
+
+    Inverted dropout multiplies each entry by 0, with probability rate, or by 1/(1 - rate), each on its own draw.
+    """
+    factors = np.asarray(factors, dtype=float)
+    keep, scale = 1 - rate, 1 / (1 - rate)
+    if not np.all(np.isfinite(factors)):
+        return (f"{what} holds nan or infinite values: is something divided by zero (by rate, or by the mask)? "
+                "Kept units are multiplied by 1/(1 - rate).")
+    structure = dropout_structure_problem(factors, rate, what)
+    if structure:
+        return structure
+    kept = np.abs(factors) > 1e-6
+    values, fraction = factors[kept], kept.mean()
+    if not one_value(values, values[0]):
+        return (f"the kept units of {what} are multiplied by many different numbers (from {values.min():.3g} to "
+                f"{values.max():.3g}): compare each random number with rate, rng.random(A.shape) >= rate, to get "
+                "0s and 1s, then scale them all by the same 1/(1 - rate).")
+    value = float(values[0])
+    if abs(fraction - rate) < 0.05 and math.isclose(value, 1 / rate, rel_tol=1e-5):
+        return (f"rate is used as the probability of keeping a unit: it keeps {fraction:.0%} of them and scales "
+                f"them by 1/rate. rate = {rate} is the probability of dropping one: keep each with probability "
+                "1 - rate, and scale the kept ones by 1/(1 - rate).")
+    if abs(fraction - rate) < 0.05:
+        return (f"it keeps {fraction:.0%} of the units and drops {1 - fraction:.0%}: rate = {rate} is the "
+                "probability of dropping a unit, so keep those whose random number is at least rate "
+                "(rng.random(A.shape) >= rate), not below it.")
+    if abs(fraction - keep) > 0.05:
+        return (f"it keeps {fraction:.0%} of the units, where rate = {rate} should keep about {keep:.0%}: drop each "
+                "unit with probability rate, the rate it is given.")
+    mistakes = [
+        (1, f"the mask is not scaled: the kept units are multiplied by 1, so on average they carry only 1 - rate = "
+            f"{keep:g} of their value. Multiply them by 1/(1 - rate) = {scale:.4g}, so that E[A_out] = A (inverted "
+            "dropout)."),
+        (scale ** 2, f"the scaling is applied twice: the kept units are multiplied by 1/(1 - rate) twice "
+                     f"({scale ** 2:.4g} = {scale:.4g}²). The mask holds 1/(1 - rate) already: multiply A by the mask "
+                     "alone, or divide by (1 - rate) once."),
+        (1 / rate, f"the kept units are scaled by 1/rate = {1 / rate:.4g}; scale them by 1/(1 - rate) = {scale:.4g}, "
+                   "one over the probability of keeping a unit."),
+        (keep, f"the kept units are multiplied by 1 - rate = {keep:g}, as the original dropout does at evaluation; "
+               f"inverted dropout divides by it during training, multiplying them by 1/(1 - rate) = {scale:.4g}."),
+    ]
+    if math.isclose(value, scale, rel_tol=1e-5):
+        return None
+    return next((sentence for wrong, sentence in mistakes if math.isclose(value, wrong, rel_tol=1e-5)),
+                f"the kept units are multiplied by {value:.4g}; inverted dropout multiplies them by 1/(1 - rate) = "
+                f"{scale:.4g}.")
+
+
+def two_values_problem(result, A, when=""):
+    """None if result is (A_out, mask) with A_out an array of A's shape and dtype."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return f"{when}it should return two values, A_out and the mask; it returns {describe_value(result)}."
+    problem = shape_problem(result[0], A.shape, "A_out")
+    if problem:
+        return when + problem
+    dtype = np.asarray(result[0]).dtype
+    if dtype == A.dtype:
+        return None
+    if A.dtype == np.float32 and dtype == np.float64:
+        return (f"{when}A_out is float64 for a float32 A: a float64 mask (a boolean array divided by 1 - rate is "
+                "float64) promoted it. Make the mask in A's dtype, (...).astype(A.dtype), so that the network stays "
+                "in float32.")
+    return f"{when}A_out is {dtype} for a {A.dtype} A: keep A's dtype (make the mask with .astype(A.dtype))."
+
+
+def factors_of(A_out, A):
+    """What each entry of A was multiplied by to make A_out (A has no zeros)."""
+    return np.asarray(A_out, dtype=float) / np.asarray(A, dtype=float)
+
+
+def dropout_training_problem(dropout_forward_fn, A):
+    """None if, with training at its default, each entry of A is dropped or scaled as inverted dropout does."""
+    A_out = dropout_forward_fn(A.copy(), DROP_RATE, np.random.default_rng(0))[0]
+    factors = factors_of(A_out, A)
+    if one_value(factors, 1):
+        evaluated = dropout_forward_fn(A.copy(), DROP_RATE, np.random.default_rng(0), training=False)[0]
+        if not np.all(factors_of(evaluated, A) != 0):
+            return ("the training flag is read backwards: it drops units when training=False and none when "
+                    "training=True (the default). Drop while training, and return A unchanged at evaluation.")
+        return ("nothing is dropped with training=True (the default): while training, multiply A by a mask of 0s "
+                "(with probability rate) and 1/(1 - rate)s.")
+    return dropout_mask_problem(factors, DROP_RATE)
+
+
+def returned_mask_problem(result, A, rate=DROP_RATE):
+    """None if the mask returned is the array that multiplied A (so that backward can reuse it)."""
+    A_out, mask = result
+    if mask is None:
+        return ("it returns None for the mask while training: return the mask that multiplied A, which "
+                "dropout_backward needs to send the gradient back through the same units.")
+    if np.shape(mask) != A.shape:
+        return (f"the mask it returns has shape {np.shape(mask)}, not A's {A.shape}: return the mask that "
+                "multiplied A, one entry per unit of each example.")
+    mask = np.asarray(mask, dtype=float)
+    A_out, product = np.asarray(A_out, dtype=float), A * mask
+    if np.allclose(A_out, product, rtol=1e-5, atol=0):
+        return None
+    if np.allclose(A_out, product / (1 - rate), rtol=1e-5, atol=0):
+        return ("the mask it returns holds 0s and 1s, but A was multiplied by 0s and 1/(1 - rate)s: the mask is "
+                "not scaled. Return the scaled mask, the very array that multiplied A, so that dropout_backward "
+                "scales the gradient as the forward pass scaled A.")
+    if not np.array_equal(mask == 0, A_out == 0):
+        return ("the mask it returns drops other units than those dropped in A_out (a second draw from rng?): "
+                "return the very array that multiplied A, so that the backward pass goes through the same units.")
+    return "A_out is not A * mask: return A_out = A * mask and the mask itself."
+
+
+def dropout_rng_problem(dropout_forward_fn, A):
+    """None if the rng it is given decides the mask: the same seed draws the same mask, another seed another."""
+    first, again, other = (np.asarray(dropout_forward_fn(A.copy(), DROP_RATE, np.random.default_rng(seed))[0])
+                           for seed in (1, 1, 2))
+    use_it = ("draw it from the rng you are given, e.g. rng.random(A.shape), not from np.random or a generator "
+              "of its own.")
+    if not np.array_equal(first, again):
+        return f"the mask changes from call to call with the same rng: {use_it}"
+    if np.array_equal(first, other):
+        return f"the mask is the same whatever rng it is given: {use_it}"
+    return None
+
+
+def dropout_expectation_problem(dropout_forward_fn, draws=2000):
+    """None if A_out, averaged over many draws from one generator, is A: E[A_out] = A."""
+    A, rng = dropout_activations((2, 3), np.float64), np.random.default_rng(0)
+    total = np.zeros_like(A)
+    for _ in range(draws):
+        total += np.asarray(dropout_forward_fn(A.copy(), DROP_RATE, rng)[0], dtype=float)
+    ratio = total / draws / A  # each entry's mean factor: 1 +- 0.013 (one standard deviation) for a right mask
+    if np.all(np.abs(ratio - 1) < 0.08):
+        return None
+    return (f"on average over {draws} draws, A_out is {show(ratio.min())} to {show(ratio.max())} times A, not A: "
+            "each unit must be dropped at random, on its own draw and whatever its value, with probability rate.")
+
+
+def dropout_rate_zero_problem(dropout_forward_fn, A):
+    A_out = np.asarray(dropout_forward_fn(A.copy(), 0.0, np.random.default_rng(0))[0], dtype=float)
+    if same(A_out, A):
+        return None
+    if not np.all(np.isfinite(A_out)):
+        return ("at rate = 0, A_out holds nan or infinite values: a division by rate? Kept units are multiplied by "
+                "1/(1 - rate), which is 1 at rate 0.")
+    if np.any(A_out == 0):
+        return ("at rate = 0 it still drops units: keep a unit where its random number is at least rate, "
+                "rng.random(A.shape) >= rate, which keeps them all at rate 0.")
+    return (f"at rate = 0 nothing is dropped or scaled, so A_out should be A; it is "
+            f"{show(factors_of(A_out, A).mean())} times A on average.")
+
+
+def dropout_evaluation_problem(dropout_forward_fn, A):
+    """None if, with training=False, A comes back unchanged, with no mask (None, or ones)."""
+    result = dropout_forward_fn(A.copy(), DROP_RATE, np.random.default_rng(0), training=False)
+    problem = two_values_problem(result, A, when="with training=False, ")
+    if problem:
+        return problem
+    A_out, mask = result
+    factors, scale = factors_of(A_out, A), 1 / (1 - DROP_RATE)
+    if same(A_out, A):
+        if mask is None or np.all(np.asarray(mask, dtype=float) == 1):
+            return None
+        return ("with training=False nothing is dropped, so there is no mask to return: return None for it "
+                f"(or ones), not {describe_value(mask)} with zeros or scaled entries.")
+    if np.any(factors == 0):
+        return ("dropout is left on at evaluation: with training=False it still drops units. Return A unchanged "
+                "(and None for the mask): the kept units were already scaled by 1/(1 - rate) during training.")
+    if one_value(factors, 1 - DROP_RATE):
+        return ("at evaluation it multiplies A by 1 - rate, as the original dropout does; inverted dropout already "
+                "divided by 1 - rate during training, so doing both scales twice. With training=False, return A "
+                "unchanged.")
+    if one_value(factors, scale):
+        return ("at evaluation it divides A by 1 - rate, so the scaling is applied twice (training already scaled "
+                "the kept units): with training=False, return A unchanged.")
+    return "with training=False, A_out should be A, unchanged: nothing is dropped and nothing scaled at evaluation."
+
+
+@graded
+def check_dropout_forward(dropout_forward_fn):
+    """Check a student's dropout_forward(A, rate, rng, training=True) -> A_out, mask; True if it is right."""
+    A, A64 = dropout_activations(), dropout_activations(dtype=np.float64)
+
+    def run(A_, **flag):
+        return dropout_forward_fn(A_.copy(), DROP_RATE, np.random.default_rng(0), **flag)
+    return [
+        ("two values, A_out of A's shape and dtype", lambda: two_values_problem(run(A), A)
+         or two_values_problem(run(A64), A64)),
+        ("each entry dropped, or kept and scaled by 1/(1 - rate)", lambda: dropout_training_problem(
+            dropout_forward_fn, A)),
+        ("the mask returned is the one that multiplied A", lambda: returned_mask_problem(run(A), A)),
+        ("the rng it is given decides the mask", lambda: dropout_rng_problem(dropout_forward_fn, A)),
+        ("on average over many draws, A_out is A", lambda: dropout_expectation_problem(dropout_forward_fn)),
+        ("rate 0 leaves A as it is", lambda: dropout_rate_zero_problem(dropout_forward_fn, A)),
+        ("training=False returns A unchanged", lambda: dropout_evaluation_problem(dropout_forward_fn, A)),
+        ("its input is left unchanged", lambda: input_changed_problem(
+            lambda A_: dropout_forward_fn(A_, DROP_RATE, np.random.default_rng(0)), A=A)),
+    ]
+
+
+HAND_DA_OUT = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+HAND_MASK = np.array([[0.0, 2.0, 2.0], [2.0, 0.0, 2.0]])  # rate 0.5: the kept units are scaled by 2
+
+
+def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
+    """None if dA is dA_out * mask; else name the likely mistake."""
+    expected = dA_out * mask
+    dA = np.asarray(dA, dtype=float)
+    if same(dA, expected):
+        return None
+    scale = mask.max()
+    if not np.all(np.isfinite(dA)):
+        return ("dA holds nan or infinite values: it divides by the mask, which is 0 for the dropped units; "
+                "multiply instead, dA = dA_out * mask.")
+    named = first_mistake(dA, [
+        (dA_out * (mask > 0), "it multiplies by the 0/1 pattern (mask > 0), so the gradient misses the scale "
+                              "1/(1 - rate) that the forward pass applied to the kept units: the mask is not "
+                              "scaled. Multiply by the mask itself, dA = dA_out * mask."),
+        (dA_out * mask * scale, "the scaling is applied twice: the mask holds 1/(1 - rate) already, so multiply "
+                                "dA_out by the mask once, with no further scale."),
+        (dA_out, "dA_out passes unchanged: a dropped unit gave nothing forward, so it gets no gradient back. "
+                 "dA = dA_out * mask."),
+        (mask, "it returns the mask alone; multiply it by dA_out: dA = dA_out * mask."),
+        (dA_out * (mask == 0), "the mask is inverted: the gradient must pass where the mask is nonzero, "
+                               "dA = dA_out * mask."),
+        (dA_out * (mask == 0) * scale, "the mask is inverted: the gradient must pass where the mask is nonzero, "
+                                       "dA = dA_out * mask."),
+    ])
+    if named:
+        return named
+    if not np.array_equal(dA == 0, expected == 0):
+        return ("dA is zero at other units than those the mask drops: it goes back through another mask (a new "
+                "draw?) than the one it is given, the forward pass's. Use that mask: dA = dA_out * mask.")
+    if hand:
+        return (f"for dA_out = [[1, 2, 3], [4, 5, 6]] and mask = [[0, 2, 2], [2, 0, 2]] (rate 0.5), dA should "
+                f"be [[0, 4, 6], [8, 0, 12]]; yours is {show(dA)}.")
+    return f"dA differs from dA_out * mask (relative error {relative_error(dA, expected):.1e})."
+
+
+def dropout_backward_case():
+    """dA_out and A (5, 4), float64, and a mask of rate 0.25 with units dropped in several rows."""
+    dA_out, A = random_arrays((5, 4), (5, 4))
+    mask = (np.random.default_rng(1).random((5, 4)) >= DROP_RATE) / (1 - DROP_RATE)
+    return dA_out, A, mask
+
+
+def dropout_backward_gradient_problem(dropout_backward_fn):
+    """Against central differences of L = sum(dA_out * (A * mask)), whose gradient in A is dA_out * mask."""
+    dA_out, A, mask = dropout_backward_case()
+    numeric = numerical_gradient(lambda A_: np.sum(dA_out * A_ * mask), A.copy())
+    got = dropout_backward_fn(dA_out.copy(), mask.copy())
+    if same(got, numeric):
+        return None
+    return dropout_backward_values_problem(got, dA_out, mask)
+
+
+def dropout_backward_repeat_problem(dropout_backward_fn):
+    """None if the same dA_out and mask give the same dA at every call (no mask of its own drawn inside)."""
+    dA_out, mask = np.ones((50, 40)), np.full((50, 40), 1 / (1 - DROP_RATE))
+    got, again = (np.asarray(dropout_backward_fn(dA_out.copy(), mask.copy()), dtype=float) for _ in range(2))
+    if np.array_equal(got, again):
+        return None
+    return ("dA changes from call to call with the same dA_out and mask: it draws a new mask. Backward must use "
+            "the mask it is given, the one the forward pass used: dA = dA_out * mask.")
+
+
+def dropout_backward_shape_problem(dropout_backward_fn):
+    dA_out, mask = dropout_activations((5, 4)), np.ones((5, 4), dtype=np.float32)
+    dA = dropout_backward_fn(dA_out.copy(), mask.copy())
+    problem = shape_problem(dA, (5, 4), "dA")
+    if problem:
+        return problem
+    if np.asarray(dA).dtype != np.float32:
+        return (f"dA is {np.asarray(dA).dtype} for a float32 dA_out and mask: keep their dtype "
+                "(dA_out * mask does).")
+    return None
+
+
+@graded
+def check_dropout_backward(dropout_backward_fn):
+    """Check a student's dropout_backward(dA_out, mask) -> dA (B, H); print a diagnosis, True if it is right."""
+    dA_out, _, mask = dropout_backward_case()
+    return [
+        ("shape and dtype", lambda: dropout_backward_shape_problem(dropout_backward_fn)),
+        ("the same dA at every call", lambda: dropout_backward_repeat_problem(dropout_backward_fn)),
+        ("a hand-computable example", lambda: dropout_backward_values_problem(
+            dropout_backward_fn(HAND_DA_OUT.copy(), HAND_MASK.copy()), HAND_DA_OUT, HAND_MASK, hand=True)),
+        ("against numerical_gradient", lambda: dropout_backward_gradient_problem(dropout_backward_fn)),
+        ("its inputs are left unchanged", lambda: input_changed_problem(dropout_backward_fn, dA_out=dA_out,
+                                                                        mask=mask)),
+    ]
+
+
+# A network whose outputs show its dropout mask, forward and back: X = I plus a little (B = D, invertible),
+# W1 > 0 so that every hidden unit is active, W2 = I (C = H). Then logits - b2 = A1 * mask, and dW1 = X.T @ dZ1
+# gives dZ1, which is dlogits times the mask the backward pass used.
+PROBE_SIZE = 80
+
+
+def dropout_probe_case():
+    """Params, X and y of the probe network, float64."""
+    rng, n = np.random.default_rng(0), PROBE_SIZE
+    X = np.eye(n) + 0.05 * rng.random((n, n))
+    params = {"W1": rng.uniform(0.5, 1.5, (n, n)), "b1": np.zeros(n), "W2": np.eye(n), "b2": np.full(n, 0.5)}
+    return params, X, rng.integers(0, n, n)
+
+
+def dropout_network_shapes_problem(result, params, batch_size, n_classes):
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        return f"it should return three values, loss, grads and logits; it returns {describe_value(result)}."
+    loss, grads, logits = result
+    missing = [name for name in params if isinstance(grads, dict) and name not in grads and f"d{name}" not in grads]
+    if missing:
+        return f"grads has no {', '.join(missing)}: return a gradient for each of W1, b1, W2 and b2."
+    return (loss_shape_problem(loss, batch_size) or grads_layout_problem(grads, params)
+            or shape_problem(logits, (batch_size, n_classes), "logits"))
+
+
+LAYER_1_HINT = (" Layer 2's gradients are right, so the gradient goes wrong on its way back into layer 1: "
+                "dA1 = dropout_backward(dA1_dropped, mask) with the forward pass's mask, then "
+                "dZ1 = relu_backward(dA1, Z1), then linear_backward(dZ1, X, W1).")
+
+
+def dropout_network_loss_problem(network_fn):
+    """None if the loss it returns is the mean cross-entropy of the logits it returns."""
+    params, X, y = dropout_probe_case()
+    loss, _, logits = network_fn(copy_params(params), X.copy(), y.copy(), DROP_RATE, np.random.default_rng(0))
+    expected = cross_entropy(np.asarray(logits, dtype=float), y)
+    if same(loss, expected):
+        return None
+    return (f"the loss, {float(loss):.4f}, is not the mean cross-entropy of the logits it returns, {expected:.4f}: "
+            "compute both from the same forward pass, with dropout, loss = cross_entropy(logits, y).")
+
+
+def dropout_network_without_dropout_problem(network_fn):
+    """None if at rate 0 the loss, the gradients and the logits are those of the network without dropout."""
+    params, _, _, X = smaller_network_case()
+    loss, grads, logits = network_fn(copy_params(params), X.copy(), LABELS.copy(), 0.0, np.random.default_rng(0))
+    expected_logits = forward(params, X)[0]
+    expected_loss = cross_entropy(expected_logits, LABELS)
+    if not same(logits, expected_logits):
+        return ("at rate = 0 the logits differ from those of the network without dropout: logits = "
+                "relu(X @ W1 + b1) @ W2 + b2, with dropout on the hidden units, which drops nothing at rate 0 "
+                "(is the rate it is given passed on to dropout_forward?).")
+    if not same(loss, expected_loss):
+        return (f"at rate = 0 the loss should be the network's mean cross-entropy, {float(expected_loss):.4f}; yours "
+                f"is {float(loss):.4f}.")
+    def plain_loss(_):  # numerical_gradient nudges one parameter in place, one entry at a time
+        return cross_entropy(forward(params, X)[0], LABELS)
+
+    for name in reversed(list(params)):  # b2, W2, b1, W1: the order backpropagation meets them
+        numeric = numerical_gradient(plain_loss, params[name])
+        problem = gradient_problem(grads[name], numeric, f"at rate = 0, grads['{name}']", len(X))
+        if problem:
+            return problem + (LAYER_1_HINT if name.endswith("1") else "")
+    return None
+
+
+def probe_mask(logits, params, X):
+    """The mask the probe's forward pass used, from its logits: (logits - b2) / A1."""
+    A1 = relu(X @ params["W1"] + params["b1"])
+    return (np.asarray(logits, dtype=float) - params["b2"]) / A1, A1
+
+
+def dropout_network_mask_problem(network_fn):
+    """None if the hidden units, and only they, go through inverted dropout."""
+    params, X, y = dropout_probe_case()
+    logits = network_fn(copy_params(params), X.copy(), y, DROP_RATE, np.random.default_rng(0))[2]
+    factors, A1 = probe_mask(logits, params, X)
+    on_logits = np.asarray(logits, dtype=float) / (A1 + params["b2"])
+    on_logits_form = np.isclose(on_logits, 0, atol=1e-9) | np.isclose(on_logits, 1 / (1 - DROP_RATE), rtol=1e-6)
+    if np.all(on_logits_form) and not np.allclose(on_logits, 1, rtol=1e-6):
+        return ("dropout is applied to the logits: apply it to the hidden units, A1 = relu(Z1), before layer 2; "
+                "the output layer is never dropped.")
+    kept = factors[np.abs(factors) > 1e-6]
+    if kept.size and not one_value(kept, kept[0]) and not one_value(kept, 1):
+        return ("the hidden units after dropout are not relu(X @ W1 + b1) times a mask of 0s and 1/(1 - rate)s: "
+                "apply dropout_forward to the hidden units A1, after layer 1 and its ReLU; X and the logits keep "
+                "all their units.")
+    return dropout_mask_problem(factors, DROP_RATE, "the hidden layer")
+
+
+def dropout_network_rng_problem(network_fn):
+    params, X, y = dropout_probe_case()
+    first, again, other = (np.asarray(network_fn(copy_params(params), X.copy(), y, DROP_RATE,
+                                                 np.random.default_rng(seed))[2]) for seed in (1, 1, 2))
+    use_it = ("draw the mask from the rng you are given (pass it to dropout_forward), not from np.random or a "
+              "generator of its own.")
+    if not np.array_equal(first, again):
+        return f"the logits change from call to call with the same rng: {use_it}"
+    if np.array_equal(first, other):
+        return f"the logits are the same whatever rng it is given: {use_it}"
+    return None
+
+
+def dropout_network_backward_problem(network_fn):
+    """None if dW2 uses the dropped hidden units, and the gradient goes back through the forward pass's mask."""
+    params, X, y = dropout_probe_case()
+    _, grads, logits = network_fn(copy_params(params), X.copy(), y, DROP_RATE, np.random.default_rng(0))
+    forward_mask, A1 = probe_mask(logits, params, X)
+    dlogits = cross_entropy_grad(np.asarray(logits, dtype=float), y)
+    if not same(grads["b2"], dlogits.sum(axis=0)):
+        return "grads['b2'] should be dlogits summed over the batch, dlogits.sum(axis=0)."
+    if not same(grads["W2"], (A1 * forward_mask).T @ dlogits):
+        if same(grads["W2"], A1.T @ dlogits):
+            return ("grads['W2'] is computed from the hidden units before dropout: layer 2's input is the dropped "
+                    "A1, so dW2 = A1_dropped.T @ dlogits (pass A1_dropped to linear_backward).")
+        return "grads['W2'] should be A1_dropped.T @ dlogits, with A1_dropped the hidden units after dropout."
+    dZ1 = np.linalg.solve(X.T, np.asarray(grads["W1"], dtype=float))  # dW1 = X.T @ dZ1, X invertible
+    backward_mask = dZ1 / dlogits  # dZ1 = (dlogits @ W2.T) * mask, with W2 = I and relu's slope 1 everywhere
+    if np.allclose(backward_mask, forward_mask, rtol=1e-6, atol=1e-9):
+        return None
+    sentences = [
+        (np.ones_like(forward_mask), "the gradient skips dropout on its way back: a dropped unit gave nothing "
+                                     "forward, so it gets no gradient. dA1 = dropout_backward(dA1_dropped, mask), "
+                                     "with the mask of the forward pass."),
+        ((forward_mask > 0).astype(float), "the gradient goes back through the 0/1 pattern of the mask, not the "
+                                           "scaled mask: backward must scale the kept units' gradient by "
+                                           "1/(1 - rate), as forward scaled them; pass the mask dropout_forward "
+                                           "returned to dropout_backward."),
+        (forward_mask ** 2, "the scaling is applied twice on the way back: dropout_backward's mask holds 1/(1 - rate) "
+                            "already, so do not divide by (1 - rate) again."),
+    ]
+    named = next((sentence for wrong, sentence in sentences
+                  if np.allclose(backward_mask, wrong, rtol=1e-6, atol=1e-9)), None)
+    if named:
+        return named
+    if not np.array_equal(np.isclose(backward_mask, 0, atol=1e-9), forward_mask == 0):
+        return ("the gradient goes back through another mask than the one the forward pass used (dropout_forward "
+                "called again draws a new one): keep the mask from the forward pass and pass it to dropout_backward.")
+    return ("grads['W1'] goes wrong on the way back through dropout and the ReLU: dA1 = dropout_backward(dA1_dropped, "
+            "mask), then dZ1 = relu_backward(dA1, Z1) and linear_backward(dZ1, X, W1).")
+
+
+def dropout_network_gradients_problem(network_fn, seed=3):
+    """Each gradient against central differences of the student's own loss, with the mask fixed by the seed."""
+    params, _, _, X = smaller_network_case()
+
+    def loss(_):  # numerical_gradient nudges one parameter in place; the same seed draws the same mask
+        return float(network_fn(params, X.copy(), LABELS.copy(), DROP_RATE, np.random.default_rng(seed))[0])
+
+    grads = network_fn(copy_params(params), X.copy(), LABELS.copy(), DROP_RATE, np.random.default_rng(seed))[1]
+    right = []
+    for name in reversed(list(params)):  # b2, W2, b1, W1
+        problem = gradient_problem(grads[name], numerical_gradient(loss, params[name]), f"grads['{name}']", len(X))
+        if problem:
+            return problem + (LAYER_1_HINT if name.endswith("1") else "")
+        right.append(name)
+    return None
+
+
+def dropout_network_inputs_problem(network_fn):
+    params, _, _, X = smaller_network_case()
+    before = (copy_params(params), X.copy(), LABELS.copy())
+    network_fn(params, X, LABELS.copy(), DROP_RATE, np.random.default_rng(0))
+    if not all(np.array_equal(params[name], before[0][name]) for name in params):
+        return "it changes params' arrays: computing the loss and the gradients must leave the weights as they were."
+    if not np.array_equal(X, before[1]):
+        return ("it changed X in place (with *=, or [...] =): compute new arrays instead, because the caller "
+                "still needs X as it was.")
+    return None
+
+
+@graded
+def check_loss_and_grads_with_dropout(network_fn):
+    """Check a student's loss_and_grads_with_dropout(params, X, y, rate, rng) -> loss, grads, logits; True if right.
+
+    The network has one hidden layer, with dropout on its hidden units.
+    """
+    params, _, _, X = smaller_network_case()
+    return [
+        ("three values: loss, grads keyed like params, logits", lambda: dropout_network_shapes_problem(
+            network_fn(copy_params(params), X.copy(), LABELS.copy(), DROP_RATE, np.random.default_rng(0)), params,
+            len(X), 3)),
+        ("the loss of the logits it returns", lambda: dropout_network_loss_problem(network_fn)),
+        ("at rate 0, the network without dropout", lambda: dropout_network_without_dropout_problem(network_fn)),
+        ("inverted dropout on the hidden units", lambda: dropout_network_mask_problem(network_fn)),
+        ("the rng it is given decides the mask", lambda: dropout_network_rng_problem(network_fn)),
+        ("back through the forward pass's mask", lambda: dropout_network_backward_problem(network_fn)),
+        ("against numerical_gradient, the mask fixed by the seed", lambda: dropout_network_gradients_problem(
+            network_fn)),
+        ("params and X left unchanged", lambda: dropout_network_inputs_problem(network_fn)),
     ]
