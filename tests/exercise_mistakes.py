@@ -1173,6 +1173,44 @@ def dropout_float64_mask(A, rate, rng, training=True):
     return A * mask, mask
 
 
+def dropout_float64_mask_only(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = (rng.random(A.shape) >= rate) / (1 - rate)
+    return (A * mask).astype(A.dtype), mask
+
+
+def dropout_percent_integers(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.integers(0, 100, A.shape) >= rate * 100) / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_correlated(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    keep = rng.random(A.shape[0])[:, None] * rng.random(A.shape[1])[None, :] >= rate ** 2
+    mask = (keep / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_half_batch_repeated(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    half = (A.shape[0] + 1) // 2
+    keep = np.concatenate([rng.random((half, A.shape[1])) >= rate] * 2)[:A.shape[0]]
+    mask = (keep / (1 - rate)).astype(A.dtype)
+    return A * mask, mask
+
+
+def dropout_mask_from_output(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    A_out = (A * (rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return A_out, ((A_out != 0) / (1 - rate)).astype(A.dtype)
+
+
 def dropout_in_place(A, rate, rng, training=True):
     if not training:
         return A, None
@@ -1276,6 +1314,10 @@ def dropout_backward_mask_only(dA_out, mask):
 def dropout_backward_in_place(dA_out, mask):
     dA_out *= mask
     return dA_out
+
+
+def dropout_backward_float32(dA_out, mask):
+    return (dA_out * mask).astype(np.float32)
 
 
 def dropout_backward_inverted(dA_out, mask):
@@ -1693,6 +1735,11 @@ MISTAKES = [
     ("dropout_forward", "one mask per example", dropout_per_example),
     ("dropout_forward", "one draw for the whole array", dropout_one_draw),
     ("dropout_forward", "a float64 mask", dropout_float64_mask),
+    ("dropout_forward", "a float64 mask beside a float32 A_out", dropout_float64_mask_only),
+    ("dropout_forward", "right at rate 0.25 only", dropout_percent_integers),
+    ("dropout_forward", "a correlated mask", dropout_correlated),
+    ("dropout_forward", "half the batch's mask repeated", dropout_half_batch_repeated),
+    ("dropout_forward", "the mask read off A_out", dropout_mask_from_output),
     ("dropout_forward", "changes A", dropout_in_place),
     ("dropout_forward", "returns a new draw", dropout_returns_a_new_draw),
     ("dropout_forward", "returns the keep pattern", dropout_returns_the_keep_pattern),
@@ -1711,6 +1758,7 @@ MISTAKES = [
     ("dropout_backward", "dA_out unchanged", dropout_backward_unchanged),
     ("dropout_backward", "the mask only", dropout_backward_mask_only),
     ("dropout_backward", "changes dA_out", dropout_backward_in_place),
+    ("dropout_backward", "always float32", dropout_backward_float32),
     ("dropout_backward", "the mask inverted", dropout_backward_inverted),
     ("loss_and_grads_with_dropout", "dW2 before dropout", net_dW2_before_dropout),
     ("loss_and_grads_with_dropout", "dropout_forward again for the mask", net_mask_redrawn),

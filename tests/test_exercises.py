@@ -245,12 +245,12 @@ def dropout_float32_draws_ones_at_evaluation(A, rate, rng, training=True):
     return A * mask, mask
 
 
-def dropout_where_float64_mask(A, rate, rng, training=True):
-    """A_out in A's dtype, the mask it returns float64: the same numbers, so backward gets the same gradient."""
+def dropout_where(A, rate, rng, training=True):
+    """A_out by np.where, in A's dtype, and the mask made apart, in A's dtype too."""
     if not training:
         return A, None
     keep = rng.uniform(size=A.shape) > rate
-    return np.where(keep, A / (1 - rate), 0).astype(A.dtype), keep / (1 - rate)
+    return np.where(keep, A / (1 - rate), 0).astype(A.dtype), (keep / (1 - rate)).astype(A.dtype)
 
 
 def dropout_choice(A, rate, rng, training=True):
@@ -261,11 +261,11 @@ def dropout_choice(A, rate, rng, training=True):
 
 
 def dropout_keep_times_A_then_scale(A, rate, rng, training=True):
-    """A * keep / (1 - rate) stays float32 (a Python float does not promote), the mask float64."""
+    """A * keep / (1 - rate) stays float32 (a Python float does not promote); the mask is converted apart."""
     if not training:
         return A, None
     keep = rng.random(A.shape) >= rate
-    return A * keep / (1 - rate), keep / (1 - rate)
+    return A * keep / (1 - rate), (keep / (1 - rate)).astype(A.dtype)
 
 
 def dropout_backward_multiply(dA_out, mask):
@@ -332,7 +332,7 @@ ALTERNATIVES = [
     ("train_loop", "a float32 array", train_loop_float32_array),
     ("dropout_forward", "rng.binomial", dropout_binomial),
     ("dropout_forward", "float32 draws, ones at evaluation", dropout_float32_draws_ones_at_evaluation),
-    ("dropout_forward", "np.where, a float64 mask", dropout_where_float64_mask),
+    ("dropout_forward", "np.where", dropout_where),
     ("dropout_forward", "rng.choice", dropout_choice),
     ("dropout_forward", "A * keep / (1 - rate)", dropout_keep_times_A_then_scale),
     ("dropout_backward", "np.multiply", dropout_backward_multiply),
@@ -520,6 +520,15 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("dropout_forward", "one draw for the whole array", exercise_mistakes.dropout_one_draw,
      "one random number was drawn for the whole array"),
     ("dropout_forward", "a float64 mask", exercise_mistakes.dropout_float64_mask, "A_out is float64 for a float32 A"),
+    ("dropout_forward", "a float64 mask beside a float32 A_out", exercise_mistakes.dropout_float64_mask_only,
+     "the mask it returns is float64 for a float32 A"),
+    ("dropout_forward", "right at rate 0.25 only", exercise_mistakes.dropout_percent_integers,
+     "at rate = 0.07 it keeps 92.0% of the units"),
+    ("dropout_forward", "a correlated mask", exercise_mistakes.dropout_correlated, "at rate = 0.07"),
+    ("dropout_forward", "half the batch's mask repeated", exercise_mistakes.dropout_half_batch_repeated,
+     "some rows of the mask repeat others exactly"),
+    ("dropout_forward", "the mask read off A_out", exercise_mistakes.dropout_mask_from_output,
+     "was it rebuilt from A_out?"),
     ("dropout_forward", "changes A", exercise_mistakes.dropout_in_place, "changed A in place"),
     ("dropout_forward", "returns a new draw", exercise_mistakes.dropout_returns_a_new_draw,
      "drops other units than those dropped in A_out"),
@@ -552,6 +561,8 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("dropout_backward", "divides by the mask", exercise_mistakes.dropout_backward_divides, "divides by the mask"),
     ("dropout_backward", "dA_out unchanged", exercise_mistakes.dropout_backward_unchanged, "dA_out passes unchanged"),
     ("dropout_backward", "changes dA_out", exercise_mistakes.dropout_backward_in_place, "changed dA_out in place"),
+    ("dropout_backward", "always float32", exercise_mistakes.dropout_backward_float32,
+     "dA is float32 for a float64 dA_out and mask"),
     ("dropout_backward", "the mask inverted", exercise_mistakes.dropout_backward_inverted, "the mask is inverted"),
     ("loss_and_grads_with_dropout", "not implemented", not_implemented, "not implemented yet"),
     ("loss_and_grads_with_dropout", "dW2 before dropout", exercise_mistakes.net_dW2_before_dropout,

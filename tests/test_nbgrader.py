@@ -138,7 +138,7 @@ def test_a_wrong_function_loses_its_points_and_those_of_checks_built_on_it(cours
     graded = nbformat.read(course / "autograded" / "two_wrong" / ASSIGNMENT / "05_dropout.ipynb", as_version=4)
     said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
                    for output in cell.outputs)
-    assert "dropout_forward: check 2 of 8" in said and "the mask is not scaled" in said
+    assert "dropout_forward: check 2 of 10" in said and "the mask is not scaled" in said
 
 
 def test_bodies_calling_the_module_get_nothing(course):

@@ -1570,10 +1570,13 @@ def returned_mask_problem(result, A, rate=DROP_RATE):
     if np.shape(mask) != A.shape:
         return (f"the mask it returns has shape {np.shape(mask)}, not A's {A.shape}: return the mask that "
                 "multiplied A, one entry per unit of each example.")
-    mask = np.asarray(mask, dtype=float)
+    dtype, mask = np.asarray(mask).dtype, np.asarray(mask, dtype=float)
     A_out, product = np.asarray(A_out, dtype=float), A * mask
     if np.allclose(A_out, product, rtol=1e-5, atol=0):
-        return None
+        if dtype == A.dtype:
+            return None
+        return (f"the mask it returns is {dtype} for a {A.dtype} A: convert it with .astype(A.dtype), or "
+                f"dropout_backward sends a {dtype} gradient back into a {A.dtype} network.")
     if np.allclose(A_out, product / (1 - rate), rtol=1e-5, atol=0):
         return ("the mask it returns holds 0s and 1s, but A was multiplied by 0s and 1/(1 - rate)s: the mask is "
                 "not scaled. Return the scaled mask, the very array that multiplied A, so that dropout_backward "
@@ -1608,6 +1611,53 @@ def dropout_expectation_problem(dropout_forward_fn, draws=2000):
         return None
     return (f"on average over {draws} draws, A_out is {show(ratio.min())} to {show(ratio.max())} times A, not A: "
             "each unit must be dropped at random, on its own draw and whatever its value, with probability rate.")
+
+
+def repeated_rows_problem(kept):
+    """None if no two rows, and no two columns, of the keep pattern (B, H) are the same (for a right mask, with
+    hundreds of entries each, the chance is below 1e-20)."""
+    for axis, what in ((0, "rows"), (1, "columns")):
+        if np.unique(kept, axis=axis).shape[axis] < kept.shape[axis]:
+            return (f"some {what} of the mask repeat others exactly (a mask drawn for part of A and reused?): "
+                    "draw one number per entry of A, rng.random(A.shape).")
+    return None
+
+
+def dropout_other_rates_problem(dropout_forward_fn, rates=(0.07, 0.4, 0.8)):
+    """None if, at other rates than DROP_RATE too, each unit is kept with probability 1 - rate and scaled by
+    1/(1 - rate). 200,000 entries: a right mask keeps within 0.005 of 1 - rate (five standard deviations)."""
+    A = dropout_activations((400, 500))
+    for rate in rates:
+        factors = factors_of(dropout_forward_fn(A.copy(), rate, np.random.default_rng(5))[0], A)
+        problem = dropout_mask_problem(factors, rate)
+        if problem:
+            return f"at rate = {rate}, {problem}"
+        fraction = (np.abs(factors) > 1e-6).mean()
+        if abs(fraction - (1 - rate)) > 0.005:
+            return (f"at rate = {rate} it keeps {fraction:.1%} of the units, not {1 - rate:.0%}: keep each unit "
+                    "whose own random number is at least rate, rng.random(A.shape) >= rate, which holds at every "
+                    "rate.")
+        problem = repeated_rows_problem(np.abs(factors) > 1e-6)
+        if problem:
+            return problem
+    return None
+
+
+def dropout_zeros_problem(dropout_forward_fn):
+    """None if the mask keeps units where A is 0 as often as elsewhere: after a ReLU, many activations are 0,
+    and the mask must not be read off A_out."""
+    A = dropout_activations((400, 50))
+    A[np.random.default_rng(1).random(A.shape) < 0.5] = 0
+    result = dropout_forward_fn(A.copy(), DROP_RATE, np.random.default_rng(0))
+    mask = result[1] if isinstance(result, (tuple, list)) and len(result) == 2 else None
+    if mask is None or np.shape(mask) != A.shape:
+        return None  # the other checks say what is wrong with it
+    kept = (np.asarray(mask, dtype=float) != 0)[A == 0].mean()
+    if abs(kept - (1 - DROP_RATE)) < 0.05:
+        return None
+    return (f"where A is 0 the mask keeps {kept:.0%} of the units, not about {1 - DROP_RATE:.0%} (was it rebuilt "
+            "from A_out?): return the mask you drew, which keeps a unit with probability 1 - rate whatever its "
+            "value; after a ReLU many activations are 0.")
 
 
 def dropout_rate_zero_problem(dropout_forward_fn, A):
@@ -1664,6 +1714,9 @@ def check_dropout_forward(dropout_forward_fn):
             dropout_forward_fn, A)),
         ("the mask returned is the one that multiplied A", lambda: returned_mask_problem(run(A), A)),
         ("the rng it is given decides the mask", lambda: dropout_rng_problem(dropout_forward_fn, A)),
+        ("other rates: each unit kept with probability 1 - rate", lambda: dropout_other_rates_problem(
+            dropout_forward_fn)),
+        ("units where A is 0 are kept as often", lambda: dropout_zeros_problem(dropout_forward_fn)),
         ("on average over many draws, A_out is A", lambda: dropout_expectation_problem(dropout_forward_fn)),
         ("rate 0 leaves A as it is", lambda: dropout_rate_zero_problem(dropout_forward_fn, A)),
         ("training=False returns A unchanged", lambda: dropout_evaluation_problem(dropout_forward_fn, A)),
@@ -1747,6 +1800,10 @@ def dropout_backward_shape_problem(dropout_backward_fn):
     if np.asarray(dA).dtype != np.float32:
         return (f"dA is {np.asarray(dA).dtype} for a float32 dA_out and mask: keep their dtype "
                 "(dA_out * mask does).")
+    dA64 = dropout_backward_fn(dA_out.astype(np.float64), mask.astype(np.float64))
+    if np.asarray(dA64).dtype != np.float64:
+        return (f"dA is {np.asarray(dA64).dtype} for a float64 dA_out and mask: keep their dtype, whatever it is "
+                "(dA_out * mask does), rather than converting to one.")
     return None
 
 
