@@ -10,9 +10,10 @@ Read it top to bottom; it follows the notebooks' order.
     python mnist_ann.py --help         # every option
 
 Sections 1-7 are the network and its training, section 8 what makes it generalise (dropout,
-augmentation); section 9 downloads data, saves and loads weights, and runs the command line. Every function comes after the functions and tables it
-uses, so nothing is met before it is defined. The checks of the exercises are not here: they
-sit beside the exercises, in notebooks/exercises/checks.py.
+augmentation); section 9 downloads data, saves and loads weights, and runs the command line.
+Every function comes after the functions and tables it uses, so nothing is met before it is
+defined. The checks of the exercises are not here: they sit beside the exercises, in
+notebooks/exercises/checks.py.
 
 What it leaves out on purpose: classes (but for its error types), automatic differentiation, GPUs
 and convolutions. Each of those is a next step, not a first one.
@@ -866,7 +867,8 @@ def interruption_message(history):
 
 
 def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_size, weight_decay,
-                            patience, has_validation, optimizer_settings, seed=0, gradients=loss_and_grads, augment=None):
+                            patience, has_validation, optimizer_settings, seed=0, gradients=loss_and_grads,
+                            augment=None):
     """Refuse settings that make no sense, before any work, naming the option."""
     if not callable(optimizer):
         raise SettingError(f"optimizer must be a step function such as sgd_step, momentum_step or adam_step, "
