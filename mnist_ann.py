@@ -1,25 +1,27 @@
 """mnist_ann: a fully connected neural network for MNIST, written from scratch in NumPy.
 
-This file is the companion of the notebooks in notebooks/: each section below is
-derived, line by line, in the notebook named in its heading, and the notebooks
-import this module to show that their inline code and ours give the same answer.
-Read it top to bottom; it follows the notebooks' order.
+This file is the companion of the notebooks in notebooks/: sections 1-8 below are derived, line by
+line, in the notebooks named in their headings, and the notebooks import this module to show that
+their inline code and ours give the same answer. Read it top to bottom; it follows the notebooks.
 
     python mnist_ann.py                # train the default 784-128-64-10 network (about 98%)
     python mnist_ann.py --preset best  # 784-1024-1024-10 with dropout and augmentation (about 99%)
     python mnist_ann.py --help         # every option
 
-Sections 1-7 are the network and its training, section 8 what makes it generalise (dropout,
-augmentation); section 9 downloads data, saves and loads weights, and runs the command line.
-Every function comes after the functions and tables it uses, so nothing is met before it is
-defined. The checks of the exercises are not here: they sit beside the exercises, in
-notebooks/exercises/checks.py.
+Sections 1-8 are the lesson: the data, the network, its training, and what makes it generalise.
+Section 9 holds the guards: a function you call from outside (load_mnist, init_params, forward,
+loss_and_grads, train, evaluate, predict, ...) first makes one call to a guard, refuse_...,
+which checks what it was given and says in one sentence what is wrong. That call is the only
+place where the lesson looks ahead; skip the guards on a first reading. Section 10 downloads
+data, saves and loads weights, keeps interrupted runs, and runs the command line. Every other
+function comes after the functions and tables it uses. The checks of the exercises are not here:
+they sit beside the exercises, in notebooks/exercises/checks.py.
 
-What it leaves out on purpose: classes (but for its error types), automatic differentiation, GPUs
-and convolutions. Each of those is a next step, not a first one.
+What it leaves out on purpose: classes (but for its error types), automatic differentiation,
+GPUs and convolutions. Each of those is a next step, not a first one.
 
-Letters used in shapes: N examples in a split, B examples in a batch, D = 784
-inputs, H hidden units, C = 10 classes.
+Letters used in shapes: N examples in a split, B examples in a batch, D = 784 inputs, H hidden
+units, C = 10 classes, K affine layers (W1, b1, ..., WK, bK).
 """
 
 import argparse
@@ -48,73 +50,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402 (after the line above, on purpose)
 
 
-class MnistAnnError(Exception):
-    """Base of this module's errors: each message says what is wrong and what to do."""
-
-
-class MNISTDataError(MnistAnnError):
-    """A data file is missing, damaged or not what it claims to be."""
-
-
-class SettingError(MnistAnnError, ValueError):
-    """A setting (layer sizes, learning rate, ...) makes no sense."""
-
-
-class WeightsFileError(MnistAnnError):
-    """A weights file is not one that save_params wrote."""
-
-
-class ImagesError(MnistAnnError, ValueError):
-    """Images passed to the Python API have the wrong shape, type or range."""
-
-
-class LabelsError(MnistAnnError, ValueError):
-    """Labels passed to the Python API are not whole numbers 0-9, one per image."""
-
-
-class ParamsError(MnistAnnError, ValueError):
-    """A params dict lacks an array, holds an extra one, or its shapes do not chain."""
-
-
-class SaveError(MnistAnnError):
-    """A file could not be written (full disk, no permission, ...); no partial file is left."""
-
-
-class TrainingStopped(MnistAnnError):
-    """Training ended before its last epoch; `history` holds the epochs that finished."""
-
-    outcome = "stopped"  # what history.json records about how the run ended
-    exit_status = 1
-
-    def __init__(self, message, history):
-        super().__init__(message)
-        self.history = history
-
-
-class TrainingDiverged(TrainingStopped):
-    """The loss became NaN, infinite or too large; `history` holds the epochs that finished."""
-
-    outcome = "diverged"
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that training stops the same careful way."""
-
-
-class TrainingInterrupted(TrainingStopped):
-    """Ctrl-C (exit status 130) or SIGTERM (143) arrived; params hold the last finished epoch."""
-
-    outcome = "interrupted"
-
-    def __init__(self, message, history, terminated=False):
-        super().__init__(message, history)
-        self.exit_status = 143 if terminated else 130  # 128 + the signal's number, as shells report it
-
-
-# ---- 1. Data ------------------------------------------------- 01_data.ipynb
+# ---- 1. Data ------------------------------------------------------------- 01_data.ipynb
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data" / "mnist"
-
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -123,196 +61,56 @@ MNIST_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 
-HOW_TO_GET_DATA = (
-    "restore the shipped files with `git checkout data/mnist`, or fetch the "
-    "missing or damaged ones with `python mnist_ann.py --download`."
-)
-
-# The size and SHA-256 of each file's decompressed content: a file of MNIST's name and size must be
-# MNIST, byte for byte, whether it is gzipped or raw (the gzip files of different mirrors differ).
-RAW_SIZES = {
-    "train-images-idx3-ubyte": 47040016,
-    "train-labels-idx1-ubyte": 60008,
-    "t10k-images-idx3-ubyte": 7840016,
-    "t10k-labels-idx1-ubyte": 10008,
-}
-
-RAW_SHA256 = {
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-}
-
-
 # The third byte of an IDX header names the element type; IDX numbers are big-endian.
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 def read_file_bytes(path):
     """All bytes of a file, decompressed if its name ends in .gz."""
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise MNISTDataError(f"{path} does not exist; {HOW_TO_GET_DATA}") from None
-    except (OSError, EOFError, zlib.error) as error:
-        raise MNISTDataError(
-            f"{path} is damaged ({error}); replace it with an intact copy, "
-            f"{HOW_TO_GET_DATA}"
-        ) from None
+    path = Path(path)
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    return path.read_bytes()
+
+
+def idx_header(raw):
+    """The element type, shape and header length of IDX data: bytes 0-1 are 0, byte 2 names the
+    type, byte 3 the number of dimensions; then one big-endian 4-byte size per dimension."""
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    return dtype, shape, 4 + 4 * ndim
 
 
 def read_idx(path):
     """Read one IDX file, gzipped (.gz) or raw, into an array shaped as its header says."""
-    path = Path(path)
-    raw = read_file_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
-        raise MNISTDataError(
-            f"{path} is not an IDX file (wrong magic number {raw[:4].hex() or 'none'}); "
-            "replace it with an original MNIST file."
-        )
-    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
-        raise MNISTDataError(f"{path} ends inside its header; replace it with an intact copy.")
-    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = math.prod(shape) * dtype.itemsize
-    if len(raw) - header_size != expected:
-        raise MNISTDataError(
-            f"{path}: its header promises {expected} bytes of data for shape {shape}, "
-            f"but it holds {len(raw) - header_size}; replace it with an intact copy."
-        )
+    raw = refuse_damaged_idx_file(path)  # read_file_bytes(path), once its header is checked
+    dtype, shape, header_size = idx_header(raw)
     return np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
 
 
-def chosen_data_dir(data_dir=None):
-    """The data folder: the argument, else $MNIST_DATA_DIR, else the repository's data/mnist."""
-    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
-        raise SettingError(f"the data folder (--data-dir) must be a path, got {data_dir!r}.")
-    return Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
+def idx_path(data_dir, name):
+    """The path of one MNIST file in data_dir: name.gz if it is there, else the raw name."""
+    gzipped = Path(data_dir) / f"{name}.gz"
+    return gzipped if gzipped.exists() else Path(data_dir) / name
 
 
-def find_data_dir(data_dir=None):
-    """The chosen data folder, which must exist."""
-    data_dir = chosen_data_dir(data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise MNISTDataError(f"{data_dir} is a file, not a folder; pass the folder that holds the MNIST files.")
-    if not data_dir.is_dir():
-        raise MNISTDataError(
-            f"the data folder {data_dir} does not exist; pass the folder that holds the "
-            f"MNIST files (or set MNIST_DATA_DIR), or {HOW_TO_GET_DATA}"
-        )
-    return data_dir
-
-
-def find_idx_file(data_dir, name):
-    """The path of one MNIST file in data_dir: name.gz if present, else the raw name."""
-    for candidate in (data_dir / f"{name}.gz", data_dir / name):
-        if candidate.exists():
-            return candidate
-    raise MNISTDataError(f"{data_dir / name}.gz does not exist; {HOW_TO_GET_DATA}")
-
-
-def sha256_of(data):
-    """The SHA-256 of some bytes, as 64 hex digits."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def parse_sums_line(line):
-    """(name, sha256) from one line of `sha256sum` output: "HASH  name", or "HASH *name" in binary mode."""
-    digest, _, rest = line.strip().partition(" ")
-    name = rest[1:] if rest[:1] in (" ", "*") else rest
-    if len(digest) != 64 or not all(c in "0123456789abcdefABCDEF" for c in digest) or not name:
-        return None
-    return name, digest.lower()
-
-
-def read_sums_file(sums_file):
-    """{file name: SHA-256} from a SHA256SUMS file ({} if there is none); blank lines and # comments are skipped."""
-    if not sums_file.is_file():
-        return {}
-    sums = {}
-    for number, line in enumerate(sums_file.read_text(errors="replace").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        entry = parse_sums_line(line)
-        if entry is None:
-            raise MNISTDataError(f"{sums_file}, line {number}, is not \"SHA-256  file name\": {line.strip()[:80]!r}; "
-                                 "correct or delete that line.")
-        sums[entry[0]] = entry[1]
-    return sums
-
-
-def content_size(path):
-    """The size of a file's content: the file's own size, or the size a .gz file records in its last 4 bytes."""
-    if path.suffix != ".gz":
-        return path.stat().st_size
-    with path.open("rb") as f:
-        if f.seek(0, os.SEEK_END) < 4:
-            return -1
-        f.seek(-4, os.SEEK_END)
-        return int.from_bytes(f.read(4), "little")  # gzip's ISIZE: the content's size modulo 2**32
-
-
-def verify_checksum(path):
-    """Check a data file against the SHA256SUMS beside it if that lists it, else, if it has the size of
-    the MNIST file of its name, against that file's known content (RAW_SHA256)."""
-    sums_file, name = path.parent / "SHA256SUMS", path.name.removesuffix(".gz")
-    listed = read_sums_file(sums_file)
-    try:
-        if path.name in listed:
-            intact, source = sha256_of(path.read_bytes()) == listed[path.name], sums_file
-        elif RAW_SIZES.get(name) == content_size(path):
-            intact, source = sha256_of(read_file_bytes(path)) == RAW_SHA256[name], "the known MNIST checksums"
-        else:
-            return
-    except OSError as error:
-        raise MNISTDataError(f"{path} cannot be read ({error.strerror or error}); {HOW_TO_GET_DATA}") from None
-    if not intact:
-        raise MNISTDataError(f"{path} does not match its checksum in {source}, so it is damaged or altered; "
-                             f"{HOW_TO_GET_DATA}")
-
-
-def images_and_labels(images, labels):
-    """Check that an image file and a label file belong together, then scale the pixels."""
-    (image_path, pixels), (label_path, digits) = images, labels
-    if pixels.ndim != 3 or digits.ndim != 1:
-        raise MNISTDataError(
-            f"{image_path} must hold images (3 dimensions) and {label_path} labels (1 dimension); "
-            f"they have {pixels.ndim} and {digits.ndim}: check that the files are not swapped."
-        )
-    if len(pixels) != len(digits) or len(pixels) == 0:
-        raise MNISTDataError(
-            f"{image_path} holds {len(pixels)} images but {label_path} holds {len(digits)} labels; "
-            "use files from the same set, with at least one image."
-        )
-    if digits.min() < 0 or digits.max() > 9:
-        raise MNISTDataError(f"{label_path} holds labels from {digits.min()} to {digits.max()}, not digits 0 to 9; "
-                             "replace it with an original MNIST file.")
+def images_and_labels(image_path, label_path):
+    """One set's images as float32 pixels in [0, 1], X (N, 784), and its labels as int64, y (N,)."""
+    pixels = read_idx(image_path)  # (N, 28, 28) uint8
     X = pixels.reshape(len(pixels), -1).astype(np.float32)  # (N, 28, 28) -> (N, 784)
     X /= 255.0  # in place: no second 188 MB array
-    return X, digits.astype(np.int64)
+    return X, read_idx(label_path).astype(np.int64)
 
 
 def load_mnist(data_dir=None):
-    """Load MNIST as float32 pixels in [0, 1] and int64 labels.
+    """Load MNIST from data_dir (default: $MNIST_DATA_DIR, else data/mnist beside this file).
 
     Returns X_train (60000, 784), y_train (60000,), X_test (10000, 784), y_test (10000,).
     """
-    data_dir = find_data_dir(data_dir)
-    arrays = {}
-    for key, name in MNIST_FILES.items():
-        path = find_idx_file(data_dir, name)
-        verify_checksum(path)
-        arrays[key] = (path, read_idx(path))
-    X_train, y_train = images_and_labels(arrays["train_images"], arrays["train_labels"])
-    X_test, y_test = images_and_labels(arrays["test_images"], arrays["test_labels"])
-    if X_test.shape[1] != X_train.shape[1]:
-        raise MNISTDataError(f"the test images have {X_test.shape[1]} pixels but the training images "
-                             f"{X_train.shape[1]}; use files from the same set.")
+    paths = refuse_missing_or_damaged_data(data_dir)  # {"train_images": path, ...}, each checked
+    X_train, y_train = images_and_labels(paths["train_images"], paths["train_labels"])
+    X_test, y_test = images_and_labels(paths["test_images"], paths["test_labels"])
     return X_train, y_train, X_test, y_test
 
 
@@ -323,18 +121,16 @@ def split_validation(X, y, val_size=5000, seed=0, in_place=False):
     of X itself and returns a view, so the 188 MB training set is never copied (X is
     overwritten: use it for nothing else afterwards).
     """
-    if not isinstance(val_size, numbers.Integral) or not 0 <= val_size < len(X):
-        raise SettingError(f"validation size (--val-size) must be a whole number from 0 to {len(X) - 1}, "
-                           f"got {val_size!r}.")
+    refuse_bad_split(X, y, val_size)
     is_val = np.zeros(len(X), dtype=bool)
     is_val[np.random.default_rng(seed).choice(len(X), size=val_size, replace=False)] = True
-    train, X_val, y_val = np.flatnonzero(~is_val), X[is_val], y[is_val]
+    kept, X_val, y_val = np.flatnonzero(~is_val), X[is_val], y[is_val]
     if not in_place:
-        return X[train], y[train], X_val, y_val
-    for start in range(0, len(train), 4096):  # chunk by chunk: each row only moves towards the front
-        rows = train[start:start + 4096]
+        return X[kept], y[kept], X_val, y_val
+    for start in range(0, len(kept), 4096):  # chunk by chunk: each row only moves to the front
+        rows = kept[start:start + 4096]
         X[start:start + len(rows)], y[start:start + len(rows)] = X[rows], y[rows]
-    return X[:len(train)], y[:len(train)], X_val, y_val
+    return X[:len(kept)], y[:len(kept)], X_val, y_val
 
 
 def one_hot(y, num_classes=10):
@@ -345,15 +141,14 @@ def one_hot(y, num_classes=10):
 
 
 def iterate_minibatches(X, y, batch_size, rng):
-    """Yield (X_batch (B, D), y_batch (B,)) covering X once in a random order; the last may be smaller."""
+    """Yield batches (X (B, D), y (B,)) covering X once in random order; the last may be smaller."""
     order = rng.permutation(len(X))
     for start in range(0, len(X), batch_size):
         batch = order[start:start + batch_size]
-        # np.take with mode="clip" gathers rows into a contiguous batch without a bounds pass.
-        yield np.take(X, batch, axis=0, mode="clip"), np.take(y, batch, mode="clip")
+        yield X[batch], y[batch]  # fancy indexing copies the rows into a contiguous batch
 
 
-# ---- 2. Forward pass ----------------------------------------- 02_forward.ipynb
+# ---- 2. Forward pass ---------------------------------------------------- 02_forward.ipynb
 
 def linear_forward(X, W, b):
     """Affine layer: X (B, in) @ W (in, out) + b (out,) -> Z (B, out)."""
@@ -385,140 +180,6 @@ def tanh(Z):
 ACTIVATIONS = {"relu": relu, "leaky_relu": leaky_relu, "sigmoid": sigmoid, "tanh": tanh}
 
 
-# From here to he_scale: the door checks. Whatever a caller passes in (layer sizes, params, images, labels)
-# is checked once, and a mistake is told in one sentence. They are not the network: skip them on a first reading.
-
-# Training holds about six float32 copies of the parameters (params, the flat copy, its gradients, two
-# optimizer arrays, the last good epoch), and evaluation sends up to 10000 rows through the network at once.
-PARAMETER_COPIES = 6
-ROWS_AT_ONCE = 10000
-
-
-def memory_needed(layer_sizes):
-    """Bytes, roughly, that training and evaluating a network of these layer sizes takes."""
-    weights = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]))
-    return 4 * (PARAMETER_COPIES * weights + 2 * ROWS_AT_ONCE * sum(layer_sizes[1:]))  # 4 bytes per float32
-
-
-def memory_available():
-    """This machine's memory in bytes (16 GiB where the system does not say, as on Windows)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return 16 * 2**30
-
-
-def is_number(value):
-    """True for a real number, Python's or NumPy's (np.float32(0.01) too), but not for True or False."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def is_whole_number(value, least=0):
-    """True for a whole number of at least `least`: 3, np.int64(3) or 3.0, but not 3.5, NaN or True."""
-    return is_number(value) and math.isfinite(value) and int(value) == value and value >= least
-
-
-def check_layer_sizes(layer_sizes):
-    """Refuse fewer than two layers, a size that is not a positive whole number, or a network too big for memory."""
-    is_sequence = isinstance(layer_sizes, (list, tuple, np.ndarray))
-    if not is_sequence or len(layer_sizes) < 2 or not all(is_whole_number(n, 1) for n in layer_sizes):
-        raise SettingError(
-            f"layer sizes (--hidden) must be whole numbers of at least 1, with an input and "
-            f"an output layer, got {list(layer_sizes) if is_sequence else repr(layer_sizes)}."
-        )
-    needed, available = memory_needed([int(n) for n in layer_sizes]), memory_available()
-    if needed > available:  # checked before anything is allocated
-        raise SettingError(f"layer sizes {'-'.join(str(int(n)) for n in layer_sizes)} would need about "
-                           f"{needed / 2**30:.3g} GiB of memory, more than this machine's {available / 2**30:.0f} GiB; "
-                           "choose smaller --hidden sizes.")
-
-
-def check_choice(option, value, choices):
-    """Refuse a value that is not one of choices, naming the option and listing the choices."""
-    if not isinstance(value, str) or value not in choices:
-        raise SettingError(f"{option} must be one of {', '.join(choices)}, got {value!r}.")
-
-
-@functools.lru_cache(maxsize=None)
-def parameter_names(layers):
-    """The names a network of this many layers has: {"W1", "b1", ..., "WL", "bL"} (cached: forward asks often)."""
-    return frozenset(f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb")
-
-
-def names_problem(params):
-    """Which arrays params lacks or has too many of, for a network with as many layers as its W's or b's say."""
-    if not params:
-        return "params is empty; build it with init_params"
-    expected = parameter_names(max(sum(str(name)[:1] == kind for name in params) for kind in "Wb"))
-    missing, extra = sorted(expected - params.keys()), sorted(map(str, params.keys() - expected))
-    faults = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has extra {', '.join(extra)}"] if extra else [])
-    return f"params {' and '.join(faults)}; it needs W1, b1, ..., W{len(expected) // 2}, b{len(expected) // 2}"
-
-
-def params_problem(params):
-    """What keeps params from being a network (a missing or extra array, shapes that do not chain), or None."""
-    if not isinstance(params, dict):
-        return f"params must be a dict of arrays W1, b1, W2, b2, ..., got {type(params).__name__}"
-    layers = len(params) // 2
-    if not params or params.keys() != parameter_names(layers):
-        return names_problem(params)
-    for layer in range(1, layers + 1):
-        W, b = params[f"W{layer}"], params[f"b{layer}"]
-        if not (isinstance(W, np.ndarray) and isinstance(b, np.ndarray) and W.dtype.kind == b.dtype.kind == "f"):
-            return f"W{layer} and b{layer} must be floating-point NumPy arrays"
-        if W.ndim != 2 or b.shape != (W.shape[1],):
-            return f"W{layer} {W.shape} and b{layer} {b.shape} do not fit together"
-        if layer > 1 and params[f"W{layer - 1}"].shape[1] != W.shape[0]:
-            return f"W{layer - 1} {params[f'W{layer - 1}'].shape} does not feed W{layer} {W.shape}"
-    return None
-
-
-def validate_images(X, width):
-    """Refuse images that are not a floating-point array (N, width), saying how to fix the usual mistakes."""
-    if not isinstance(X, np.ndarray):
-        raise ImagesError(f"images must be a NumPy array (N, {width}), got {type(X).__name__}.")
-    if X.dtype.kind in "biu":
-        raise ImagesError(f"images are {X.dtype}, not floating point; divide by 255 "
-                          "(X.astype(np.float32) / 255) to get pixels in [0, 1].")
-    if X.shape == (width,):
-        raise ImagesError(f"one image of shape ({width},) was passed; pass a batch of one, X[None, :], "
-                          f"of shape (1, {width}).")
-    if X.dtype.kind != "f" or X.ndim != 2 or X.shape[1] != width:
-        raise ImagesError(f"images must be a floating-point array (N, {width}), one image per row, "
-                          f"got shape {X.shape} of {X.dtype}.")
-
-
-def validate_pixel_range(X):
-    """Refuse pixels outside [0, 1] (or NaN); a pass over X, so callers do it once, not per batch."""
-    low, high = (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
-    if not 0 <= low <= high <= 1:
-        hint = "divide by 255" if 1 < high <= 255 and low >= 0 else "scale them into [0, 1]"
-        raise ImagesError(f"pixels must lie in [0, 1], but they range from {low:g} to {high:g}; {hint}.")
-
-
-def validate_labels(y, n, classes=10):
-    """Refuse labels that are not whole numbers 0 to classes - 1, one per image (n of them)."""
-    if not isinstance(y, np.ndarray) or y.ndim != 1:
-        hint = "; for one-hot rows pass y.argmax(axis=1)" if getattr(y, "ndim", 0) == 2 else ""
-        raise LabelsError(f"labels must be a 1-D NumPy array of whole numbers, one per image{hint}.")
-    if y.dtype.kind not in "iu":
-        raise LabelsError(f"labels must be an integer array, got {y.dtype}; use y.astype(np.int64) if they are "
-                          "whole numbers.")
-    if len(y) != n:
-        raise LabelsError(f"there are {n} images but {len(y)} labels; pass one label per image.")
-    if len(y) and (y.min() < 0 or y.max() >= classes):
-        raise LabelsError(f"labels must be whole numbers from 0 to {classes - 1}, found {y.min()} to {y.max()}.")
-
-
-def validate_network_input(params, X, activation):
-    """The door check of forward: a known activation, a well-formed params dict and images it can take."""
-    check_choice("activation (--activation)", activation, ACTIVATIONS)
-    problem = params_problem(params)
-    if problem:
-        raise ParamsError(f"{problem}.")
-    validate_images(X, params["W1"].shape[0])
-
-
 def he_scale(fan_in, fan_out):
     """He: std sqrt(2 / fan_in) makes up for ReLU zeroing half of its inputs."""
     return math.sqrt(2.0 / fan_in)
@@ -529,22 +190,19 @@ def glorot_scale(fan_in, fan_out):
     return math.sqrt(2.0 / (fan_in + fan_out))
 
 
-INIT_SCALES = {"relu": he_scale, "leaky_relu": he_scale, "sigmoid": glorot_scale, "tanh": glorot_scale}
+INIT_SCALES = dict(relu=he_scale, leaky_relu=he_scale, sigmoid=glorot_scale, tanh=glorot_scale)
 
 
 def init_params(layer_sizes, activation="relu", rng=None):
     """Random weights for a network with the given layer sizes, e.g. [784, 128, 64, 10].
 
-    Returns {"W1": (D, H1), "b1": (H1,), ..., "WL": (H, C), "bL": (C,)}, all float32.
+    Returns {"W1": (D, H1), "b1": (H1,), ..., "WK": (H, C), "bK": (C,)}, all float32.
     """
-    check_layer_sizes(layer_sizes)
-    check_choice("activation (--activation)", activation, ACTIVATIONS)
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise SettingError(f"rng must be a NumPy Generator such as np.random.default_rng(0), got {rng!r}.")
-    layer_sizes, rng = [int(n) for n in layer_sizes], rng if rng is not None else np.random.default_rng(0)
-    params = {}
+    refuse_bad_network_settings(layer_sizes, activation, rng)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    layer_sizes, params = [int(n) for n in layer_sizes], {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
-        # He keeps ReLU activations at a steady scale layer after layer; Glorot does so for sigmoid/tanh.
+        # He keeps ReLU activations at a steady scale layer after layer; Glorot sigmoid and tanh's.
         scale = INIT_SCALES[activation](fan_in, fan_out)
         # float32, like the images: half the memory of float64 and faster matrix products (the
         # gradient checks, which need the precision, run in float64).
@@ -554,32 +212,37 @@ def init_params(layer_sizes, activation="relu", rng=None):
 
 
 def num_layers(params):
-    """The number of affine layers: params holds one W and one b for each."""
+    """The number of affine layers K: params holds one W and one b for each."""
     return len(params) // 2
 
 
-def forward(params, X, activation="relu", check=True):
-    """Run the network: X (B, D) -> logits (B, C), and the cache that backward needs.
+def run_layers(params, X, activation="relu"):
+    """The layers one after another: X (B, D) -> logits (B, C), and the cache backward needs.
 
-    cache[l - 1] is (input of layer l, its pre-activation Z_l). check=False skips the check of the
-    inputs, for a caller that checked them once already (training, at every step).
+    cache[k - 1] is (the input of layer k, its pre-activation Z_k).
     """
-    if check:
-        validate_network_input(params, X, activation)
-    activate = ACTIVATIONS[activation]
-    cache, A = [], X
+    activate, cache, A = ACTIVATIONS[activation], [], X
     for layer in range(1, num_layers(params) + 1):
         Z = linear_forward(A, params[f"W{layer}"], params[f"b{layer}"])  # (B, in) -> (B, out)
         cache.append((A, Z))
-        A = activate(Z) if layer < num_layers(params) else Z  # the last layer's Z are the logits
+        A = activate(Z) if layer < num_layers(params) else Z  # the last layer's Z: the logits
     return A, cache
 
 
-# ---- 3. Softmax, cross-entropy and gradient checks ----- 03_softmax_cross_entropy.ipynb
+def forward(params, X, activation="relu"):
+    """Run the network on images you pass in: run_layers, after checking what it is given.
+
+    Training checks its data once, at its own door, and then calls run_layers directly.
+    """
+    refuse_bad_network_input(params, X, activation)
+    return run_layers(params, X, activation)
+
+
+# ---- 3. Softmax, cross-entropy and gradient checks ------------ 03_softmax_cross_entropy.ipynb
 
 def softmax(logits):
     """Row-wise softmax: logits (B, C) -> probabilities P (B, C)."""
-    # Subtracting the row maximum leaves P unchanged and keeps exp() from overflowing.
+    # Subtracting each row's maximum leaves P unchanged and keeps exp() from overflowing.
     shifted = logits - logits.max(axis=1, keepdims=True)
     exps = np.exp(shifted)
     return exps / exps.sum(axis=1, keepdims=True)
@@ -601,19 +264,6 @@ def cross_entropy_grad(logits, y):
     dlogits = softmax(logits)
     dlogits[np.arange(len(y)), y] -= 1  # P - Y, without building Y
     return dlogits / len(y)  # the loss is a mean over the batch: this is the only 1/B
-
-
-def cross_entropy_and_grad(logits, y):
-    """Both of the above from one log-softmax: the loss (scalar) and dlogits (B, C).
-
-    Training needs both at every step, and this saves it a second softmax.
-    """
-    log_probs = log_softmax(logits)  # (B, C)
-    rows = np.arange(len(y))
-    dlogits = np.exp(log_probs)  # P, without computing the softmax again
-    dlogits[rows, y] -= 1  # P - Y
-    dlogits /= len(y)
-    return -log_probs[rows, y].mean(), dlogits
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -639,16 +289,16 @@ def relative_error(a, b):
     return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
 
 
-# ---- 4. Backpropagation ------------------------------------- 04_backprop.ipynb
+# ---- 4. Backpropagation ------------------------------------------------- 04_backprop.ipynb
 
-def linear_backward(dZ, X, W, need_dX=True, dW=None, db=None):
+def linear_backward(dZ, X, W, need_dX=True):
     """Backward of Z = X @ W + b: dZ (B, out) -> dX (B, in), dW (in, out), db (out,).
 
-    The first layer does not need dX: skipping it saves a (B, out) @ (out, D) product.
-    dW and db, if given, are filled in place (training passes views of one flat array: notebook 09).
+    The first layer's input is the images, whose gradient nobody needs: need_dX=False skips
+    that (B, out) @ (out, D) product, the largest of the backward pass.
     """
-    dW = np.matmul(X.T, dZ, out=dW)  # (in, B) @ (B, out) -> (in, out)
-    db = dZ.sum(axis=0, out=db)  # each bias touches every example: (B, out) -> (out,)
+    dW = X.T @ dZ  # (in, B) @ (B, out) -> (in, out)
+    db = dZ.sum(axis=0)  # each bias touches every example: (B, out) -> (out,)
     dX = dZ @ W.T if need_dX else None  # (B, out) @ (out, in) -> (B, in)
     return dX, dW, db
 
@@ -684,44 +334,32 @@ ACTIVATION_GRADIENTS = {
 }
 
 
-def backward(params, cache, dlogits, activation="relu", grads=None):
-    """Gradients of the loss for every parameter, from dlogits (B, C); keyed and shaped like params.
-
-    grads, if given (arrays keyed and shaped like params), receives them in place.
-    """
-    activate_backward = ACTIVATION_GRADIENTS[activation]
-    grads, dZ = {} if grads is None else grads, dlogits
+def backward(params, cache, dlogits, activation="relu"):
+    """The loss's gradient for each parameter, from dlogits (B, C), keyed and shaped like params."""
+    activate_backward, grads, dZ = ACTIVATION_GRADIENTS[activation], {}, dlogits
     for layer in range(num_layers(params), 0, -1):
         A_in, _ = cache[layer - 1]
-        W, b = f"W{layer}", f"b{layer}"
-        dA_in, grads[W], grads[b] = linear_backward(
-            dZ, A_in, params[W], need_dX=layer > 1, dW=grads.get(W), db=grads.get(b)
-        )
-        if layer > 1:
-            dZ = activate_backward(dA_in, cache[layer - 2][1])  # through the previous layer's activation
+        dA_in, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(
+            dZ, A_in, params[f"W{layer}"], need_dX=layer > 1)
+        if layer > 1:  # through the previous layer's activation
+            dZ = activate_backward(dA_in, cache[layer - 2][1])
     return grads
 
 
-def validate_grads(grads, params):
-    """Refuse a grads dict that cannot receive the gradients: it needs one float array per parameter, shaped like it."""
-    fits = isinstance(grads, dict) and grads.keys() == params.keys() and all(
-        isinstance(grads[name], np.ndarray) and grads[name].shape == params[name].shape for name in params)
-    if grads is not None and not fits:
-        raise ParamsError("grads, if given, must be a dict of arrays keyed and shaped like params.")
+def batch_loss_and_grads(params, X, y, activation="relu"):
+    """The batch's mean cross-entropy (scalar), its gradients (keyed like params), logits (B, C).
 
-
-def loss_and_grads(params, X, y, activation="relu", grads=None, check=True):
-    """The batch's mean cross-entropy (scalar), its gradients (keyed like params) and the logits (B, C).
-
-    grads, if given, receives the gradients in place, as in backward; check=False, as in forward.
+    Forward, the loss, backward: one training step's arithmetic, without checks (see below).
     """
-    logits, cache = forward(params, X, activation, check)
-    if check:
-        validate_labels(y, len(X), logits.shape[1])
-        validate_grads(grads, params)
-    loss, dlogits = cross_entropy_and_grad(logits, y)
-    grads = backward(params, cache, dlogits, activation, grads)
-    return loss, grads, logits
+    logits, cache = run_layers(params, X, activation)
+    dlogits = cross_entropy_grad(logits, y)  # (B, C)
+    return cross_entropy(logits, y), backward(params, cache, dlogits, activation), logits
+
+
+def loss_and_grads(params, X, y, activation="relu"):
+    """batch_loss_and_grads for a batch you pass in, after checking it (training checks once)."""
+    refuse_bad_batch(params, X, y, activation)
+    return batch_loss_and_grads(params, X, y, activation)
 
 
 def weights_only(params):
@@ -730,9 +368,9 @@ def weights_only(params):
 
 
 def add_weight_decay(params, grads, weight_decay):
-    """Add the L2 penalty (weight_decay / 2) * sum(W ** 2) to the loss: its gradient goes into grads, in place.
+    """Add the L2 penalty (weight_decay / 2) * sum(W ** 2) to the loss, its gradient to grads.
 
-    Returns the penalty, which training records apart from the cross-entropy.
+    grads is changed in place. Returns the penalty, which training records apart from the loss.
     """
     penalty = 0.0
     for name in weights_only(params):  # biases are not decayed
@@ -741,7 +379,7 @@ def add_weight_decay(params, grads, weight_decay):
     return penalty
 
 
-# ---- 5. Mini-batch gradient descent ----- 05_minibatch_sgd.ipynb, its fast loop 09_making_it_fast.ipynb
+# ---- 5. Mini-batch gradient descent ------------------------------- 05_minibatch_sgd.ipynb
 
 def sgd_step(params, grads, state, lr):
     """Plain gradient descent: p -= lr * g, in place. It keeps no state."""
@@ -751,9 +389,9 @@ def sgd_step(params, grads, state, lr):
 
 
 def predict(params, X, activation="relu"):
-    """Predicted labels (N,) for inputs X (N, D)."""
-    logits, _ = forward(params, X, activation)
-    validate_pixel_range(X)
+    """Predicted labels (N,) for images X (N, D)."""
+    refuse_bad_images_to_predict(params, X, activation)
+    logits, _ = run_layers(params, X, activation)
     return logits.argmax(axis=1)
 
 
@@ -763,10 +401,9 @@ def accuracy(predicted, y):
 
 
 def evaluate(params, X, y, activation="relu"):
-    """Mean cross-entropy and accuracy of the network on inputs X (N, D) with labels y (N,)."""
-    logits, _ = forward(params, X, activation)
-    validate_pixel_range(X)
-    validate_labels(y, len(X), logits.shape[1])
+    """Mean cross-entropy and accuracy of the network on images X (N, D) with labels y (N,)."""
+    refuse_bad_evaluation(params, X, y, activation)
+    logits, _ = run_layers(params, X, activation)
     return float(cross_entropy(logits, y)), accuracy(logits.argmax(axis=1), y)
 
 
@@ -777,19 +414,36 @@ def learning_rate_at(step, total_steps, lr, schedule="constant"):
     return lr
 
 
+def epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule):
+    """The learning rate of each step of epoch 1, 2, ..., computed epoch by epoch."""
+    first, total = (epoch - 1) * steps_per_epoch, epochs * steps_per_epoch
+    return [learning_rate_at(first + t, total, lr, schedule) for t in range(steps_per_epoch)]
+
+
 # A batch cross-entropy this large means the right class's logit trails by about 1000:
 # the weights have blown up, even if no number has overflowed yet.
 DIVERGED_LOSS = 1000.0
 
 
-def flat_views(params):
-    """A copy of params in one flat array (P,), P parameters in all, and views of it keyed and shaped like params."""
-    flat = np.concatenate([value.ravel() for value in params.values()])
-    views, start = {}, 0
-    for name, value in params.items():
-        views[name] = flat[start:start + value.size].reshape(value.shape)
-        start += value.size
-    return flat, views
+def train_epoch(params, batches, lrs, optimizer, state, settings, gradients, activation,
+                weight_decay):
+    """One step per mini-batch, params updated in place; returns the optimizer's state and the
+    epoch's mean cross-entropy, weight penalty and accuracy (all three nan once the loss explodes).
+
+    gradients is batch_loss_and_grads, or a function like it (section 8's dropout).
+    """
+    loss_sum = penalty_sum = correct = seen = 0
+    for (X_batch, y_batch), lr in zip(batches, lrs):
+        loss, grads, logits = gradients(params, X_batch, y_batch, activation)
+        penalty = add_weight_decay(params, grads, weight_decay) if weight_decay else 0.0
+        if not loss < DIVERGED_LOSS:  # NaN too; without the penalty, so weight decay is not blamed
+            return state, math.nan, math.nan, math.nan
+        state = optimizer(params, grads, state, lr, **settings)
+        loss_sum += float(loss) * len(y_batch)  # weighted by the batch's size: the last is smaller
+        penalty_sum += float(penalty) * len(y_batch)
+        correct += int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
+        seen += len(y_batch)
+    return state, loss_sum / seen, penalty_sum / seen, correct / seen
 
 
 def copy_params(params):
@@ -797,50 +451,20 @@ def copy_params(params):
     return {name: value.copy() for name, value in params.items()}
 
 
-def copy_into(params, values):
-    """Overwrite each array of params, in place, with the array of the same name in values."""
-    for name, value in values.items():
-        params[name][...] = value  # in place: whoever holds params' arrays sees the change
+def put_back(params, snapshot):
+    """Overwrite params' arrays in place with a snapshot's: whoever holds them sees the change."""
+    for name, value in snapshot.items():
+        params[name][...] = value
 
 
-def train_epoch(params, batches, lrs, step, gradients, state, activation, weight_decay, optimizer_settings):
-    """One step per mini-batch; returns the state and the epoch's mean cross-entropy, weight penalty and accuracy.
-
-    gradients is loss_and_grads, or a function like it (section 8's dropout). The means are over the
-    epoch's examples, and all three are nan if the loss exploded. The steps update a copy of params
-    held in one flat array, which goes back into params at the end.
-    """
-    flat_params, views = flat_views(params)
-    flat_grads, grads = flat_views(params)  # laid out like flat_params; backward fills it at every step
-    # A NumPy call costs about a microsecond however small its array, so the optimizer updates every
-    # parameter at once, through a dict whose one entry holds them all: 2 to 10 calls, not 6 times that.
-    all_params, all_grads = {"all": flat_params}, {"all": flat_grads}
-    loss_sum = penalty_sum = correct = seen = 0
-    try:
-        for (X_batch, y_batch), lr in zip(batches, lrs):
-            # check=False: train checked the data once, at its door, not at every step.
-            loss, _, logits = gradients(views, X_batch, y_batch, activation, grads, check=False)
-            penalty = add_weight_decay(views, grads, weight_decay) if weight_decay else 0.0
-            if not loss < DIVERGED_LOSS:  # also true for NaN; the penalty is left out, so weight decay is not blamed
-                return state, math.nan, math.nan, math.nan
-            state = step(all_params, all_grads, state, lr, **optimizer_settings)
-            loss_sum += float(loss) * len(y_batch)  # weighted by the batch's size: the last may be smaller
-            penalty_sum += float(penalty) * len(y_batch)
-            correct += int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
-            seen += len(y_batch)
-    finally:  # even after an interrupt, params hold the last step
-        copy_into(params, views)
-    return state, loss_sum / seen, penalty_sum / seen, correct / seen
-
-
-# train_loss and val_loss are both the mean cross-entropy, so their curves compare; weight_penalty is
-# the L2 term that training adds to the loss it descends (0 without weight decay).
-HISTORY_KEYS = ("epoch", "train_loss", "weight_penalty", "train_accuracy", "val_loss", "val_accuracy", "lr",
-                "seconds")
+# train_loss and val_loss are both the mean cross-entropy, so their curves compare; weight_penalty
+# is the L2 term that training adds to the loss it descends (0 without weight decay).
+HISTORY_KEYS = ("epoch", "train_loss", "weight_penalty", "train_accuracy", "val_loss",
+                "val_accuracy", "lr", "seconds")
 
 
 def record_epoch(history, *values):
-    """Append one epoch's figures, in the order of HISTORY_KEYS, as plain Python numbers (so it saves as JSON)."""
+    """Append one epoch's figures, in the order of HISTORY_KEYS, as plain Python numbers (JSON)."""
     for key, value in zip(HISTORY_KEYS, values, strict=True):
         history[key].append(float(value) if key != "epoch" else value)
 
@@ -853,176 +477,112 @@ def format_epoch(history, epochs):
             f"val acc {last['val_accuracy']:.2%}  lr {last['lr']:.5f}  {last['seconds']:.1f} s")
 
 
+class TrainingDiverged(ArithmeticError):
+    """The loss exploded; `history` holds the epochs that finished, and params their weights."""
+
+    def __init__(self, message, history):
+        super().__init__(message)
+        self.history = history
+
+
 def divergence_message(epoch, lr):
     """What to say when the loss explodes: where, what was kept, and what to try."""
-    return (f"training diverged in epoch {epoch}: the loss exploded (NaN, infinite or above {DIVERGED_LOSS:g}); "
-            f"the weights from before that epoch are kept. Try a smaller learning rate, e.g. --lr {lr / 10:g}.")
+    return (f"training diverged in epoch {epoch}: the loss exploded (NaN, infinite or above "
+            f"{DIVERGED_LOSS:g}); the weights from before that epoch are kept. Try a smaller "
+            f"learning rate, e.g. --lr {lr / 10:g}.")
 
 
-def interruption_message(history):
-    """What to say when Ctrl-C or SIGTERM stops training: where, and what was kept."""
-    finished = len(history["epoch"])
-    return (f"training interrupted in epoch {finished + 1}; the weights and history of the {finished} "
-            "finished epoch(s) are kept.")
-
-
-def check_training_settings(n_examples, optimizer, lr, schedule, epochs, batch_size, weight_decay,
-                            patience, has_validation, optimizer_settings, seed=0, gradients=loss_and_grads,
-                            augment=None):
-    """Refuse settings that make no sense, before any work, naming the option."""
-    if not callable(optimizer):
-        raise SettingError(f"optimizer must be a step function such as sgd_step, momentum_step or adam_step, "
-                           f"got {optimizer!r}.")
-    if not callable(gradients) or not (augment is None or callable(augment)):
-        raise SettingError("gradients must be a function like loss_and_grads, and augment None or a function of "
-                           "a batch of images, such as those that with_dropout and augmenter return.")
-    check_choice("schedule (--schedule)", schedule, ("constant", "cosine"))
-    if not (isinstance(seed, numbers.Integral) and seed >= 0):
-        raise SettingError(f"seed (--seed) must be a whole number of at least 0, got {seed}.")
-    if not (is_number(lr) and math.isfinite(lr) and lr > 0):
-        raise SettingError(f"learning rate (--lr) must be a positive finite number, got {lr}.")
-    if not is_number(batch_size) or not 1 <= batch_size <= n_examples or int(batch_size) != batch_size:
-        raise SettingError(f"batch size (--batch-size) must be a whole number from 1 to {n_examples}, "
-                           f"got {batch_size}.")
-    if not (is_number(epochs) and math.isfinite(epochs)) or not 1 <= epochs or int(epochs) != epochs:
-        raise SettingError(f"epochs (--epochs) must be a whole number of at least 1, got {epochs}.")
-    if not (is_number(weight_decay) and math.isfinite(weight_decay) and weight_decay >= 0):
-        raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least 0, "
-                           f"got {weight_decay}.")
-    if patience is not None and (not is_whole_number(patience, 1) or not has_validation):
-        raise SettingError("early stopping (--patience) needs a patience of at least 1 and a validation set "
-                           "(--val-size above 0).")
-    for name, value in optimizer_settings.items():
-        if name not in inspect.signature(optimizer).parameters:
-            raise SettingError(f"{optimizer.__name__} takes no setting {name}; drop it, or choose another optimizer.")
-        if not (is_number(value) and math.isfinite(value)) or (name == "eps" and value <= 0):
-            raise SettingError(f"{name} must be a finite number{' above 0' if name == 'eps' else ''}, got {value!r}.")
-        if name.startswith("beta") and not (is_number(value) and 0 <= value < 1):
-            raise SettingError(f"{name} (--momentum for SGD with momentum) must be at least 0 and below 1, "
-                               f"got {value}.")
-
-
-def epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule):
-    """The learning rate of each step of one epoch (1, 2, ...): computed as training goes, never stored for all."""
-    first, total = (epoch - 1) * steps_per_epoch, epochs * steps_per_epoch
-    return [learning_rate_at(first + t, total, lr, schedule) for t in range(steps_per_epoch)]
-
-
-def validate_training_data(params, X, y, X_val, y_val, activation):
-    """The door check of train, once per call: the network, and the images and labels of both sets."""
-    validate_network_input(params, X, activation)
-    if not all(value.flags.writeable for value in params.values()):  # training updates them in place
-        raise ParamsError("params holds read-only arrays, which training cannot update; pass copies, "
-                          "{name: value.copy() for name, value in params.items()}.")
-    validate_pixel_range(X)
-    classes = params[f"b{num_layers(params)}"].shape[0]
-    validate_labels(y, len(X), classes)
-    if X_val is not None:
-        validate_images(X_val, X.shape[1])
-        validate_pixel_range(X_val)
-        validate_labels(y_val, len(X_val), classes)
-
-
-def epoch_blew_up(params, train_loss, val_loss, has_validation, X, y, activation):
-    """Whether an epoch ended badly: its training loss exploded, or, after its last step, the validation loss
-    (without a validation set: the loss on the first 1000 training images) is NaN, infinite or too large."""
-    loss_after = val_loss if has_validation else evaluate(params, X[:1000], y[:1000], activation)[0]
-    return not (train_loss < DIVERGED_LOSS and loss_after < DIVERGED_LOSS)
+def loss_after_epoch(params, X, y, X_val, y_val, activation):
+    """The validation loss and accuracy after an epoch; without a validation set, nan and the
+    loss on the first 1000 training images, which only says whether the weights blew up."""
+    if X_val is not None and len(X_val):
+        val_loss, val_accuracy = evaluate(params, X_val, y_val, activation)
+        return val_loss, val_accuracy, val_loss
+    return math.nan, math.nan, evaluate(params, X[:1000], y[:1000], activation)[0]
 
 
 def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, schedule="cosine",
           epochs=10, batch_size=32, activation="relu", weight_decay=0.0, patience=None, seed=0,
-          progress=False, gradients=loss_and_grads, augment=None, **optimizer_settings):
+          progress=False, gradients=batch_loss_and_grads, augment=None, on_epoch_end=None,
+          **optimizer_settings):
     """Train params in place by mini-batch gradient descent on X (N, D), y (N,); return the history.
 
-    optimizer is a step function: sgd_step, or momentum_step or adam_step from section 6;
-    optimizer_settings go to it (e.g. beta=0.95). With a patience, training stops after that many
-    epochs without a lower validation loss and restores the weights of the best epoch. gradients
-    and augment come from section 8: with_dropout(...) computes the gradients with dropout, and
-    augmenter(...) moves every training batch's images at random before the step.
+    optimizer is a step function: sgd_step, or momentum_step or adam_step from section 6, with
+    optimizer_settings (e.g. beta=0.95). With a patience, training stops after that many epochs
+    without a lower validation loss and goes back to the best epoch. gradients and augment come
+    from section 8 (dropout, moved images); on_epoch_end(history) is called after every epoch.
     """
-    validate_training_data(params, X, y, X_val, y_val, activation)
-    has_validation = X_val is not None and len(X_val) > 0
-    check_training_settings(len(X), optimizer, lr, schedule, epochs, batch_size, weight_decay,
-                            patience, has_validation, optimizer_settings, seed, gradients, augment)
-    epochs, batch_size = int(epochs), int(batch_size)  # whole numbers given as 2.0 or np.int64(2) too
+    refuse_bad_training_call(params, X, y, X_val, y_val, activation, optimizer, optimizer_settings,
+                             lr, schedule, epochs, batch_size, weight_decay, patience, seed,
+                             gradients, augment, on_epoch_end)
+    epochs, batch_size = int(epochs), int(batch_size)  # 2.0 or np.int64(2) are whole numbers too
     rng, steps_per_epoch = np.random.default_rng(seed), math.ceil(len(X) / batch_size)
-    history, state = {key: [] for key in HISTORY_KEYS}, {}
-    best_loss, best_epoch, best_params = math.inf, 0, None
-    last_good, good_epochs = copy_params(params), 0  # a snapshot of params, taken after good_epochs epochs
-    try:
-        for epoch in range(1, epochs + 1):
-            started = time.perf_counter()
-            last_good, good_epochs = copy_params(params), len(history["epoch"])
-            lrs = epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule)
-            batches = iterate_minibatches(X, y, batch_size, rng)
-            if augment is not None:
-                batches = ((augment(X_batch), y_batch) for X_batch, y_batch in batches)
-            state, *train_figures = train_epoch(params, batches, lrs, optimizer, gradients, state, activation,
-                                                weight_decay, optimizer_settings)
-            val_loss, val_accuracy = evaluate(params, X_val, y_val, activation) if has_validation else (math.nan,) * 2
-            if epoch_blew_up(params, train_figures[0], val_loss, has_validation, X, y, activation):
-                copy_into(params, last_good)
-                raise TrainingDiverged(divergence_message(epoch, lr), history)
-            record_epoch(history, epoch, *train_figures, val_loss, val_accuracy, lrs[-1], time.perf_counter() - started)
-            if progress:
-                print(format_epoch(history, epochs), flush=True)
-            if patience and val_loss < best_loss:
-                best_loss, best_epoch, best_params = val_loss, epoch, copy_params(params)
-            if patience and epoch - best_epoch >= patience:
-                break
-    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM as the command line raises it: keep the work
-        if good_epochs == len(history["epoch"]):  # params may hold part of an unfinished epoch: go back
-            copy_into(params, last_good)
-        raise TrainingInterrupted(interruption_message(history), history, isinstance(interrupt, Terminated)) from None
-    if best_params is not None:  # early stopping: go back to the best epoch
-        copy_into(params, best_params)
+    history, state, best = {key: [] for key in HISTORY_KEYS}, {}, (math.inf, None, 0)
+    for epoch in range(1, epochs + 1):
+        started, before = time.perf_counter(), copy_params(params)  # to go back to if it blows up
+        lrs = epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule)
+        batches = iterate_minibatches(X, y, batch_size, rng)
+        if augment is not None:
+            batches = ((augment(X_batch), y_batch) for X_batch, y_batch in batches)
+        state, *figures = train_epoch(params, batches, lrs, optimizer, state, optimizer_settings,
+                                      gradients, activation, weight_decay)
+        *validation, loss_after = loss_after_epoch(params, X, y, X_val, y_val, activation)
+        if not (figures[0] < DIVERGED_LOSS and loss_after < DIVERGED_LOSS):
+            put_back(params, before)
+            raise TrainingDiverged(divergence_message(epoch, lr), history)
+        record_epoch(history, epoch, *figures, *validation, lrs[-1], time.perf_counter() - started)
+        if progress:
+            print(format_epoch(history, epochs), flush=True)
+        if on_epoch_end is not None:
+            on_epoch_end(history)
+        if patience and validation[0] < best[0]:
+            best = (validation[0], copy_params(params), epoch)
+        if patience and epoch - best[2] >= patience:
+            break
+    if best[1] is not None:  # early stopping: go back to the best epoch
+        put_back(params, best[1])
     return history
 
 
-# ---- 6. Optimizers ------------------------------------------ 06_optimizers.ipynb
+# ---- 6. Optimizers ------------------------------------------------- 06_optimizers.ipynb
 
 def momentum_step(params, grads, state, lr, beta=0.9):
-    """SGD with momentum: v = beta * v + g, then p -= lr * v, in place. state holds v per parameter."""
+    """SGD with momentum: v = beta * v + g, then p -= lr * v, in place; state holds each v."""
     if not state:
         state = {name: np.zeros_like(grad) for name, grad in grads.items()}
     for name, grad in grads.items():
         velocity = state[name]
-        velocity *= beta  # in place: no new arrays in the inner loop
+        velocity *= beta  # in place: velocity stays the array in state
         velocity += grad
         params[name] -= lr * velocity
     return state
 
 
 def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Adam: a step of about lr per coordinate, along the running mean of g over the root of that of g**2.
+    """Adam: p -= lr * m_hat / (sqrt(v_hat) + eps), from m and v, the running means of g and g**2.
 
-    state: t, and per parameter the decaying sums m = beta1 * m + g and v = beta2 * v + g**2.
+    m_hat and v_hat are m and v with their bias towards 0 corrected. state holds the step count
+    t (from 1), and m and v per parameter.
     """
     if not state:
-        state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
-                 "v": {n: np.zeros_like(g) for n, g in grads.items()}}
-    t = state["t"] = state["t"] + 1
-    # Sums, not means: the factors (1 - beta) and both bias corrections are plain numbers, folded
-    # into step_size and eps_t, which saves two passes over every array per step.
-    scale = math.sqrt((1 - beta2 ** t) / (1 - beta2))
-    step_size, eps_t = lr * (1 - beta1) / (1 - beta1 ** t) * scale, eps * scale
+        state = {"t": 0, "m": {name: np.zeros_like(grad) for name, grad in grads.items()},
+                 "v": {name: np.zeros_like(grad) for name, grad in grads.items()}}
+    state["t"] += 1
+    t = state["t"]
     for name, grad in grads.items():
         m, v = state["m"][name], state["v"][name]
-        m *= beta1  # in place: m stays the array in state, and no copy is made
-        m += grad
-        v *= beta2
-        v += np.square(grad)
-        denominator = np.sqrt(v)
-        denominator += eps_t
-        params[name] -= step_size * m / denominator
+        m[...] = beta1 * m + (1 - beta1) * grad  # [...]: m stays the array in state
+        v[...] = beta2 * v + (1 - beta2) * grad**2
+        m_hat = m / (1 - beta1**t)  # the means start at 0: these undo that bias
+        v_hat = v / (1 - beta2**t)
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
     return state
 
 
 OPTIMIZERS = {"sgd": sgd_step, "momentum": momentum_step, "adam": adam_step}
 
 
-# ---- 7. What the network learned ---------------------------- 07_what_it_learned.ipynb
+# ---- 7. What the network learned -------------------------------- 07_what_it_learned.ipynb
 
 def confusion_matrix(predicted, y, num_classes=10):
     """Counts (C, C): row = true label, column = predicted label."""
@@ -1061,7 +621,7 @@ def plot_confusion(counts):
 
 
 def plot_digits(X, y, predicted=None, columns=8):
-    """A grid of digits X (n, 784) titled with their labels (and predictions, when given): a Figure."""
+    """A grid of digits X (n, 784) titled with their labels (and predictions): a Figure."""
     from matplotlib.figure import Figure
 
     rows = math.ceil(len(X) / columns)
@@ -1070,12 +630,13 @@ def plot_digits(X, y, predicted=None, columns=8):
         ax.axis("off")
         if i < len(X):
             ax.imshow(X[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_title(f"{y[i]}" if predicted is None else f"true {y[i]}, said {predicted[i]}", fontsize=8)
+            title = f"{y[i]}" if predicted is None else f"true {y[i]}, said {predicted[i]}"
+            ax.set_title(title, fontsize=8)
     return fig
 
 
 def plot_first_layer(W1, count=32, columns=8):
-    """The first `count` columns of W1 (784, H) as 28x28 images (red positive, blue negative): a Figure."""
+    """The first `count` columns of W1 (784, H) as 28x28 images (red +, blue -): a Figure."""
     from matplotlib.figure import Figure
 
     rows = math.ceil(count / columns)
@@ -1089,18 +650,21 @@ def plot_first_layer(W1, count=32, columns=8):
 
 
 def lay_on_paper(image):
-    """An RGBA image (H, W, 4) laid on paper: (H, W, 3). Transparent pixels count as white paper, unless
-    the whole background is transparent and the ink light: then as black paper, so a white digit on a
-    transparent background does not vanish into white."""
+    """An RGBA image (H, W, 4) laid on paper: (H, W, 3).
+
+    Transparent pixels count as white paper, unless the whole background is transparent and the
+    ink light: then as black paper, so a white digit on a transparent background stays visible.
+    """
     rgb, alpha = image[..., :3], image[..., 3:]
     border_alpha = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
-    ink_brightness = (rgb.mean(axis=2, keepdims=True) * alpha).sum() / max(alpha.sum(), 1e-12)  # opaque pixels' mean
+    # The mean brightness of the opaque pixels:
+    ink_brightness = (rgb.mean(axis=2, keepdims=True) * alpha).sum() / max(alpha.sum(), 1e-12)
     paper = 0.0 if border_alpha.mean() < 0.5 and ink_brightness > 0.5 else 1.0
     return rgb * alpha + paper * (1 - alpha)
 
 
 def to_ink(image):
-    """Grey levels of an image (H, W) or (H, W, 3 or 4), as ink: 1 where the stroke is, 0 for paper."""
+    """Grey levels of an image (H, W) or (H, W, 3 or 4) as ink: 1 where the stroke is, 0 paper."""
     image = np.asarray(image, dtype=np.float64)
     image = image / 255 if image.max() > 1 else image
     if image.ndim == 3:
@@ -1110,7 +674,8 @@ def to_ink(image):
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     if border.mean() > 0.5:  # MNIST digits are light on dark
         image, border = 1 - image, 1 - border
-    return np.clip(image - np.median(border), 0, None)  # grey paper becomes exactly 0, like MNIST's background
+    # Grey paper becomes exactly 0, like MNIST's background.
+    return np.clip(image - np.median(border), 0, None)
 
 
 def area_resize_matrix(n_in, n_out):
@@ -1123,7 +688,7 @@ def area_resize_matrix(n_in, n_out):
 
 
 def centre_by_mass(digit, size=28):
-    """Paste a digit (h, w), at most 20x20, into a size x size canvas so its centre of mass is central."""
+    """Paste a digit (h, w), at most 20x20, in a size x size canvas, its centre of mass central."""
     rows, cols = np.indices(digit.shape)
     centre = np.array([(rows * digit).sum(), (cols * digit).sum()]) / digit.sum()
     top, left = np.round(size / 2 - centre).astype(int)  # MNIST's centres of mass sit at (14, 14)
@@ -1140,31 +705,23 @@ def prepare_digit(image):
     As MNIST was made: grey levels, a bright digit on a dark background, fitted into a
     20x20 box keeping its aspect ratio, and centred by its centre of mass in 28x28.
     """
+    refuse_blank_image(image)
     ink = to_ink(image)
     rows, cols = np.nonzero(ink > 0.2 * ink.max())
-    if ink.max() <= 0 or len(rows) == 0:
-        raise SettingError("the image shows no digit (it is blank); draw a digit on a plain background.")
     digit = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     scale = 20 / max(digit.shape)
     height, width = (max(1, round(n * scale)) for n in digit.shape)
-    digit = area_resize_matrix(digit.shape[0], height) @ digit @ area_resize_matrix(digit.shape[1], width).T
+    rows_matrix, columns_matrix = area_resize_matrix(digit.shape[0], height), area_resize_matrix(
+        digit.shape[1], width)
+    digit = rows_matrix @ digit @ columns_matrix.T  # (height, h) @ (h, w) @ (w, width)
     return centre_by_mass(digit / digit.max()).reshape(-1).astype(np.float32)
 
 
-# ---- 8. Generalisation -------------------------------------- 08_generalisation.ipynb
-
-def check_dropout_rates(rates):
-    """Refuse dropout rates that are not two numbers from 0 up to (not including) 1."""
-    fits = isinstance(rates, (list, tuple)) and len(rates) == 2 and all(
-        is_number(rate) and 0 <= rate < 1 for rate in rates)
-    if not fits:
-        raise SettingError(f"dropout (--dropout) needs two rates, for the inputs and the hidden units, each at "
-                           f"least 0 and below 1 (e.g. 0.1 0.3), got {rates!r}.")
-
+# ---- 8. Generalisation ------------------------------------------ 08_generalisation.ipynb
 
 def dropout_mask(shape, rate, rng):
-    """Inverted dropout's mask, float32 of the given shape: 0 for a dropped unit (with probability rate),
-    1 / (1 - rate) for a kept one, so that each unit's expected value is unchanged."""
+    """Inverted dropout's mask, float32 of the given shape: 0 for a dropped unit (with probability
+    rate), 1 / (1 - rate) for a kept one, so that each unit's expected value is unchanged."""
     keep = 1 - rate
     return (rng.random(shape, dtype=np.float32) < keep) * np.float32(1 / keep)
 
@@ -1172,8 +729,9 @@ def dropout_mask(shape, rate, rng):
 def dropout_forward(params, X, rates, rng, activation="relu"):
     """forward with dropout on the input of every layer: X (B, D) -> logits (B, C), and the cache.
 
-    rates = (input rate, hidden rate): the first for the pixels, the second for every hidden layer's units.
-    cache[l - 1] is (the input of layer l after dropout, its pre-activation Z_l, the mask that dropped it).
+    rates = (input rate, hidden rate): the first for the pixels, the second for every hidden
+    layer's units. cache[k - 1] is (the input of layer k after dropout, its pre-activation Z_k,
+    the mask that dropped it).
     """
     activate, cache, A = ACTIVATIONS[activation], [], X
     for layer in range(1, num_layers(params) + 1):
@@ -1185,52 +743,51 @@ def dropout_forward(params, X, rates, rng, activation="relu"):
     return A, cache
 
 
-def dropout_backward(params, cache, dlogits, activation="relu", grads=None):
-    """backward through dropout_forward: each layer's mask, from the cache, multiplies its input's gradient."""
-    activate_backward = ACTIVATION_GRADIENTS[activation]
-    grads, dZ = {} if grads is None else grads, dlogits
+def dropout_backward(params, cache, dlogits, activation="relu"):
+    """backward through dropout_forward: each layer's mask, from the cache, multiplies its input's
+    gradient."""
+    activate_backward, grads, dZ = ACTIVATION_GRADIENTS[activation], {}, dlogits
     for layer in range(num_layers(params), 0, -1):
         A_in, _, mask = cache[layer - 1]
-        W, b = f"W{layer}", f"b{layer}"
-        dA_in, grads[W], grads[b] = linear_backward(
-            dZ, A_in, params[W], need_dX=layer > 1, dW=grads.get(W), db=grads.get(b)
-        )
+        dA_in, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(
+            dZ, A_in, params[f"W{layer}"], need_dX=layer > 1)
         if layer > 1:  # a dropped unit gave nothing forward, so it gets no gradient back
             dZ = activate_backward(dA_in * mask, cache[layer - 2][1])
     return grads
 
 
-def loss_and_grads_with_dropout(params, X, y, activation="relu", grads=None, check=True, *, rates, rng):
-    """loss_and_grads, with dropout at the given rates and masks drawn from the generator rng."""
-    if check:
-        validate_network_input(params, X, activation)
-        validate_labels(y, len(X), params[f"b{num_layers(params)}"].shape[0])
-        validate_grads(grads, params)
+def loss_and_grads_with_dropout(params, X, y, activation="relu", *, rates, rng):
+    """batch_loss_and_grads, with dropout at the given rates and masks drawn from rng."""
     logits, cache = dropout_forward(params, X, rates, rng, activation)
-    loss, dlogits = cross_entropy_and_grad(logits, y)
-    return loss, dropout_backward(params, cache, dlogits, activation, grads), logits
+    dlogits = cross_entropy_grad(logits, y)  # (B, C)
+    grads = dropout_backward(params, cache, dlogits, activation)
+    return cross_entropy(logits, y), grads, logits
 
 
 def with_dropout(rates, seed=0):
-    """The gradients function for train(gradients=...) that trains with dropout at rates (input, hidden).
+    """The gradients function for train(gradients=...): dropout at rates (input, hidden).
 
-    Evaluation (evaluate, predict) uses forward, without dropout: the inverted masks need no rescaling there.
+    Evaluation (evaluate, predict) runs without dropout: inverted masks need no rescaling there.
     """
-    check_dropout_rates(rates)
+    refuse_bad_dropout_rates(rates)
     # Its own stream of random numbers (seed, 1): the masks do not change the order of the batches.
     rng = np.random.default_rng([seed, 1])
     return functools.partial(loss_and_grads_with_dropout, rates=tuple(rates), rng=rng)
 
 
 def shift_maps(n, rng, shift=2):
-    """n whole-pixel shifts, up to `shift` pixels along each axis: identity matrices (n, 2, 2) and shifts (n, 2)."""
-    return np.broadcast_to(np.eye(2), (n, 2, 2)), rng.integers(-shift, shift + 1, (n, 2)).astype(float)
+    """n whole-pixel shifts, up to `shift` pixels along each axis.
+
+    Returns identity matrices (n, 2, 2) and shifts (n, 2).
+    """
+    shifts = rng.integers(-shift, shift + 1, (n, 2)).astype(float)
+    return np.broadcast_to(np.eye(2), (n, 2, 2)), shifts
 
 
 def affine_maps(n, rng, degrees=10.0, scale=0.1, shift=2.0):
-    """n small random affine maps: rotation within ±degrees, zoom within 1 ± scale, shift within ±shift pixels.
+    """n small random affine maps: turns within ±degrees, zooms within 1 ± scale, shifts ±shift px.
 
-    Returns their matrices (n, 2, 2) and shifts (n, 2), acting on (row, column) about the image's centre.
+    Returns their matrices (n, 2, 2) and shifts (n, 2), on (row, column) about the image's centre.
     """
     angles = np.radians(rng.uniform(-degrees, degrees, n))
     zooms = rng.uniform(1 - scale, 1 + scale, n)
@@ -1240,26 +797,33 @@ def affine_maps(n, rng, degrees=10.0, scale=0.1, shift=2.0):
 
 
 def cell_of(coordinates, width):
-    """For coordinates (B, P) along one axis of an image `width` pixels wide: the pixel before each, as a whole
-    number from 0 to width - 2, and how far past it the coordinate lies, from 0 to 1 (float32)."""
+    """For coordinates (B, P) along one axis of an image `width` pixels wide: the pixel before
+    each, a whole number from 0 to width - 2, and how far past it the coordinate lies, from 0 to 1
+    (float32)."""
     coordinates = np.clip(coordinates, 0, width - 1)
     before = np.minimum(np.floor(coordinates), width - 2)
     return before.astype(np.intp), (coordinates - before).astype(np.float32)
 
 
 def transform_images(X, matrices, shifts, side=28):
-    """Move every image of X (B, side * side) by its own map: pixel p of the result shows the original at
-    M^-1 (p - centre - shift) + centre, between pixels by bilinear interpolation, blank paper (0) outside."""
+    """Move every image of X (B, side * side) by its own map u -> R u + d about the centre.
+
+    Pixel u of the result shows the original at R^-1 (u - centre - d) + centre, between pixels
+    by bilinear interpolation, blank paper (0) outside. matrices (B, 2, 2), shifts (B, 2).
+    """
     centre, width = (side - 1) / 2, side + 2
-    rows, columns = np.indices((side, side), dtype=np.float32).reshape(2, 1, -1) - centre  # (1, P), P = side**2
-    rows, columns = rows - shifts[:, :1], columns - shifts[:, 1:]  # (B, P), about the centre, before the shift
-    inverse = np.linalg.inv(matrices)[..., None].astype(np.float32)  # (B, 2, 2, 1): M^-1 for each image
-    # Where each pixel of the result comes from, in an image with one pixel of blank paper added all
-    # round (hence + 1): a source up to a pixel outside blends with 0, and a farther one lands on 0.
+    # Every pixel's (row, column) about the centre: (1, P) each, P = side**2.
+    rows, columns = np.indices((side, side), dtype=np.float32).reshape(2, 1, -1) - centre
+    rows, columns = rows - shifts[:, :1], columns - shifts[:, 1:]  # (B, P), before the shift
+    inverse = np.linalg.inv(matrices)[..., None].astype(np.float32)  # (B, 2, 2, 1): each R^-1
+    # Where each pixel of the result comes from, in an image with one pixel of blank paper added
+    # all round (hence + 1): a source up to a pixel outside blends with 0, a farther one is 0.
     row, down = cell_of(inverse[:, 0, 0] * rows + inverse[:, 0, 1] * columns + centre + 1, width)
-    column, right = cell_of(inverse[:, 1, 0] * rows + inverse[:, 1, 1] * columns + centre + 1, width)
-    padded = np.pad(X.reshape(-1, side, side), ((0, 0), (1, 1), (1, 1))).ravel()  # (B * width**2,)
-    index = np.arange(len(X))[:, None] * width**2 + row * width + column  # (B, P): each source's top-left pixel
+    column, right = cell_of(inverse[:, 1, 0] * rows + inverse[:, 1, 1] * columns + centre + 1,
+                            width)
+    padded = np.pad(X.reshape(-1, side, side), ((0, 0), (1, 1), (1, 1))).ravel()  # (B width**2,)
+    # (B, P): the index of each source's top-left pixel in padded.
+    index = np.arange(len(X))[:, None] * width**2 + row * width + column
     top = (1 - right) * padded[index] + right * padded[index + 1]
     bottom = (1 - right) * padded[index + width] + right * padded[index + width + 1]
     return ((1 - down) * top + down * bottom).astype(X.dtype)
@@ -1269,19 +833,595 @@ AUGMENTATIONS = {"shift": shift_maps, "affine": affine_maps}
 
 
 def augment_batch(X, rng, kind="affine"):
-    """A copy of X (B, D) with every image moved at random by a map of the given kind; labels are unchanged."""
+    """A copy of X (B, D), every image moved at random by a map of the given kind (labels stay)."""
+    refuse_images_that_are_not_28x28(X)
     matrices, shifts = AUGMENTATIONS[kind](len(X), rng)
     return transform_images(X, matrices, shifts)
 
 
 def augmenter(kind, seed=0):
-    """The augment function for train(augment=...): each call moves a batch's images by random maps of kind."""
-    check_choice("augmentation (--augment)", kind, AUGMENTATIONS)
+    """The augment function for train(augment=...): each call moves a batch by random maps."""
+    refuse_unknown_augmentation(kind)
     # Its own stream (seed, 2), apart from the batch order's and dropout's.
     return functools.partial(augment_batch, rng=np.random.default_rng([seed, 2]), kind=kind)
 
 
-# ---- 9. Files and the command line --------------------------
+# ---- 9. Guards: what the doors refuse --------------------------------------------------------
+#
+# Each function of sections 1-8 that you call from outside makes one call to a guard below,
+# named for what it refuses. The guard checks everything the lesson's code would trip over and
+# says in one sentence what is wrong and what to do, with one error type per kind of mistake.
+# They protect the doors; they teach nothing about networks, so skip them on a first reading.
+
+class MnistAnnError(Exception):
+    """Base of this module's errors: each message says what is wrong and what to do."""
+
+
+class MNISTDataError(MnistAnnError):
+    """A data file is missing, damaged or not what it claims to be."""
+
+
+class SettingError(MnistAnnError, ValueError):
+    """A setting (layer sizes, learning rate, ...) makes no sense."""
+
+
+class ImagesError(MnistAnnError, ValueError):
+    """Images passed to the Python API have the wrong shape, type or range."""
+
+
+class LabelsError(MnistAnnError, ValueError):
+    """Labels passed to the Python API are not whole numbers 0-9, one per image."""
+
+
+class ParamsError(MnistAnnError, ValueError):
+    """A params dict lacks an array, holds an extra one, or its shapes do not chain."""
+
+
+HOW_TO_GET_DATA = (
+    "restore the shipped files with `git checkout data/mnist`, or fetch the "
+    "missing or damaged ones with `python mnist_ann.py --download`."
+)
+
+# The size and SHA-256 of each file's decompressed content: a file of MNIST's name and size must
+# be MNIST, byte for byte, whether gzipped or raw (the gzip files of different mirrors differ).
+RAW_SIZES = {
+    "train-images-idx3-ubyte": 47040016,
+    "train-labels-idx1-ubyte": 60008,
+    "t10k-images-idx3-ubyte": 7840016,
+    "t10k-labels-idx1-ubyte": 10008,
+}
+
+RAW_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+
+def chosen_data_dir(data_dir=None):
+    """The data folder: the argument, else $MNIST_DATA_DIR, else the repository's data/mnist."""
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise SettingError(f"the data folder (--data-dir) must be a path, got {data_dir!r}.")
+    return Path(data_dir or os.environ.get("MNIST_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def find_data_dir(data_dir=None):
+    """The chosen data folder, which must exist."""
+    data_dir = chosen_data_dir(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise MNISTDataError(f"{data_dir} is a file, not a folder; pass the folder that holds "
+                             "the MNIST files.")
+    if not data_dir.is_dir():
+        raise MNISTDataError(
+            f"the data folder {data_dir} does not exist; pass the folder that holds the "
+            f"MNIST files (or set MNIST_DATA_DIR), or {HOW_TO_GET_DATA}"
+        )
+    return data_dir
+
+
+def find_idx_file(data_dir, name):
+    """idx_path(data_dir, name), which must exist."""
+    path = idx_path(data_dir, name)
+    if not path.exists():
+        raise MNISTDataError(f"{data_dir / name}.gz does not exist; {HOW_TO_GET_DATA}")
+    return path
+
+
+def sha256_of(data):
+    """The SHA-256 of some bytes, as 64 hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_sums_line(line):
+    """(name, sha256) from a line of `sha256sum` output ("HASH  name", or "HASH *name"), or None."""
+    digest, _, rest = line.strip().partition(" ")
+    name = rest[1:] if rest[:1] in (" ", "*") else rest
+    if len(digest) != 64 or not all(c in "0123456789abcdefABCDEF" for c in digest) or not name:
+        return None
+    return name, digest.lower()
+
+
+def read_sums_file(sums_file):
+    """{file name: SHA-256} from a SHA256SUMS file ({} if there is none).
+
+    Blank lines and # comments are skipped.
+    """
+    if not sums_file.is_file():
+        return {}
+    sums = {}
+    for number, line in enumerate(sums_file.read_text(errors="replace").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        entry = parse_sums_line(line)
+        if entry is None:
+            raise MNISTDataError(f"{sums_file}, line {number}, is not \"SHA-256  file name\": "
+                                 f"{line.strip()[:80]!r}; correct or delete that line.")
+        sums[entry[0]] = entry[1]
+    return sums
+
+
+def content_size(path):
+    """The size of a file's content: its own size, or for .gz the size its last 4 bytes record."""
+    if path.suffix != ".gz":
+        return path.stat().st_size
+    with path.open("rb") as f:
+        if f.seek(0, os.SEEK_END) < 4:
+            return -1
+        f.seek(-4, os.SEEK_END)
+        return int.from_bytes(f.read(4), "little")  # gzip's ISIZE: the size modulo 2**32
+
+
+def verify_checksum(path):
+    """Check a data file against the SHA256SUMS beside it if that lists it, else, if it has the
+    size of the MNIST file of its name, against that file's known content (RAW_SHA256)."""
+    sums_file, name = path.parent / "SHA256SUMS", path.name.removesuffix(".gz")
+    listed = read_sums_file(sums_file)
+    try:
+        if path.name in listed:
+            intact, source = sha256_of(path.read_bytes()) == listed[path.name], sums_file
+        elif RAW_SIZES.get(name) == content_size(path):
+            intact = sha256_of(read_file_bytes(path)) == RAW_SHA256[name]
+            source = "the known MNIST checksums"
+        else:
+            return
+    except (OSError, EOFError, zlib.error) as error:
+        raise MNISTDataError(f"{path} cannot be read ({error}); {HOW_TO_GET_DATA}") from None
+    if not intact:
+        raise MNISTDataError(f"{path} does not match its checksum in {source}, so it is damaged "
+                             f"or altered; {HOW_TO_GET_DATA}")
+
+
+def idx_problem(raw, content_length):
+    """What is wrong with IDX data whose first bytes are raw and whose length is content_length."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
+        return f"is not an IDX file (wrong magic number {raw[:4].hex() or 'none'})"
+    if len(raw) < 4 + 4 * raw[3]:
+        return "ends inside its header"
+    dtype, shape, header_size = idx_header(raw)
+    expected = math.prod(shape) * dtype.itemsize
+    if content_length - header_size != expected:
+        return (f"its header promises {expected} bytes of data for shape {shape}, but it holds "
+                f"{content_length - header_size}")
+    return None
+
+
+def refuse_damaged_idx_file(path):
+    """The bytes of an IDX file (decompressed if .gz), refused in one line if the file is missing,
+    unreadable, damaged, or not as long as its header says."""
+    path = Path(path)
+    try:
+        raw = read_file_bytes(path)
+    except FileNotFoundError:
+        raise MNISTDataError(f"{path} does not exist; {HOW_TO_GET_DATA}") from None
+    except (OSError, EOFError, zlib.error) as error:
+        raise MNISTDataError(f"{path} is damaged ({error}); replace it with an intact copy, "
+                             f"{HOW_TO_GET_DATA}") from None
+    problem = idx_problem(raw, len(raw))
+    if problem:
+        raise MNISTDataError(f"{path} {problem}; replace it with an original MNIST file.")
+    return raw
+
+
+def idx_shape(path):
+    """The shape an IDX file's header declares, read from its first bytes only."""
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as f:
+            start = f.read(4 + 4 * 255)  # the longest possible header
+        problem = idx_problem(start, content_size(path))
+        if problem and path.suffix == ".gz":  # a cut-off .gz records no true size: read it all
+            problem = idx_problem(start, len(read_file_bytes(path)))
+    except (OSError, EOFError, zlib.error) as error:
+        raise MNISTDataError(f"{path} is damaged ({error}); replace it with an intact copy, "
+                             f"{HOW_TO_GET_DATA}") from None
+    if problem:
+        raise MNISTDataError(f"{path} {problem}; replace it with an original MNIST file.")
+    return idx_header(start)[1]
+
+
+def refuse_mismatched_files(paths, shapes):
+    """Refuse image and label files that do not belong together, or labels that are not 0-9."""
+    for kind in ("train", "test"):
+        images, labels = paths[f"{kind}_images"], paths[f"{kind}_labels"]
+        image_shape, label_shape = shapes[f"{kind}_images"], shapes[f"{kind}_labels"]
+        if len(image_shape) != 3 or len(label_shape) != 1:
+            raise MNISTDataError(
+                f"{images} must hold images (3 dimensions) and {labels} labels (1 dimension); "
+                f"they have {len(image_shape)} and {len(label_shape)}: check that the files are "
+                "not swapped.")
+        if image_shape[0] != label_shape[0] or image_shape[0] == 0:
+            raise MNISTDataError(
+                f"{images} holds {image_shape[0]} images but {labels} holds {label_shape[0]} "
+                "labels; use files from the same set, with at least one image.")
+        digits = read_idx(labels)
+        if digits.min() < 0 or digits.max() > 9:
+            raise MNISTDataError(f"{labels} holds labels from {digits.min()} to {digits.max()}, "
+                                 "not digits 0 to 9; replace it with an original MNIST file.")
+    train_pixels = math.prod(shapes["train_images"][1:])
+    test_pixels = math.prod(shapes["test_images"][1:])
+    if test_pixels != train_pixels:
+        raise MNISTDataError(f"the test images have {test_pixels} pixels but the training images "
+                             f"{train_pixels}; use files from the same set.")
+
+
+def refuse_missing_or_damaged_data(data_dir):
+    """The paths of the four MNIST files in the data folder, {"train_images": path, ...}, each
+    checked: present, matching its checksum, an IDX file as long as its header says, and
+    belonging with the others."""
+    data_dir = find_data_dir(data_dir)
+    paths = {key: find_idx_file(data_dir, name) for key, name in MNIST_FILES.items()}
+    for path in paths.values():
+        verify_checksum(path)
+    refuse_mismatched_files(paths, {key: idx_shape(path) for key, path in paths.items()})
+    return paths
+
+
+def is_number(value):
+    """True for a real number, Python's or NumPy's (np.float32(0.01) too), but not True or False."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_whole_number(value, least=0):
+    """True for a whole number of at least `least`: 3, np.int64(3) or 3.0; not 3.5, NaN or True."""
+    return is_number(value) and math.isfinite(value) and int(value) == value and value >= least
+
+
+# Training holds about six float32 copies of the parameters (params, their gradients, two
+# optimizer arrays, the epoch's snapshot, the best epoch's), and evaluation sends up to this many
+# rows through the network at once.
+PARAMETER_COPIES = 6
+ROWS_AT_ONCE = 10000
+
+
+def memory_needed(layer_sizes):
+    """Bytes, roughly, that training and evaluating a network of these layer sizes takes."""
+    weights = sum(fan_in * fan_out + fan_out
+                  for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+    rows = 2 * ROWS_AT_ONCE * sum(layer_sizes[1:])  # each layer's Z and A
+    return 4 * (PARAMETER_COPIES * weights + rows)  # 4 bytes per float32
+
+
+def memory_available():
+    """This machine's memory in bytes (16 GiB where the system does not say, as on Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 16 * 2**30
+
+
+def refuse_unknown_choice(option, value, choices):
+    """Refuse a value that is not one of choices, naming the option and listing the choices."""
+    if not isinstance(value, str) or value not in choices:
+        raise SettingError(f"{option} must be one of {', '.join(choices)}, got {value!r}.")
+
+
+def refuse_bad_layer_sizes(layer_sizes):
+    """Refuse fewer than two layers, a size that is not a positive whole number, or a network
+    too big for memory."""
+    is_sequence = isinstance(layer_sizes, (list, tuple, np.ndarray))
+    if not is_sequence or len(layer_sizes) < 2 or not all(is_whole_number(n, 1)
+                                                           for n in layer_sizes):
+        raise SettingError(
+            f"layer sizes (--hidden) must be whole numbers of at least 1, with an input and an "
+            f"output layer, got {list(layer_sizes) if is_sequence else repr(layer_sizes)}.")
+    needed, available = memory_needed([int(n) for n in layer_sizes]), memory_available()
+    if needed > available:  # checked before anything is allocated
+        sizes = "-".join(str(int(n)) for n in layer_sizes)
+        raise SettingError(f"layer sizes {sizes} would need about {needed / 2**30:.3g} GiB of "
+                           f"memory, more than this machine's {available / 2**30:.0f} GiB; "
+                           "choose smaller --hidden sizes.")
+
+
+def refuse_bad_network_settings(layer_sizes, activation, rng):
+    """init_params' door: sensible layer sizes, a known activation, a NumPy Generator (or None)."""
+    refuse_bad_layer_sizes(layer_sizes)
+    refuse_unknown_choice("activation (--activation)", activation, ACTIVATIONS)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise SettingError(f"rng must be a NumPy Generator such as np.random.default_rng(0), "
+                           f"got {rng!r}.")
+
+
+def parameter_names(layers):
+    """The names a network of this many layers has: {"W1", "b1", ..., "WK", "bK"}."""
+    return {f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb"}
+
+
+def names_problem(params):
+    """Which arrays params lacks or has too many of, for as many layers as its W's or b's say."""
+    if not params:
+        return "params is empty; build it with init_params"
+    layers = max(sum(str(name)[:1] == kind for name in params) for kind in "Wb")
+    expected = parameter_names(layers)
+    missing, extra = sorted(expected - params.keys()), sorted(map(str, params.keys() - expected))
+    faults = ([f"lacks {', '.join(missing)}"] if missing else []) + (
+        [f"has extra {', '.join(extra)}"] if extra else [])
+    return f"params {' and '.join(faults)}; it needs W1, b1, ..., W{layers}, b{layers}"
+
+
+def params_problem(params):
+    """What keeps params from being a network (a missing or extra array, shapes that do not
+    chain), or None."""
+    if not isinstance(params, dict):
+        return f"params must be a dict of arrays W1, b1, W2, b2, ..., got {type(params).__name__}"
+    layers = len(params) // 2
+    if not params or params.keys() != parameter_names(layers):
+        return names_problem(params)
+    for layer in range(1, layers + 1):
+        W, b = params[f"W{layer}"], params[f"b{layer}"]
+        if not (isinstance(W, np.ndarray) and isinstance(b, np.ndarray)
+                and W.dtype.kind == b.dtype.kind == "f"):
+            return f"W{layer} and b{layer} must be floating-point NumPy arrays"
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            return f"W{layer} {W.shape} and b{layer} {b.shape} do not fit together"
+        if layer > 1 and params[f"W{layer - 1}"].shape[1] != W.shape[0]:
+            return f"W{layer - 1} {params[f'W{layer - 1}'].shape} does not feed W{layer} {W.shape}"
+    return None
+
+
+def refuse_bad_images(X, width=None):
+    """Refuse images that are not a floating-point array (N, width), saying how to fix the usual
+    mistakes."""
+    shape = f"(N, {width if width is not None else 'D'})"
+    if not isinstance(X, np.ndarray):
+        raise ImagesError(f"images must be a NumPy array {shape}, got {type(X).__name__}.")
+    if X.dtype.kind in "biu":
+        raise ImagesError(f"images are {X.dtype}, not floating point; divide by 255 "
+                          "(X.astype(np.float32) / 255) to get pixels in [0, 1].")
+    if X.ndim == 1 and (width is None or X.shape == (width,)):
+        raise ImagesError(f"one image of shape {X.shape} was passed; pass a batch of one, "
+                          f"X[None, :], of shape (1, {len(X)}).")
+    if X.dtype.kind != "f" or X.ndim != 2 or (width is not None and X.shape[1] != width):
+        raise ImagesError(f"images must be a floating-point array {shape}, one image per row, "
+                          f"got shape {X.shape} of {X.dtype}.")
+
+
+def refuse_pixels_outside_0_1(X):
+    """Refuse pixels outside [0, 1] (or NaN): a pass over X, so doors do it once, not per batch."""
+    low, high = (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
+    if not 0 <= low <= high <= 1:
+        hint = "divide by 255" if 1 < high <= 255 and low >= 0 else "scale them into [0, 1]"
+        raise ImagesError(f"pixels must lie in [0, 1], but they range from {low:g} to {high:g}; "
+                          f"{hint}.")
+
+
+def refuse_bad_labels(y, n, classes=10):
+    """Refuse labels that are not whole numbers 0 to classes - 1, one per image (n of them)."""
+    if not isinstance(y, np.ndarray) or y.ndim != 1:
+        hint = "; for one-hot rows pass y.argmax(axis=1)" if getattr(y, "ndim", 0) == 2 else ""
+        raise LabelsError("labels must be a 1-D NumPy array of whole numbers, one per "
+                          f"image{hint}.")
+    if y.dtype.kind not in "iu":
+        raise LabelsError(f"labels must be an integer array, got {y.dtype}; use "
+                          "y.astype(np.int64) if they are whole numbers.")
+    if len(y) != n:
+        raise LabelsError(f"there are {n} images but {len(y)} labels; pass one label per image.")
+    if len(y) and (y.min() < 0 or y.max() >= classes):
+        raise LabelsError(f"labels must be whole numbers from 0 to {classes - 1}, found "
+                          f"{y.min()} to {y.max()}.")
+
+
+def refuse_bad_split(X, y, val_size):
+    """Refuse a validation size that is not a whole number from 0 to N - 1, or labels of another
+    length than the images."""
+    if not isinstance(X, np.ndarray) or X.ndim == 0:
+        raise ImagesError(f"images must be a NumPy array, one image per row, got {type(X).__name__}.")
+    if not isinstance(y, np.ndarray) or len(y) != len(X):
+        raise LabelsError(f"there are {len(X)} images but {len(y) if hasattr(y, '__len__') else 0} "
+                          "labels; pass one label per image.")
+    if not isinstance(val_size, numbers.Integral) or not 0 <= val_size < len(X):
+        raise SettingError(f"validation size (--val-size) must be a whole number from 0 to "
+                           f"{len(X) - 1}, got {val_size!r}.")
+
+
+def validate_network_input(params, X, activation):
+    """A known activation, a well-formed params dict and images it can take."""
+    refuse_unknown_choice("activation (--activation)", activation, ACTIVATIONS)
+    problem = params_problem(params)
+    if problem:
+        raise ParamsError(f"{problem}.")
+    refuse_bad_images(X, params["W1"].shape[0])
+
+
+def classes_of(params):
+    """The number of classes C a network answers: the length of its last bias."""
+    return params[f"b{num_layers(params)}"].shape[0]
+
+
+def refuse_bad_network_input(params, X, activation):
+    """forward's door: a known activation, a well-formed network and images it can take."""
+    validate_network_input(params, X, activation)
+
+
+def refuse_bad_batch(params, X, y, activation):
+    """loss_and_grads' door: forward's checks, and one label 0 to C - 1 per image."""
+    validate_network_input(params, X, activation)
+    refuse_bad_labels(y, len(X), classes_of(params))
+
+
+def refuse_bad_images_to_predict(params, X, activation):
+    """predict's door: forward's checks, and pixels in [0, 1]."""
+    validate_network_input(params, X, activation)
+    refuse_pixels_outside_0_1(X)
+
+
+def refuse_bad_evaluation(params, X, y, activation):
+    """evaluate's door: predict's checks, at least one image, and one label per image."""
+    refuse_bad_images_to_predict(params, X, activation)
+    if len(X) == 0:
+        raise ImagesError("there are no images to evaluate on; pass at least one.")
+    refuse_bad_labels(y, len(X), classes_of(params))
+
+
+def refuse_bad_training_data(params, X, y, X_val, y_val, activation):
+    """The network, and the images and labels of both sets, checked once per call of train."""
+    validate_network_input(params, X, activation)
+    if not all(value.flags.writeable for value in params.values()):  # training updates them
+        raise ParamsError("params holds read-only arrays, which training cannot update; pass "
+                          "copies, {name: value.copy() for name, value in params.items()}.")
+    refuse_pixels_outside_0_1(X)
+    refuse_bad_labels(y, len(X), classes_of(params))
+    if X_val is not None:
+        refuse_bad_images(X_val, X.shape[1])
+        refuse_pixels_outside_0_1(X_val)
+        refuse_bad_labels(y_val, len(X_val), classes_of(params))
+
+
+def refuse_bad_optimizer_settings(optimizer, optimizer_settings):
+    """Refuse a step function that is not one, or settings it does not take or cannot use."""
+    if not callable(optimizer):
+        raise SettingError("optimizer must be a step function such as sgd_step, momentum_step or "
+                           f"adam_step, got {optimizer!r}.")
+    for name, value in optimizer_settings.items():
+        if name not in inspect.signature(optimizer).parameters:
+            raise SettingError(f"{optimizer.__name__} takes no setting {name}; drop it, or "
+                               "choose another optimizer.")
+        if not (is_number(value) and math.isfinite(value)) or (name == "eps" and value <= 0):
+            above = " above 0" if name == "eps" else ""
+            raise SettingError(f"{name} must be a finite number{above}, got {value!r}.")
+        if name.startswith("beta") and not 0 <= value < 1:
+            raise SettingError(f"{name} (--momentum for SGD with momentum) must be at least 0 and "
+                               f"below 1, got {value}.")
+
+
+def refuse_bad_schedule(n_examples, lr, schedule, epochs, batch_size, weight_decay, seed):
+    """Refuse a learning rate, schedule, number of epochs, batch size, weight decay or seed that
+    makes no sense, naming the option."""
+    refuse_unknown_choice("schedule (--schedule)", schedule, ("constant", "cosine"))
+    if not (isinstance(seed, numbers.Integral) and seed >= 0):
+        raise SettingError(f"seed (--seed) must be a whole number of at least 0, got {seed}.")
+    if not (is_number(lr) and math.isfinite(lr) and lr > 0):
+        raise SettingError(f"learning rate (--lr) must be a positive finite number, got {lr}.")
+    if not is_whole_number(batch_size, 1) or batch_size > n_examples:
+        raise SettingError(f"batch size (--batch-size) must be a whole number from 1 to "
+                           f"{n_examples}, got {batch_size}.")
+    if not is_whole_number(epochs, 1):
+        raise SettingError(f"epochs (--epochs) must be a whole number of at least 1, got {epochs}.")
+    if not (is_number(weight_decay) and math.isfinite(weight_decay) and weight_decay >= 0):
+        raise SettingError(f"weight decay (--weight-decay) must be a finite number of at least "
+                           f"0, got {weight_decay}.")
+
+
+def refuse_bad_training_call(params, X, y, X_val, y_val, activation, optimizer, optimizer_settings,
+                             lr, schedule, epochs, batch_size, weight_decay, patience, seed,
+                             gradients, augment, on_epoch_end):
+    """train's door: its data, and every setting, checked once, before any work."""
+    refuse_bad_training_data(params, X, y, X_val, y_val, activation)
+    refuse_bad_optimizer_settings(optimizer, optimizer_settings)
+    hooks_fit = all(callable(f) or f is None for f in (augment, on_epoch_end))
+    if not hooks_fit or not callable(gradients):
+        raise SettingError("gradients must be a function like batch_loss_and_grads, and augment "
+                           "and on_epoch_end None or functions (see with_dropout and augmenter).")
+    refuse_bad_schedule(len(X), lr, schedule, epochs, batch_size, weight_decay, seed)
+    has_validation = X_val is not None and len(X_val) > 0
+    if patience is not None and (not is_whole_number(patience, 1) or not has_validation):
+        raise SettingError("early stopping (--patience) needs a patience of at least 1 and a "
+                           "validation set (--val-size above 0).")
+    if augment is not None and X.shape[1] != 28 * 28:
+        raise ImagesError(f"augmentation moves 28x28 images (784 pixels a row), but these have "
+                          f"{X.shape[1]}; train without augment.")
+
+
+def refuse_blank_image(image):
+    """prepare_digit's door: a picture (H, W), (H, W, 3) or (H, W, 4) that shows some ink."""
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0 or (
+            image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise SettingError("the image must be a NumPy array (H, W), (H, W, 3) or (H, W, 4), as "
+                           "matplotlib's imread gives.")
+    if not np.isfinite(image).all():
+        raise SettingError("the image holds NaN or infinite pixels; pass an ordinary picture.")
+    ink = to_ink(image)
+    if ink.max() <= 0:
+        raise SettingError("the image shows no digit (it is blank); draw a digit on a plain "
+                           "background.")
+
+
+def refuse_bad_dropout_rates(rates):
+    """with_dropout's door: two rates, for the inputs and the hidden units, each in [0, 1)."""
+    fits = isinstance(rates, (list, tuple)) and len(rates) == 2 and all(
+        is_number(rate) and 0 <= rate < 1 for rate in rates)
+    if not fits:
+        raise SettingError(f"dropout (--dropout) needs two rates, for the inputs and the hidden "
+                           f"units, each at least 0 and below 1 (e.g. 0.1 0.3), got {rates!r}.")
+
+
+def refuse_images_that_are_not_28x28(X):
+    """augment_batch's door: the transforms move 28x28 images, one per row."""
+    refuse_bad_images(X, 28 * 28)
+
+
+def refuse_unknown_augmentation(kind):
+    """augmenter's door: a kind of map that AUGMENTATIONS knows."""
+    refuse_unknown_choice("augmentation (--augment)", kind, AUGMENTATIONS)
+
+
+# ---- 10. Files and the command line ---------------------------------------------------------
+
+class WeightsFileError(MnistAnnError):
+    """A weights file is not one that save_params wrote."""
+
+
+class SaveError(MnistAnnError):
+    """A file could not be written (full disk, no permission, ...); no partial file is left."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt, so that training stops the same way."""
+
+
+class TrainingInterrupted(MnistAnnError):
+    """Ctrl-C (exit status 130) or SIGTERM (143) arrived; params hold the last finished epoch."""
+
+    outcome = "interrupted"  # what history.json records about how the run ended
+
+    def __init__(self, message, history, terminated=False):
+        super().__init__(message)
+        self.history = history
+        self.exit_status = 143 if terminated else 130  # 128 + the signal's number, as shells say
+
+
+def interruption_message(history):
+    """What to say when Ctrl-C or SIGTERM stops training: where, and what was kept."""
+    finished = len(history["epoch"])
+    return (f"training interrupted in epoch {finished + 1}; the weights and history of the "
+            f"{finished} finished epoch(s) are kept.")
+
+
+def train_keeping_finished_epochs(params, X, y, X_val=None, y_val=None, **settings):
+    """train, where Ctrl-C or SIGTERM puts back the weights of the last finished epoch and raises
+    TrainingInterrupted with the finished epochs' history."""
+    finished = [(copy_params(params), {key: [] for key in HISTORY_KEYS})]
+
+    def keep(history):  # one assignment, so an interrupt leaves the old pair or the new one
+        finished[0] = (copy_params(params), {key: list(values) for key, values in history.items()})
+
+    try:
+        return train(params, X, y, X_val, y_val, on_epoch_end=keep, **settings)
+    except KeyboardInterrupt as interrupt:
+        kept_params, kept_history = finished[0]
+        put_back(params, kept_params)
+        raise TrainingInterrupted(interruption_message(kept_history), kept_history,
+                                  isinstance(interrupt, Terminated)) from None
+
 
 # Public copies of MNIST. Their gzip files differ byte-wise from ours, so a download
 # is checked by the SHA-256 of its decompressed content.
@@ -1598,7 +1738,7 @@ def save_figures(out, history, counts):
     save_file(out / "confusion.png", lambda f: plot_confusion(counts).savefig(f, format="png", dpi=100))
 
 
-def optimizer_settings(args):
+def step_settings(args):
     return {"beta": args.momentum} if args.optimizer == "momentum" else {}
 
 
@@ -1606,7 +1746,7 @@ def training_settings(args):
     """The settings of train, as given on the command line (the optimizer by its name, as the run records it)."""
     return {"optimizer": args.optimizer, "lr": args.lr, "schedule": args.schedule, "epochs": args.epochs,
             "batch_size": args.batch_size, "weight_decay": args.weight_decay, "patience": args.patience,
-            "seed": args.seed, **optimizer_settings(args)}
+            "seed": args.seed, **step_settings(args)}
 
 
 def generalisation_settings(args):
@@ -1648,15 +1788,18 @@ def collapse_warning(params, X_val, y_val, args):
 def validate_before_training(args, params, X_train, y_train, X_val, y_val):
     """Every check that train would make, made before the run folder is created."""
     try:
-        validate_training_data(params, X_train, y_train, X_val, y_val, args.activation)
-    except (ImagesError, LabelsError) as error:  # from the data files: name them, not the Python API
+        refuse_bad_training_data(params, X_train, y_train, X_val, y_val, args.activation)
+    except (ImagesError, LabelsError) as error:  # from the data files: name them, not the API
         raise MNISTDataError(f"the files in {find_data_dir(args.data_dir)} are not MNIST: {error} "
                              f"Replace them; {HOW_TO_GET_DATA}") from None
-    check_training_settings(len(X_train), OPTIMIZERS[args.optimizer], args.lr, args.schedule, args.epochs,
-                            args.batch_size, args.weight_decay, args.patience, len(X_val) > 0,
-                            optimizer_settings(args), args.seed)
-    check_choice("augmentation (--augment)", args.augment, ("none", *AUGMENTATIONS))
-    check_dropout_rates(args.dropout)
+    refuse_bad_optimizer_settings(OPTIMIZERS[args.optimizer], step_settings(args))
+    refuse_bad_schedule(len(X_train), args.lr, args.schedule, args.epochs, args.batch_size,
+                        args.weight_decay, args.seed)
+    if args.patience is not None and (args.patience < 1 or len(X_val) == 0):
+        raise SettingError("early stopping (--patience) needs a patience of at least 1 and a "
+                           "validation set (--val-size above 0).")
+    refuse_unknown_choice("augmentation (--augment)", args.augment, ("none", *AUGMENTATIONS))
+    refuse_bad_dropout_rates(args.dropout)
 
 
 def finish_run(args, out, params, history, layer_sizes, data, started):
@@ -1678,7 +1821,7 @@ def finish_run(args, out, params, history, layer_sizes, data, started):
 def train_command(args):
     say = (lambda *a: None) if args.quiet else print
     started = time.perf_counter()
-    check_choice("optimizer (--optimizer)", args.optimizer, OPTIMIZERS)
+    refuse_unknown_choice("optimizer (--optimizer)", args.optimizer, OPTIMIZERS)
     X_train, y_train, X_test, y_test = load_mnist(args.data_dir)
     X_train, y_train, X_val, y_val = split_validation(X_train, y_train, args.val_size, args.seed, in_place=True)
     layer_sizes = [X_train.shape[1], *args.hidden, 10]  # ten digits; the labels are checked to be 0-9
@@ -1689,11 +1832,13 @@ def train_command(args):
     say(f"network {'-'.join(map(str, layer_sizes))}, {args.activation}; training on {len(X_train)} images, "
         f"validating on {len(X_val)}; " + ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None))
     try:
-        history = train(params, X_train, y_train, X_val, y_val, activation=args.activation, progress=not args.quiet,
-                        **{**training_settings(args), "optimizer": OPTIMIZERS[args.optimizer]},
-                        **generalisation_settings(args))
-    except TrainingStopped as error:  # diverged or interrupted: keep the last finished epoch
-        save_run(out, params, args.activation, error.history, layer_sizes, settings, None, error.outcome)
+        history = train_keeping_finished_epochs(
+            params, X_train, y_train, X_val, y_val, activation=args.activation,
+            progress=not args.quiet, **{**training_settings(args), "optimizer": OPTIMIZERS[args.optimizer]},
+            **generalisation_settings(args))
+    except (TrainingDiverged, TrainingInterrupted) as error:  # keep the last finished epoch
+        outcome = getattr(error, "outcome", "diverged")
+        save_run(out, params, args.activation, error.history, layer_sizes, settings, None, outcome)
         error.args = (f"{error} Saved in {out}.",)
         raise
     return finish_run(args, out, params, history, layer_sizes, (X_val, y_val, X_test, y_test), started)
@@ -1900,9 +2045,9 @@ def main(argv=None):
     try:
         with np.errstate(all="ignore"):  # a run that blows up is reported in one line, not in NumPy warnings
             return run_command(args)
-    except TrainingStopped as error:  # diverged or interrupted, its work saved
+    except (TrainingDiverged, TrainingInterrupted) as error:  # its work saved
         print(f"mnist_ann: {error}", file=sys.stderr)
-        return error.exit_status
+        return getattr(error, "exit_status", 1)
     except KeyboardInterrupt as interrupt:
         print("mnist_ann: interrupted; every file written is complete, and no partial file was left.",
               file=sys.stderr)

@@ -42,7 +42,7 @@ def test_dropout_backward_uses_the_masks_of_its_forward_pass():
     """Masks drawn again for the backward pass would give gradients of another network: not these."""
     params, X, y = small_network()
     logits, cache = mnist_ann.dropout_forward(params, X, (0.3, 0.5), np.random.default_rng(1))
-    _, dlogits = mnist_ann.cross_entropy_and_grad(logits, y)
+    dlogits = mnist_ann.cross_entropy_grad(logits, y)
     grads = mnist_ann.dropout_backward(params, cache, dlogits)
     masks = [mask for _, _, mask in cache]
     # The same network without dropout, its inputs multiplied by those masks by hand, has the same gradients.
@@ -192,9 +192,9 @@ def test_augmented_training_keeps_every_label_with_its_image():
     seen = {True: [], False: []}
 
     def recording(augmented):
-        def gradients(params, X_batch, y_batch, activation="relu", grads=None, check=True):
+        def gradients(params, X_batch, y_batch, activation="relu"):
             seen[augmented].append(y_batch.copy())
-            return mnist_ann.loss_and_grads(params, X_batch, y_batch, activation, grads, check)
+            return mnist_ann.batch_loss_and_grads(params, X_batch, y_batch, activation)
         return gradients
 
     for augmented in (False, True):

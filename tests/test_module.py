@@ -46,9 +46,63 @@ def names_used_before_definition(source):
     return early
 
 
-def test_the_module_never_uses_a_name_before_defining_it():
-    early = names_used_before_definition(MODULE_PATH.read_text())
+def lesson_source(source):
+    """Sections 1-8 of the module: from its first section heading to the guards' heading."""
+    return source[source.index("# ---- 1. "):source.index("# ---- 9. ")]
+
+
+def is_door_to_guard(use, source):
+    """Whether a use of a name before its definition is a lesson function's call to a guard."""
+    line, name, _ = use
+    lesson_ends = source[:source.index("# ---- 9. ")].count("\n") + 1
+    return line < lesson_ends and name.startswith("refuse_")
+
+
+def test_the_module_never_uses_a_name_before_defining_it_but_to_call_a_guard():
+    source = MODULE_PATH.read_text()
+    early = [use for use in names_used_before_definition(source) if not is_door_to_guard(use, source)]
     assert not early, "used before its definition (line, name, defined on line): " + repr(early)
+
+
+def test_the_order_check_allows_only_guards_called_from_the_lesson():
+    source = ("# ---- 1. Data\ndef load():\n    refuse_bad_thing()\n    return helper()\n\n\n"
+              "# ---- 9. Guards\ndef refuse_bad_thing():\n    pass\n\n\ndef helper():\n    pass\n")
+    early = [use for use in names_used_before_definition(source) if not is_door_to_guard(use, source)]
+    assert [name for _, name, _ in early] == ["helper"]
+
+
+def test_sections_1_to_8_are_the_lesson_without_its_guards():
+    lesson = lesson_source(MODULE_PATH.read_text())
+    assert lesson.count("\n") <= 800, f"sections 1-8 hold {lesson.count(chr(10))} lines"
+    tree = ast.parse(lesson)
+    assert not [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Try)]
+    raised = [ast.unparse(node.exc.func) for node in ast.walk(tree) if isinstance(node, ast.Raise)]
+    assert raised == ["TrainingDiverged"], raised  # the one stop 05 teaches: an exploding loss
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert not used & {"os", "sys", "signal", "inspect"}
+    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    for function in functions:
+        assert not function.name.startswith(("validate_", "check_", "refuse_")), function.name
+        arguments = [argument.arg for argument in function.args.args + function.args.kwonlyargs]
+        assert "check" not in arguments, function.name
+        guards = [node for node in ast.walk(function) if isinstance(node, ast.Call)
+                  and isinstance(node.func, ast.Name) and node.func.id.startswith("refuse_")]
+        assert len(guards) <= 1, f"{function.name} calls {len(guards)} guards"
+
+
+def test_the_lesson_check_finds_guard_code():
+    planted = "def forward(params, X, check=True):\n    try:\n        pass\n    except ValueError:\n        raise\n"
+    tree = ast.parse(planted)
+    assert [node for node in ast.walk(tree) if isinstance(node, ast.Try)]
+    assert "check" in [argument.arg for argument in tree.body[0].args.args]
+
+
+def test_no_local_name_shadows_a_module_level_one():
+    tree = ast.parse(MODULE_PATH.read_text())
+    module_level = {name for node in tree.body for name in defined_names(node)}
+    shadows = [(node.name, sorted(local_names(node) & module_level)) for node in tree.body
+               if isinstance(node, ast.FunctionDef) and local_names(node) & module_level]
+    assert not shadows, shadows
 
 
 @pytest.mark.parametrize("source", [
@@ -70,8 +124,7 @@ def test_the_module_holds_no_exercise_checks():
     tree = ast.parse(MODULE_PATH.read_text())
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     assert not {name for name in functions if name.startswith("check_") and name not in {
-        "check_layer_sizes", "check_choice", "check_training_settings", "check_params_layout", "check_input_size",
-        "check_dropout_rates"}}
+        "check_params_layout", "check_input_size"}}
     assert "run_checks" not in functions and (ROOT / "notebooks" / "exercises" / "checks.py").exists()
 
 
@@ -84,4 +137,4 @@ def test_sections_follow_the_notebooks():
         for notebook in named:  # section N is derived in notebook 0N (section 5's fast loop also in 09)
             assert (ROOT / "notebooks" / notebook).exists(), heading
         assert not named or named[0].startswith(f"0{heading.split()[2][:-1]}_"), heading
-    assert "Files and the command line" in headings[-1]
+    assert "Guards" in headings[-2] and "Files and the command line" in headings[-1]

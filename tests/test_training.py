@@ -48,20 +48,9 @@ def test_every_optimizer_lowers_the_loss(small, optimizer, settings):
     assert set(history) == set(mnist_ann.HISTORY_KEYS) and history["epoch"] == [1, 2, 3, 4, 5]
 
 
-def test_flat_views_hold_a_copy_of_params_in_one_array():
-    params = fresh_params()
-    flat, views = mnist_ann.flat_views(params)
-    assert flat.shape == (sum(value.size for value in params.values()),) and flat.dtype == np.float32
-    for name, value in params.items():
-        assert views[name].shape == value.shape and np.array_equal(views[name], value)
-        assert np.shares_memory(views[name], flat) and not np.shares_memory(views[name], value)
-    flat += 1
-    assert all(np.array_equal(views[name], value + 1) for name, value in params.items())
-
-
 @pytest.mark.parametrize("optimizer, settings", STEPS_AND_SETTINGS)
-def test_training_through_one_flat_array_takes_the_textbook_steps(small, optimizer, settings):
-    """train updates every parameter at once in a flat array: exactly what one update per array gives."""
+def test_training_takes_the_textbook_steps(small, optimizer, settings):
+    """train's steps are exactly those of notebook 05's loop, one update per array."""
     X, y, _, _ = small
     params, textbook, lr, steps = fresh_params(), fresh_params(), 0.02, 2 * 8
     first_weights = params["W1"]
@@ -117,7 +106,7 @@ def test_an_interrupted_epoch_leaves_params_at_its_last_step(small):
 
     with pytest.raises(KeyboardInterrupt):
         mnist_ann.train_epoch(params, three_batches_then_ctrl_c(), [0.05] * 8, mnist_ann.sgd_step,
-                              mnist_ann.loss_and_grads, {}, "relu", 0.0, {})
+                              {}, {}, mnist_ann.batch_loss_and_grads, "relu", 0.0)
     for X_batch, y_batch in batches[:3]:
         _, grads, _ = mnist_ann.loss_and_grads(textbook, X_batch, y_batch)
         mnist_ann.sgd_step(textbook, grads, {}, 0.05)
@@ -316,3 +305,58 @@ def test_grey_paper_becomes_an_exactly_black_background(mnist):
 def test_a_blank_image_is_refused():
     with pytest.raises(mnist_ann.SettingError, match="no digit"):
         mnist_ann.prepare_digit(np.ones((50, 50)))
+
+
+def test_adam_takes_the_derived_step_in_float64():
+    """adam_step is the formula 06 derives: running means m and v, bias-corrected, written out here again."""
+    rng = np.random.default_rng(4)
+    params = {"W1": rng.standard_normal((3, 4)), "b1": rng.standard_normal(4)}
+    expected = {name: value.copy() for name, value in params.items()}
+    m = {name: np.zeros_like(value) for name, value in params.items()}
+    v = {name: np.zeros_like(value) for name, value in params.items()}
+    state, lr, beta1, beta2, eps = {}, 0.01, 0.8, 0.95, 1e-3
+    for t in range(1, 6):
+        grads = {name: rng.standard_normal(value.shape) for name, value in params.items()}
+        state = mnist_ann.adam_step(params, grads, state, lr, beta1, beta2, eps)
+        for name, g in grads.items():
+            m[name] = beta1 * m[name] + (1 - beta1) * g
+            v[name] = beta2 * v[name] + (1 - beta2) * g * g
+            m_hat, v_hat = m[name] / (1 - beta1 ** t), v[name] / (1 - beta2 ** t)
+            expected[name] = expected[name] - lr * m_hat / (np.sqrt(v_hat) + eps)
+        for name in params:
+            np.testing.assert_allclose(params[name], expected[name], rtol=1e-13, atol=1e-15)
+    assert state["t"] == 5
+
+
+def test_on_epoch_end_sees_every_finished_epoch(small):
+    X, y, X_val, y_val = small
+    seen = []
+    mnist_ann.train(fresh_params(), X, y, X_val, y_val, epochs=3,
+                    on_epoch_end=lambda history: seen.append(list(history["epoch"])))
+    assert seen == [[1], [1, 2], [1, 2, 3]]
+
+
+def test_an_interrupt_puts_back_the_last_finished_epoch(small):
+    """The command line's wrapper: Ctrl-C in epoch 2 gives back the weights of a one-epoch run."""
+    X, y, _, _ = small
+    params, steps = fresh_params(), []
+
+    def step(params, grads, state, lr):
+        steps.append(1)
+        if len(steps) == 8 + 3:  # three steps into epoch 2 (8 steps an epoch)
+            raise KeyboardInterrupt
+        return mnist_ann.sgd_step(params, grads, state, lr)
+
+    with pytest.raises(mnist_ann.TrainingInterrupted) as caught:
+        mnist_ann.train_keeping_finished_epochs(params, X, y, optimizer=step, epochs=3, seed=2)
+    expected = fresh_params()  # the same run, its steps after epoch 1 left out
+    steps.clear()
+
+    def one_epoch_step(params, grads, state, lr):
+        steps.append(1)
+        return mnist_ann.sgd_step(params, grads, state, lr) if len(steps) <= 8 else state
+
+    mnist_ann.train(expected, X, y, optimizer=one_epoch_step, epochs=3, seed=2)
+    assert caught.value.history["epoch"] == [1] and caught.value.exit_status == 130
+    for name in params:
+        np.testing.assert_array_equal(params[name], expected[name], err_msg=name)
