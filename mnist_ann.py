@@ -374,7 +374,7 @@ def add_weight_decay(params, grads, weight_decay):
     """
     penalty = 0.0
     for name in weights_only(params):  # biases are not decayed
-        penalty += 0.5 * weight_decay * np.sum(params[name] ** 2)
+        penalty += 0.5 * weight_decay * np.vdot(params[name], params[name])  # sum(W ** 2): W . W
         grads[name] += weight_decay * params[name]
     return penalty
 
@@ -571,8 +571,10 @@ def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     t = state["t"]
     for name, grad in grads.items():
         m, v = state["m"][name], state["v"][name]
-        m[...] = beta1 * m + (1 - beta1) * grad  # [...]: m stays the array in state
-        v[...] = beta2 * v + (1 - beta2) * grad**2
+        m *= beta1  # in place, as momentum's velocity: m stays the array in state
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad**2
         m_hat = m / (1 - beta1**t)  # the means start at 0: these undo that bias
         v_hat = v / (1 - beta2**t)
         params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)

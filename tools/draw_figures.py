@@ -1,19 +1,25 @@
-"""Draw the walkthrough's three pictures into notebooks/figures/ (or the folder given), from any folder:
+"""Draw the walkthrough's pictures, from any folder:
 
     python tools/draw_figures.py            # network.png, softmax_cross_entropy_graph.png, layer_forward_backward.png
-    python tools/draw_figures.py OUT_DIR
+                                            # into notebooks/figures/; 05-08's pictures into their notebooks
+    python tools/draw_figures.py OUT_DIR    # all of them into OUT_DIR
 
-The pictures are committed; tests/test_figures.py checks that this script still draws exactly them.
-Matplotlib only. Each figure is 10 inches wide at 100 dpi, the width of a notebook cell, and uses the
-Okabe-Ito colours, which readers with any common colour-vision deficiency can tell apart.
+notebooks/figures/ is committed; tests/test_figures.py checks that this script still draws exactly it.
+Notebooks 05-08 carry their pictures as markdown cell attachments (ATTACHED below), so that a notebook
+copied alone still shows them. Matplotlib only. Each figure is 10 inches wide at 100 dpi, the width of a
+notebook cell, and uses the Okabe-Ito colours, which readers with any common colour-vision deficiency can
+tell apart.
 """
 
+import base64
+import json
 import sys
+import tempfile
 from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 matplotlib.use("Agg")  # files only: no display needed, none opened
 
@@ -255,6 +261,196 @@ def draw_layer_forward_backward(path):
     save(figure, path)
 
 
+# ---- Pictures of notebooks 05-08. They are not files in notebooks/figures/: each is embedded in its notebook
+# as a markdown cell attachment, so a notebook copied alone still shows it (embed_attachments below). ----
+
+def box(axes, centre, size, words, colour=BLUE, fill=BLUE_TINT, text_size=12):
+    rounded_box(axes, centre, size, colour, fill)
+    label(axes, *centre, words, size=text_size)
+
+
+LOOP_BOXES = [  # (centre, words) of the training loop's four stages, clockwise from the top left
+    ((1.9, 3.9), "next mini-batch\n" + r"$\mathbf{X}$ (B, 784), $y$ (B,)"),
+    ((5.0, 3.9), "forward\nlogits (B, 10), loss $L$"),
+    ((8.1, 3.9), "backward\n" + r"$\mathrm{d}\mathbf{W}_k$, $\mathrm{d}\mathbf{b}_k$ for every layer $k$"),
+    ((5.0, 1.75), "step (sgd_step)\n" + r"$\theta \leftarrow \theta - \eta_t\,\mathrm{d}\theta$"
+     + ",  then $t \\leftarrow t + 1$"),
+]
+
+
+def draw_training_loop(path):
+    """05: the loop over batches inside the loop over epochs, with what each stage hands to the next."""
+    figure, axes = canvas(5.6)
+    label(axes, 0.1, 5.3, "One epoch: shuffle the N training examples, then repeat for each of the "
+          "ceil(N / B) mini-batches:", size=12, ha="left", fontweight="bold")
+    for centre, words in LOOP_BOXES:
+        box(axes, centre, (2.7, 1.0), words, GREEN if "step" in words else BLUE,
+            "#D9F0E9" if "step" in words else BLUE_TINT)
+    arrow(axes, (3.3, 3.9), (3.6, 3.9), BLUE)
+    arrow(axes, (6.4, 3.9), (6.7, 3.9), BLUE)
+    arrow(axes, (8.1, 3.35), (6.4, 1.95), VERMILLION)  # the gradients go to the step
+    label(axes, 8.0, 2.45, "gradients", size=11, colour=VERMILLION)
+    arrow(axes, (3.6, 1.95), (1.9, 3.35), GREEN)  # the changed weights meet the next batch
+    label(axes, 1.85, 2.45, "new weights,\nnext batch", size=11, colour=GREEN)
+    label(axes, 5.0, 2.95, "(the loss itself is only recorded,\nin the epoch's mean)", size=10, colour=GREY)
+    label(axes, 0.1, 0.55, "After the last batch: the epoch's mean training loss, the validation loss and "
+          "accuracy; then the next epoch.\nThe step counter t runs from 1 to T = epochs x ceil(N / B) "
+          "across all epochs, and the schedule gives $\\eta_t$.", size=11, colour=GREY, ha="left")
+    save(figure, path)
+
+
+def valley_contours(axes, centre, width, height):
+    """Three nested ellipses: the contour lines of a long, narrow valley whose floor runs left to right."""
+    for scale in (1.0, 0.66, 0.33):
+        axes.add_patch(Ellipse(centre, width * scale, height * scale, fill=False, edgecolor=LIGHT_GREY,
+                               linewidth=1.2))
+
+
+def draw_momentum_step(path):
+    """06: one momentum step as the sum of the plain step and the previous velocity's share."""
+    figure, axes = canvas(5.4)
+    valley_contours(axes, (5.4, 2.6), 9.0, 3.8)
+    before, now = (1.0, 3.6), (3.0, 2.4)  # theta_{t-2} and theta_{t-1}: the previous step went down-right
+    plain = (now[0] + 0.55, now[1] + 1.1)  # -lr g_t points mostly across the valley: up, a little right
+    carried = (now[0] + 0.9 * (now[0] - before[0]), now[1] + 0.9 * (now[1] - before[1]))
+    both = (carried[0] + plain[0] - now[0], carried[1] + plain[1] - now[1])
+    arrow(axes, before, now, GREY, linestyle=":")
+    label(axes, 0.9, 2.55, "previous step\n" + r"$-\eta\,\mathbf{v}_{t-1}$", size=11, colour=GREY, ha="left")
+    arrow(axes, now, plain, VERMILLION)
+    label(axes, plain[0] - 0.1, plain[1] + 0.25, r"plain step $-\eta\,\mathbf{g}_t$", size=12,
+          colour=VERMILLION)
+    arrow(axes, now, carried, BLUE, linestyle="--")
+    label(axes, carried[0] + 0.1, carried[1] - 0.3, r"carried on: $-\eta\beta\,\mathbf{v}_{t-1}$", size=12,
+          colour=BLUE, ha="left")
+    arrow(axes, now, both, GREEN, width=3)
+    arrow(axes, carried, both, VERMILLION, width=1, linestyle=":")
+    label(axes, both[0] + 0.15, both[1], r"momentum step $-\eta\,\mathbf{v}_t$", size=12, colour=GREEN,
+          ha="left")
+    for point, name in [(before, r"$\theta_{t-2}$"), (now, r"$\theta_{t-1}$")]:
+        axes.plot(*point, "o", color=INK, markersize=5)
+        label(axes, point[0] - 0.1, point[1] - 0.25, name, size=12, ha="right")
+    label(axes, 0.1, 5.1, "A narrow valley, minimum at the centre. The gradient points mostly across it; "
+          "the velocity remembers the way along it.", size=11, colour=GREY, ha="left")
+    label(axes, 0.1, 0.35, r"$\mathbf{v}_t = \beta\,\mathbf{v}_{t-1} + \mathbf{g}_t$. Across the valley the "
+          r"signs of $\mathbf{g}$ alternate and cancel in $\mathbf{v}$;" + "\nalong it they agree and add up, "
+          r"to at most $1/(1-\beta)$ times a plain step.", size=11, colour=GREY, ha="left")
+    save(figure, path)
+
+
+def digit_panel(axes, left, size, paper, ink, glyph_xy, glyph_size, title, frame=None):
+    """A square picture of a '3' at glyph_xy (inches), in the given paper and ink colours."""
+    axes.add_patch(Rectangle((left, 1.0), size, size, facecolor=paper, edgecolor=GREY, linewidth=1))
+    label(axes, *glyph_xy, "3", size=glyph_size, colour=ink, fontweight="bold", family="DejaVu Sans")
+    if frame is not None:  # the 20 x 20 box inside the 28 x 28 canvas
+        axes.add_patch(Rectangle(frame[0], frame[1], frame[1], fill=False, edgecolor=ORANGE,
+                                 linewidth=1.5, linestyle="--"))
+    label(axes, left + size / 2, 0.55, title, size=11)
+
+
+def draw_photo_to_input(path):
+    """07: prepare_digit's four steps on a sketch of a photographed 3."""
+    figure, axes = canvas(4.0)
+    label(axes, 0.1, 3.7, "prepare_digit: a picture of a digit becomes an input like MNIST's, in four steps",
+          size=12, ha="left", fontweight="bold")
+    digit_panel(axes, 0.2, 1.9, "#F4F1EA", INK, (0.85, 1.75), 54, "your PNG: dark ink\non light paper")
+    digit_panel(axes, 2.6, 1.9, "black", "white", (3.25, 1.75), 54, "1. to_ink: grey,\nlight on dark")
+    digit_panel(axes, 5.0, 1.9, "black", "white", (5.95, 1.95), 100, "2. crop to the ink,\n"
+                "3. fit it in 20 x 20")
+    digit_panel(axes, 7.4, 1.9, "black", "white", (8.35, 1.95), 72, "4. centre_by_mass:\n"
+                "centre at (14, 14) of 28 x 28", frame=((7.4 + 0.27, 1.27), 1.36))
+    axes.plot(8.35, 1.95, "+", color=VERMILLION, markersize=16, markeredgewidth=2.5, zorder=5)
+    for left in (2.15, 4.55, 6.95):
+        arrow(axes, (left, 1.95), (left + 0.4, 1.95), ORANGE, width=2.5)
+    save(figure, path)
+
+
+def draw_dropout(path):
+    """08: one training step of dropout: crossed-out units give nothing forward and get no gradient back."""
+    figure, axes = canvas(4.8)
+    columns = [(1.2, 5), (3.6, 4), (6.0, 4), (8.4, 3)]  # (x, units) of the input, two hidden layers, output
+    dropped = {(0, 1), (0, 4), (1, 2), (2, 0), (2, 3)}  # (layer, unit): this step's zeros of the masks
+    heights = [[3.5 - 0.65 * k - 0.325 * (5 - units) for k in range(units)] for _, units in columns]
+    for layer in range(3):
+        (x_from, _), (x_to, _) = columns[layer], columns[layer + 1]
+        for i, y_from in enumerate(heights[layer]):
+            for y_to in heights[layer + 1]:
+                kept = (layer, i) not in dropped
+                axes.plot([x_from, x_to], [y_from, y_to], color=BLUE if kept else LIGHT_GREY,
+                          linewidth=1.0 if kept else 0.6, linestyle="-" if kept else ":", zorder=1)
+    for layer, ((x, _), ys) in enumerate(zip(columns, heights)):
+        for i, y in enumerate(ys):
+            gone = (layer, i) in dropped
+            axes.add_patch(Circle((x, y), 0.18, facecolor=LIGHT_GREY if gone else "white",
+                                  edgecolor=GREY if gone else (GREEN if layer == 3 else BLUE), linewidth=2,
+                                  zorder=3))
+            if gone:
+                label(axes, x, y, "x", size=13, colour=VERMILLION, zorder=4, fontweight="bold")
+    for x, words in [(1.2, "inputs\nrate $r_\\mathrm{in}$"), (3.6, "hidden 1\nrate $r_\\mathrm{hid}$"),
+                     (6.0, "hidden 2\nrate $r_\\mathrm{hid}$"), (8.4, "outputs\nnever dropped")]:
+        label(axes, x, 4.3, words, size=11, colour=GREY)
+    label(axes, 0.1, 0.35, "At each training step the masks $\\mathbf{M}_k$ drop each input of layer $k$ with "
+          "probability $r$ (grey, x) and multiply the kept ones by $1/(1-r)$.\nA dropped unit sends nothing "
+          "forward and gets no gradient back. Evaluation uses every unit, with no mask.", size=11,
+          colour=GREY, ha="left")
+    save(figure, path)
+
+
+def pixel_grid(axes, left, bottom, cells, side, highlight=()):
+    for row in range(cells):
+        for column in range(cells):
+            shaded = (row, column) in highlight
+            axes.add_patch(Rectangle((left + column * side, bottom + (cells - 1 - row) * side), side, side,
+                                     facecolor=ORANGE if shaded else "white", alpha=0.5 if shaded else 1,
+                                     edgecolor=LIGHT_GREY, linewidth=1))
+
+
+def draw_inverse_map(path):
+    """08: an output pixel u reads the original at R^-1 (u - c - d) + c, between four pixels."""
+    figure, axes = canvas(4.6)
+    side, cells = 0.5, 6
+    pixel_grid(axes, 0.6, 0.9, cells, side, highlight={(2, 1), (2, 2), (3, 1), (3, 2)})
+    pixel_grid(axes, 6.4, 0.9, cells, side, highlight={(3, 3)})
+    label(axes, 2.1, 4.25, "the original image $x$", size=12)
+    label(axes, 7.9, 4.25, "the moved image $x'$", size=12)
+    source, target = (0.6 + 1.8 * side, 0.9 + 3.3 * side), (6.4 + 3.5 * side, 0.9 + 2.5 * side)
+    axes.plot(*source, "o", color=VERMILLION, markersize=7, zorder=5)
+    axes.plot(*target, "o", color=BLUE, markersize=7, zorder=5)
+    arrow(axes, (target[0] - 0.3, target[1] + 0.05), (source[0] + 0.35, source[1] + 0.05), VERMILLION,
+          connectionstyle="arc3,rad=0.25")
+    label(axes, 5.0, 2.35, "each output pixel $\\mathbf{u}$\nreads the original at\n"
+          r"$\mathbf{q} = \mathbf{R}^{-1}(\mathbf{u} - \mathbf{c} - \mathbf{d}) + \mathbf{c}$", size=12,
+          colour=VERMILLION)
+    label(axes, target[0] + 0.3, target[1] - 0.35, r"$\mathbf{u}$", size=13, colour=BLUE)
+    label(axes, source[0] + 0.05, source[1] - 0.3, r"$\mathbf{q}$", size=13, colour=VERMILLION)
+    label(axes, 0.1, 0.4, "q falls between pixels: bilinear interpolation blends the four around it (orange). "
+          "Reading backwards fills\nevery output pixel once, where pushing pixels forward would miss some. "
+          "Outside lies blank paper, 0.", size=11, colour=GREY, ha="left")
+    save(figure, path)
+
+
+ATTACHED = {  # picture: (how to draw it, the notebook whose markdown shows it as attachment:picture)
+    "training_loop.png": (draw_training_loop, "05_minibatch_sgd.ipynb"),
+    "momentum_step.png": (draw_momentum_step, "06_optimizers.ipynb"),
+    "photo_to_input.png": (draw_photo_to_input, "07_what_it_learned.ipynb"),
+    "dropout.png": (draw_dropout, "08_generalisation.ipynb"),
+    "inverse_map.png": (draw_inverse_map, "08_generalisation.ipynb"),
+}
+
+
+def embed_attachments(folder, names=ATTACHED):
+    """Put each drawn picture into the markdown cell of its notebook that shows it, as an attachment."""
+    for name, (_, notebook) in names.items():
+        path = ROOT / "notebooks" / notebook
+        content = json.loads(path.read_text())
+        data = base64.b64encode((Path(folder) / name).read_bytes()).decode("ascii")
+        cells = [cell for cell in content["cells"] if cell["cell_type"] == "markdown"
+                 and f"attachment:{name}" in "".join(cell["source"])]
+        if len(cells) != 1:
+            raise SystemExit(f"{notebook} should show attachment:{name} in exactly one markdown cell")
+        cells[0].setdefault("attachments", {})[name] = {"image/png": data}
+        path.write_text(json.dumps(content, indent=1, ensure_ascii=False, sort_keys=True) + "\n")  # as nbformat
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     folder = Path(argv[0]) if argv else FIGURES
@@ -262,6 +458,14 @@ def main(argv=None):
     draw_network(folder / "network.png")
     draw_softmax_cross_entropy_graph(folder / "softmax_cross_entropy_graph.png")
     draw_layer_forward_backward(folder / "layer_forward_backward.png")
+    if argv:  # a folder of its own: draw 05-08's pictures there too
+        for name, (draw, _) in ATTACHED.items():
+            draw(folder / name)
+        return
+    with tempfile.TemporaryDirectory() as drawn:  # the notebooks carry 05-08's pictures themselves
+        for name, (draw, _) in ATTACHED.items():
+            draw(Path(drawn) / name)
+        embed_attachments(drawn)
 
 
 if __name__ == "__main__":
