@@ -15,6 +15,8 @@ import speed_table
 
 import mnist_ann
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_a_tiny_benchmark_prints_one_row_per_measurement(capsys):
     argv = ["--systems", "floor", "mnist_ann", "--batch-sizes", "128", "--optimizers", "sgd",
@@ -140,3 +142,12 @@ def test_a_quick_run_prints_both_tables_and_writes_its_json(tmp_path, capsys):
     results = json.loads(written.read_text())
     assert [row["choice"] for row in results["rows"]] == [row[0] for row in speed_table.ROWS]
     assert results["command"].endswith("--quick --runs default --json " + str(written))
+
+
+def test_the_stored_results_hold_every_row_and_part_that_notebook_09_reads():
+    stored = json.loads((ROOT / "benchmarks" / "results" / "speed_table.json").read_text())
+    assert [(row["run"], row["choice"]) for row in stored["rows"]] == [
+        (run, row[0]) for run in speed_table.RUNS for row in speed_table.ROWS]
+    assert all(set(profile["parts_us"]) == set(speed_table.PARTS)
+               for profile in stored["profiles"].values())
+    assert stored["command"].startswith("OPENBLAS_NUM_THREADS=1 python benchmarks/speed_table.py")
