@@ -14,11 +14,16 @@ cross_entropy_grad and cross_entropy, backward, add_weight_decay, the optimizer 
 part by part. Each row changes one thing in it: a choice the module makes (skipping dX at the
 first layer, float32, one BLAS thread, the batch size) or a trick it no longer makes (as
 mnist_ann.py at 7c9161e wrote them: np.take, gradients written with out=, one flat array for
-one optimizer call, one log_softmax for loss and gradient, Adam's folded constants). Every
-variant runs the same batches, in turn with the others, for several rounds; on a machine that
-other processes share, they only ever add time, so each variant's best round is its time.
-One BLAS thread everywhere but in the rows about threads (set at run time through OpenBLAS).
-The verdict applies the 10% rule: a choice pays if it saves at least 10% of the step.
+one optimizer call, one log_softmax for loss and gradient, Adam's folded constants).
+
+Every variant runs the same batches in short blocks of steps (25 of the default run, 1 of the
+best), the variants taking turns block by block, for several rounds. Other processes only ever
+add time, so each variant's time is its best block: by the CPU clock, which counts only this
+process's turns on a core (on a busy machine the wall clock's best block is a lottery), except
+with two BLAS threads, whose CPU times add up and which the wall clock times. One BLAS thread
+everywhere but in the rows about threads (set at run time through OpenBLAS). The verdict applies
+the 10% rule: a choice pays if it saves at least 10% of the step; a row whose verdict differs
+between the even and the odd rounds says it is too close to call.
 """
 
 import argparse
@@ -471,7 +476,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python benchmarks/speed_table.py",
                                      description=__doc__.split("\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
+    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS),
+                        help="the runs to measure")
     parser.add_argument("--rounds", type=int, default=6,
                         help="every variant this many times, in turn")
     parser.add_argument("--steps-scale", type=float, default=1.0,
