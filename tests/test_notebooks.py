@@ -15,10 +15,11 @@ WALKTHROUGH = ["01_data", "02_forward", "03_softmax_cross_entropy", "04_backprop
 # The main path is 01-08 (09 is optional). Issue 12 asks for about 6 hours of careful reading along it;
 # the reviewers read 16,000 words in about 8 hours, so about 12,000 words. 01-07 were cut from 15,900 to
 # about 11,000 words of prose to make room for 08; then 08 was cut from 2,664 to 1,959 and 03 from 2,119 to
-# 1,833, leaving 12,681 on the path (12,728 with 08's full-scale results): about 6.4 hours. This budget
-# keeps the path from growing back.
+# 1,833, leaving 12,681 on the path (12,728 with 08's full-scale results): about 6.4 hours. Issue 20 added
+# the notation, the missing derivations and new pieces, paid for by cuts: at most 5% more (13,360).
+# This budget keeps the path from growing back.
 MAIN_PATH = [name for name in WALKTHROUGH if "01" <= name[:2] <= "08"]
-MAIN_PATH_PROSE_BUDGET = 12_800
+MAIN_PATH_PROSE_BUDGET = 13_360
 # Jupyter's own copies in .ipynb_checkpoints/ are not lessons: skip every hidden folder.
 NOTEBOOKS = sorted(path for path in ROOT.glob("notebooks/**/*.ipynb")
                    if not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
@@ -127,13 +128,19 @@ MARKDOWN_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+)\)")
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
 def test_every_picture_has_alt_text_and_exists(path):
+    """A picture is a file beside the notebook or, so that it survives a copy, the cell's own attachment."""
     cells = json.loads(path.read_text())["cells"]
     for cell in (cell for cell in cells if cell["cell_type"] == "markdown"):
         source = cell_source(cell)
         assert "<img" not in source, f"{path.name}: write pictures as ![alt text](path), so they have alt text"
         for image in MARKDOWN_IMAGE.finditer(source):
             assert len(image["alt"].split()) >= 5, f"{path.name}: {image['path']} needs alt text that describes it"
-            assert (path.parent / image["path"]).exists(), f"{path.name}: {image['path']} does not exist"
+            if image["path"].startswith("attachment:"):
+                name = image["path"].removeprefix("attachment:")
+                assert "image/png" in cell.get("attachments", {}).get(name, {}), (
+                    f"{path.name}: {name} is not attached to its cell: python tools/draw_figures.py")
+            else:
+                assert (path.parent / image["path"]).exists(), f"{path.name}: {image['path']} does not exist"
 
 
 def test_the_figures_are_embedded():

@@ -1,14 +1,12 @@
-"""Draw the walkthrough's pictures, from any folder:
+"""Draw the walkthrough's pictures and embed each in its notebook as a cell attachment, from any folder:
 
-    python tools/draw_figures.py            # network.png, softmax_cross_entropy_graph.png, layer_forward_backward.png
-                                            # into notebooks/figures/; 05-08's pictures into their notebooks
-    python tools/draw_figures.py OUT_DIR    # all of them into OUT_DIR
+    python tools/draw_figures.py            # draw, then embed each in the markdown cell that shows it
+    python tools/draw_figures.py OUT_DIR    # only draw them, as PNG files in OUT_DIR
 
-notebooks/figures/ is committed; tests/test_figures.py checks that this script still draws exactly it.
-Notebooks 05-08 carry their pictures as markdown cell attachments (ATTACHED below), so that a notebook
-copied alone still shows them. Matplotlib only. Each figure is 10 inches wide at 100 dpi, the width of a
-notebook cell, and uses the Okabe-Ito colours, which readers with any common colour-vision deficiency can
-tell apart.
+A picture lives inside its notebook (`![alt](attachment:name.png)`), so a notebook copied on its own still
+shows it; tests/test_figures.py checks that this script still draws exactly the embedded pictures.
+Matplotlib only. Each figure is 10 inches wide at 100 dpi, the width of a notebook cell, and uses the
+Okabe-Ito colours, which readers with any common colour-vision deficiency can tell apart.
 """
 
 import base64
@@ -24,7 +22,7 @@ from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch,
 matplotlib.use("Agg")  # files only: no display needed, none opened
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ROOT / "notebooks" / "figures"
+NOTEBOOKS = ROOT / "notebooks"
 WIDTH, DPI = 10, 100
 
 # Okabe-Ito: arrays going forward in blue, gradients going backward in vermillion, operations in orange.
@@ -260,6 +258,47 @@ def draw_layer_forward_backward(path):
             label(axes, end + 0.45, y, NOTES[index], size=11, colour=GREY, ha="left")
     save(figure, path)
 
+# ---- (d) The IDX header of the training images, byte by byte (notebook 01) ----
+
+IDX_BYTES = ["00", "00", "08", "03", "00", "00", "ea", "60", "00", "00", "00", "1c", "00", "00", "00", "1c"]
+IDX_FIELDS = [  # (first byte, last byte, colour, what the bytes mean)
+    (0, 3, ORANGE, "magic number: 0, 0, then\nthe element type (0x08:\nbytes 0-255), 3 dimensions"),
+    (4, 7, BLUE, "size 1: 0x0000ea60\n= 60000 images"),
+    (8, 11, BLUE, "size 2: 0x1c\n= 28 rows"),
+    (12, 15, BLUE, "size 3: 0x1c\n= 28 columns"),
+]
+BYTE_WIDTH, BYTES_LEFT, BYTES_Y = 0.47, 0.55, 2.3
+
+
+def draw_idx_header(path):
+    figure, axes = canvas(3.9)
+    label(axes, 0.1, 3.55, "train-images-idx3-ubyte, unzipped: a 16-byte header, then the pixels",
+          size=13, ha="left", fontweight="bold")
+    label(axes, 0.1, 3.2, "Sizes are 4 bytes, big-endian: the most significant byte first.", size=11,
+          colour=GREY, ha="left")
+    for index, byte in enumerate(IDX_BYTES):
+        left = BYTES_LEFT + index * BYTE_WIDTH
+        colour = next(field[2] for field in IDX_FIELDS if field[0] <= index <= field[1])
+        axes.add_patch(Rectangle((left, BYTES_Y), BYTE_WIDTH, 0.5, linewidth=1.5, edgecolor=colour,
+                                 facecolor=BLUE_TINT if colour == BLUE else "white"))
+        label(axes, left + BYTE_WIDTH / 2, BYTES_Y + 0.25, byte, size=13, family="monospace")
+        label(axes, left + BYTE_WIDTH / 2, BYTES_Y + 0.68, str(index), size=9, colour=GREY)
+    label(axes, BYTES_LEFT - 0.08, BYTES_Y + 0.68, "byte", size=9, colour=GREY, ha="right")
+    for first, last, colour, meaning in IDX_FIELDS:
+        left, right = BYTES_LEFT + first * BYTE_WIDTH + 0.04, BYTES_LEFT + (last + 1) * BYTE_WIDTH - 0.04
+        axes.plot([left, left, right, right], [BYTES_Y - 0.1, BYTES_Y - 0.2, BYTES_Y - 0.2, BYTES_Y - 0.1],
+                  color=colour, linewidth=2)
+        label(axes, (left + right) / 2, BYTES_Y - 0.72, meaning, size=10.5, colour=colour)
+    pixels_left, pixels_right = BYTES_LEFT + 16 * BYTE_WIDTH + 0.15, WIDTH - 0.1
+    axes.add_patch(Rectangle((pixels_left, BYTES_Y), pixels_right - pixels_left, 0.5, linewidth=1.5,
+                             edgecolor=GREEN, facecolor="white", linestyle="--"))
+    label(axes, (pixels_left + pixels_right) / 2, BYTES_Y + 0.25, "pixels ...", size=12, colour=GREEN)
+    label(axes, (pixels_left + pixels_right) / 2, BYTES_Y - 0.72, "from byte 16:\n784 bytes an image,\n"
+          "row by row", size=10.5, colour=GREEN)
+    label(axes, 0.1, 0.35, "The label file has one dimension: 00 00 08 01, one size (60000), and its "
+          "labels start at byte 8.", size=11, colour=GREY, ha="left")
+    save(figure, path)
+
 
 # ---- Pictures of notebooks 05-08. They are not files in notebooks/figures/: each is embedded in its notebook
 # as a markdown cell attachment, so a notebook copied alone still shows it (embed_attachments below). ----
@@ -428,44 +467,65 @@ def draw_inverse_map(path):
     save(figure, path)
 
 
-ATTACHED = {  # picture: (how to draw it, the notebook whose markdown shows it as attachment:picture)
-    "training_loop.png": (draw_training_loop, "05_minibatch_sgd.ipynb"),
-    "momentum_step.png": (draw_momentum_step, "06_optimizers.ipynb"),
-    "photo_to_input.png": (draw_photo_to_input, "07_what_it_learned.ipynb"),
-    "dropout.png": (draw_dropout, "08_generalisation.ipynb"),
-    "inverse_map.png": (draw_inverse_map, "08_generalisation.ipynb"),
-}
+# ---- Which notebook shows which picture: {notebook: {attachment name: drawing function}} ----
+
+def pictures_01_04():
+    return {
+        "01_data.ipynb": {"idx_header.png": draw_idx_header},
+        "02_forward.ipynb": {"network.png": draw_network},
+        "03_softmax_cross_entropy.ipynb": {"softmax_cross_entropy_graph.png": draw_softmax_cross_entropy_graph},
+        "04_backprop.ipynb": {"layer_forward_backward.png": draw_layer_forward_backward},
+    }
 
 
-def embed_attachments(folder, names=ATTACHED):
-    """Put each drawn picture into the markdown cell of its notebook that shows it, as an attachment."""
-    for name, (_, notebook) in names.items():
-        path = ROOT / "notebooks" / notebook
-        content = json.loads(path.read_text())
-        data = base64.b64encode((Path(folder) / name).read_bytes()).decode("ascii")
+def pictures_05_08():
+    return {
+        "05_minibatch_sgd.ipynb": {"training_loop.png": draw_training_loop},
+        "06_optimizers.ipynb": {"momentum_step.png": draw_momentum_step},
+        "07_what_it_learned.ipynb": {"photo_to_input.png": draw_photo_to_input},
+        "08_generalisation.ipynb": {"dropout.png": draw_dropout, "inverse_map.png": draw_inverse_map},
+    }
+
+
+def pictures():
+    """Every notebook's pictures; each part of the walkthrough adds its own function above."""
+    return {**pictures_01_04(), **pictures_05_08()}
+
+
+def draw_all(folder):
+    """Draw every picture into folder; returns {notebook: [paths of its pictures]}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    drawn = {}
+    for notebook, figures in pictures().items():
+        for name, draw in figures.items():
+            draw(folder / name)
+            drawn.setdefault(notebook, []).append(folder / name)
+    return drawn
+
+
+def embed(notebook, paths):
+    """Put each picture into the attachments of the markdown cell that shows it as attachment:name."""
+    path = NOTEBOOKS / notebook
+    content = json.loads(path.read_text())
+    for picture in paths:
         cells = [cell for cell in content["cells"] if cell["cell_type"] == "markdown"
-                 and f"attachment:{name}" in "".join(cell["source"])]
-        if len(cells) != 1:
-            raise SystemExit(f"{notebook} should show attachment:{name} in exactly one markdown cell")
-        cells[0].setdefault("attachments", {})[name] = {"image/png": data}
-        path.write_text(json.dumps(content, indent=1, ensure_ascii=False, sort_keys=True) + "\n")  # as nbformat
+                 and f"(attachment:{picture.name})" in "".join(cell["source"])]
+        if not cells:
+            raise SystemExit(f"{notebook} has no markdown cell showing attachment:{picture.name}")
+        for cell in cells:
+            data = base64.b64encode(picture.read_bytes()).decode("ascii")
+            cell.setdefault("attachments", {})[picture.name] = {"image/png": data}
+    path.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    folder = Path(argv[0]) if argv else FIGURES
-    folder.mkdir(parents=True, exist_ok=True)
-    draw_network(folder / "network.png")
-    draw_softmax_cross_entropy_graph(folder / "softmax_cross_entropy_graph.png")
-    draw_layer_forward_backward(folder / "layer_forward_backward.png")
-    if argv:  # a folder of its own: draw 05-08's pictures there too
-        for name, (draw, _) in ATTACHED.items():
-            draw(folder / name)
+    if argv:
+        draw_all(Path(argv[0]))
         return
-    with tempfile.TemporaryDirectory() as drawn:  # the notebooks carry 05-08's pictures themselves
-        for name, (draw, _) in ATTACHED.items():
-            draw(Path(drawn) / name)
-        embed_attachments(drawn)
+    with tempfile.TemporaryDirectory() as folder:
+        for notebook, paths in draw_all(Path(folder)).items():
+            embed(notebook, paths)
 
 
 if __name__ == "__main__":
