@@ -2198,6 +2198,15 @@ def finish_run(args, out, params, history, layer_sizes, data, started, signals):
     return 1 if warning else 0
 
 
+def save_interrupted_run(out, params, args, error, layer_sizes, settings):
+    """Save a run that diverged or was interrupted, with its finished epochs; raise the error on,
+    its message saying where the run is."""
+    outcome = getattr(error, "outcome", "diverged")
+    save_run(out, params, args.activation, error.history, layer_sizes, settings, None, outcome)
+    error.args = (f"{error} Saved in {out}.",)
+    raise error
+
+
 def train_command(args, signals):
     say = (lambda message: None) if args.quiet else tell
     started = time.perf_counter()
@@ -2233,10 +2242,10 @@ def train_command(args, signals):
         signals.holding = True  # from the last epoch on, signals wait until the run is saved
     except (TrainingDiverged, TrainingInterrupted) as error:  # keep the last finished epoch
         signals.holding = True
-        outcome = getattr(error, "outcome", "diverged")
-        save_run(out, params, args.activation, error.history, layer_sizes, settings, None, outcome)
-        error.args = (f"{error} Saved in {out}.",)
-        raise
+        if isinstance(error, TrainingInterrupted) and len(error.history["epoch"]) == args.epochs:
+            history = error.history  # every epoch was kept: the run is finished, and so saved
+        else:
+            save_interrupted_run(out, params, args, error, layer_sizes, settings)
     data = (X_check, y_check, X_test, y_test, checked_on, len(X_train))
     return finish_run(args, out, params, history, layer_sizes, data, started, signals)
 
