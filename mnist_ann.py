@@ -1177,10 +1177,15 @@ def memory_available():
     return physical if left is None else min(physical, left)
 
 
+def in_gib(size):
+    """A number of bytes for people: "1.49 GiB", or "2.85 TiB" from 1024 GiB on."""
+    return f"{size / 2**30:.3g} GiB" if size < 2**40 else f"{size / 2**40:.3g} TiB"
+
+
 def memory_limit_named():
     """How memory_available() is bounded, for messages: the address-space limit, or the machine."""
-    return "its address-space limit (ulimit -v)" if address_space_left() is not None else (
-        "this machine's memory")
+    return ("left under this process's address-space limit (ulimit -v)"
+            if address_space_left() is not None else "of this machine's memory")
 
 
 def refuse_unknown_choice(option, value, choices):
@@ -1201,9 +1206,9 @@ def refuse_bad_layer_sizes(layer_sizes):
     needed, available = memory_needed([int(n) for n in layer_sizes]), memory_available()
     if needed > available:  # checked before anything is allocated
         sizes = "-".join(str(int(n)) for n in layer_sizes)
-        raise SettingError(f"layer sizes {sizes} would need about {needed / 2**30:.3g} GiB of "
-                           f"memory, more than the {available / 2**30:.3g} GiB left under "
-                           f"{memory_limit_named()}; choose smaller --hidden sizes.")
+        raise SettingError(f"layer sizes {sizes} would need about {in_gib(needed)} of memory, "
+                           f"more than the {in_gib(available)} {memory_limit_named()}; choose "
+                           "smaller --hidden sizes.")
 
 
 def refuse_bad_network_settings(layer_sizes, activation, rng):
@@ -1761,9 +1766,8 @@ def refuse_more_than_memory(needed, what, advice, error_type=SettingError):
     is allocated, with an estimate of the need."""
     available = memory_available()
     if needed > available:
-        raise error_type(f"{what} would need about {needed / 2**30:.3g} GiB of memory, more than "
-                         f"the {available / 2**30:.3g} GiB left under {memory_limit_named()}; "
-                         f"{advice}")
+        raise error_type(f"{what} would need about {in_gib(needed)} of memory, more than the "
+                         f"{in_gib(available)} {memory_limit_named()}; {advice}")
 
 
 def npz_bytes(archive):

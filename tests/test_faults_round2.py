@@ -175,6 +175,26 @@ def test_sighup_is_treated_like_sigterm(tmp_path):
     assert record["outcome"] == "interrupted" and len(record["history"]["epoch"]) >= 1
 
 
+def test_under_nohup_sighup_stays_ignored_and_the_run_goes_on(data_dir, tmp_path):
+    out = tmp_path / "out"
+
+    def nohup():
+        default_signals()
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    process = subprocess.Popen([sys.executable, str(ROOT / "mnist_ann.py"), "--data-dir",
+                                str(data_dir), *map(str, SMALL), "--epochs", "3", "--out",
+                                str(out)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True, preexec_fn=nohup)
+    for line in process.stdout:
+        if line.startswith("epoch  1/"):
+            process.send_signal(signal.SIGHUP)
+            break
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0 and stderr == "", stderr
+    assert_run_finished(out, 3)
+
+
 def test_sigterm_just_after_the_last_epoch_line_loses_nothing(tmp_path):
     """Without a patch: the real window between the last epoch line and the end of the run."""
     out = tmp_path / "out"
@@ -330,7 +350,7 @@ def test_memory_available_counts_the_address_space_limit():
             "print(mnist_ann.memory_available() < 2**31, mnist_ann.memory_limit_named())")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True,
                             text=True, timeout=60, check=True)
-    assert result.stdout.strip() == "True its address-space limit (ulimit -v)"
+    assert result.stdout.strip() == "True left under this process's address-space limit (ulimit -v)"
 
 
 # ---- 6. plots are optional ----------------------------------------------------------------------
