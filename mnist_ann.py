@@ -1178,8 +1178,8 @@ def memory_available():
 
 
 def in_gib(size):
-    """A number of bytes for people: "1.49 GiB", or "2.85 TiB" from 1024 GiB on."""
-    return f"{size / 2**30:.3g} GiB" if size < 2**40 else f"{size / 2**40:.3g} TiB"
+    """A number of bytes for people, in GiB: "1.49 GiB", "2,918 GiB"."""
+    return f"{size / 2**30:.3g} GiB" if size < 1000 * 2**30 else f"{size / 2**30:,.0f} GiB"
 
 
 def memory_limit_named():
