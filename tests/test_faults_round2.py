@@ -382,6 +382,11 @@ def test_train_and_test_files_swapped_by_name_are_refused(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_data_of_ones_own_with_the_size_of_another_mnist_file_is_not_called_swapped(tmp_path):
+    folder = write_small_mnist(tmp_path / "d", n_train=10000, n_test=20)  # t10k-images' size
+    assert mnist_ann.load_mnist(folder)[0].shape == (10000, 784)
+
+
 def test_sets_swapped_by_their_headers_are_refused(monkeypatch):
     paths = {key: f"{key}.gz" for key in mnist_ann.MNIST_FILES}
     shapes = {"train_images": (10000, 28, 28), "train_labels": (10000,),
