@@ -962,6 +962,9 @@ def read_sums_file(sums_file):
     refuse_what_is_not_a_regular_file(sums_file, MNISTDataError, "a SHA256SUMS file made by "
                                       "`sha256sum`, or delete it")
     try:
+        if sums_file.stat().st_size > 2**20:  # a few lines for a few files: this is no list
+            raise MNISTDataError(f"{sums_file} holds {sums_file.stat().st_size} bytes, far too "
+                                 "many for a list of checksums; correct or delete it.")
         content = sums_file.read_text(errors="replace")
     except OSError as error:
         raise MNISTDataError(f"{sums_file} cannot be read ({error.strerror or error}); make it "
@@ -1911,13 +1914,18 @@ def runs_dir():
     return Path(os.environ.get("MNIST_RUNS_DIR") or Path(__file__).resolve().parent / "runs")
 
 
+# A run's history.json holds a few kilobytes; one far larger is no run's, and is not read.
+MAX_HISTORY_BYTES = 16 * 2**20
+
+
 def run_outcome(folder):
     """How the run in folder ended, as its history.json records it ("finished", "diverged", ...),
-    or None if that is no readable JSON file (a pipe, a folder, damaged or absurdly nested)."""
+    or None if that is no readable JSON file (a pipe, a folder, damaged, huge or absurdly
+    nested)."""
     path = folder / "history.json"
-    if not path.is_file():
-        return None
     try:
+        if not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
+            return None
         record = json.loads(path.read_text())
     except (OSError, ValueError, RecursionError):
         return None
@@ -2210,7 +2218,11 @@ def save_interrupted_run(out, params, args, error, layer_sizes, settings):
     its message saying where the run is."""
     outcome = getattr(error, "outcome", "diverged")
     save_run(out, params, args.activation, error.history, layer_sizes, settings, None, outcome)
-    error.args = (f"{error} Saved in {out}.",)
+    note = ""
+    if isinstance(error, TrainingDiverged) and max(args.dropout) >= 0.5:  # not only the rate
+        note = (f" With --dropout {args.dropout[0]:g} {args.dropout[1]:g}, most units are dropped "
+                "at every step: lower the rates first, e.g. --dropout 0.1 0.3.")
+    error.args = (f"{error}{note} Saved in {out}.",)
     raise error
 
 

@@ -506,12 +506,26 @@ def test_an_unreadable_sha256sums_is_one_sentence(tmp_path, monkeypatch):
         mnist_ann.load_mnist(folder)
 
 
+def test_a_huge_sha256sums_is_refused_unread(tmp_path):
+    folder = tmp_path / "d"
+    shutil.copytree(SHIPPED, folder)
+    with (folder / "SHA256SUMS").open("a") as sums:
+        sums.write("#" * 2**21 + "\n")
+    with pytest.raises(mnist_ann.MNISTDataError, match="far too many for a list of checksums"):
+        mnist_ann.load_mnist(folder)
+
+
 def test_a_deeply_nested_history_json_is_skipped(data_dir, tmp_path):
     run = tmp_path / "runs" / "2026-01-01_000000"
     run.mkdir(parents=True)
     mnist_ann.save_params(run / "weights.npz", mnist_ann.init_params([784, 8, 10]))
     (run / "history.json").write_text("[" * 200000)
     assert mnist_ann.run_outcome(run) is None
+    (run / "history.json").write_text('{"outcome": "finished"' + " " * (16 * 2**20) + "}")
+    assert mnist_ann.run_outcome(run) is None  # far larger than any run's: not read
+    (run / "history.json").write_text('{"outcome": "finished"}')
+    assert mnist_ann.run_outcome(run) == "finished"
+    (run / "history.json").write_text("[" * 200000)
     assert_one_line_error(run_cli("--evaluate", "--data-dir", data_dir,
                                   env={"MNIST_RUNS_DIR": tmp_path / "runs"}),
                           "no trained weights found")
@@ -559,6 +573,13 @@ def test_dropout_that_drops_nearly_everything_is_refused_before_training(data_di
     result = run_cli("--data-dir", data_dir, *SMALL, "--out", tmp_path / "out", "--dropout", *rates)
     assert_one_line_error(result, "drops nearly every unit", "--dropout 0.1 0.3")
     assert "--lr" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_divergence_with_heavy_dropout_names_the_dropout_too(data_dir, tmp_path):
+    result = run_cli("--data-dir", data_dir, *SMALL, "--out", tmp_path / "out", "--epochs", 2,
+                     "--optimizer", "sgd", "--lr", "1e7", "--dropout", "0.5", "0.6")
+    assert_one_line_error(result, "training diverged in epoch 1", "With --dropout 0.5 0.6, most "
+                          "units are dropped", status=1)
 
 
 def test_a_stale_sha256sums_entry_is_named_and_not_downloaded_again(tmp_path):
