@@ -1156,30 +1156,35 @@ def memory_needed(layer_sizes, rows=ROWS_AT_ONCE, copies=PARAMETER_COPIES):
     return 4 * (copies * weights + activations)  # 4 bytes per float32
 
 
-def address_space_left():
-    """Bytes this process may still map under its address-space limit (ulimit -v, RLIMIT_AS), or
-    None without one."""
+def limits_left():
+    """[(bytes, name)]: what this process may still map under each of its limits that is set, the
+    address space (ulimit -v, RLIMIT_AS) and the data size (ulimit -d, RLIMIT_DATA); [] without."""
     try:
         import resource
 
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if limit == resource.RLIM_INFINITY:
-            return None
-        used = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (ImportError, OSError, ValueError, AttributeError):
-        return None
-    return max(limit - used, 0)
+        used = Path("/proc/self/statm").read_text().split()  # pages: size, ..., data (6th)
+        page = os.sysconf("SC_PAGE_SIZE")
+        bounds = ((resource.RLIMIT_AS, used[0], "address-space limit (ulimit -v)"),
+                  (resource.RLIMIT_DATA, used[5], "data-size limit (ulimit -d)"))
+        return [(max(resource.getrlimit(kind)[0] - int(pages) * page, 0), name)
+                for kind, pages, name in bounds
+                if resource.getrlimit(kind)[0] != resource.RLIM_INFINITY]
+    except (ImportError, OSError, ValueError, AttributeError, IndexError):
+        return []
+
+
+def physical_memory():
+    """This machine's memory in bytes (16 GiB where the system does not say, as on Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 16 * 2**30
 
 
 def memory_available():
-    """Bytes this process may still use: this machine's memory (16 GiB where the system does not
-    say, as on Windows), or less under an address-space limit (ulimit -v)."""
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        physical = 16 * 2**30
-    left = address_space_left()
-    return physical if left is None else min(physical, left)
+    """Bytes this process may still use: this machine's memory, or less under a limit of the
+    process's (ulimit -v or -d)."""
+    return min([physical_memory(), *(left for left, _ in limits_left())])
 
 
 def in_gib(size):
@@ -1188,9 +1193,11 @@ def in_gib(size):
 
 
 def memory_limit_named():
-    """How memory_available() is bounded, for messages: the address-space limit, or the machine."""
-    return ("left under this process's address-space limit (ulimit -v)"
-            if address_space_left() is not None else "of this machine's memory")
+    """How memory_available() is bounded, for messages: a limit of the process, or the machine."""
+    left, name = min(limits_left(), default=(physical_memory(), None))
+    if name is None or left >= physical_memory():
+        return "of this machine's memory"
+    return f"left under this process's {name}"
 
 
 def refuse_unknown_choice(option, value, choices):
@@ -2515,6 +2522,11 @@ def main(argv=None):
         tell(f"mnist_ann: interrupted; {what_is_kept(signals.folder)}, and no partial file was "
              "left.", sys.stderr)
         return exit_status_of(interrupt)
+    except MemoryError:  # what the checks before allocation did not foresee
+        tell(f"mnist_ann: error: ran out of memory; {what_is_kept(signals.folder)}. Free some "
+             "memory, raise the limit (ulimit -v or -d), or choose smaller --hidden sizes or "
+             "--val-size.", sys.stderr)
+        return 2
     except MnistAnnError as error:
         tell(f"mnist_ann: error: {error}", sys.stderr)
         return 2

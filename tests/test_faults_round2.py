@@ -314,6 +314,32 @@ def test_a_run_within_the_address_space_limit_is_not_refused(tmp_path):
     assert record_of(out)["outcome"] == "finished"
 
 
+def limit_data_size(size):
+    def limit():
+        default_signals()
+        resource.setrlimit(resource.RLIMIT_DATA, (size, size))
+    return limit
+
+
+def test_the_data_size_limit_counts_too(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "mnist_ann.py"), "--hidden", "1024", "1024", "--val-size",
+         "50000", "--epochs", "2", "--batch-size", "256", "--out", str(tmp_path / "out")],
+        env=ENV, capture_output=True, text=True, timeout=300,
+        preexec_fn=limit_data_size(ULIMIT_V))
+    assert_one_line_error(result, "would need about", "data-size limit (ulimit -d)")
+
+
+def test_running_out_of_memory_where_no_check_foresaw_it_is_one_line(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(  # too little even to load MNIST
+        [sys.executable, str(ROOT / "mnist_ann.py"), "--epochs", "1", "--out", str(out)], env=ENV,
+        capture_output=True, text=True, timeout=300,
+        preexec_fn=limit_address_space(350_000 * 1024))
+    assert_one_line_error(result, "ran out of memory", "ulimit -v")
+    assert not out.exists()
+
+
 def npz_declaring(path, shapes):
     """An .npz whose members declare these shapes (float32) but hold no data: what a file that
     lies about its size, or a huge network, looks like to a reader of headers."""
