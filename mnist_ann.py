@@ -1503,6 +1503,13 @@ class TrainingInterrupted(MnistAnnError):
         self.exit_status = exit_status or (143 if terminated else 130)
 
 
+class TrainingOutOfMemory(TrainingInterrupted):
+    """Memory ran out in training, where no check foresaw it; params hold the last finished
+    epoch. A failed run: exit status 1."""
+
+    outcome = "out of memory"
+
+
 def interruption_message(history):
     """What to say when Ctrl-C or SIGTERM stops training: where, and what was kept."""
     finished = len(history["epoch"])
@@ -1539,9 +1546,10 @@ def tell(message, stream=None):
 
 def train_keeping_finished_epochs(params, X, y, X_val=None, y_val=None, progress=False,
                                   **settings):
-    """train, where Ctrl-C, SIGTERM or SIGHUP puts back the weights of the last finished epoch and
-    raises TrainingInterrupted with the finished epochs' history. With progress, each epoch's
-    line is printed once that epoch is kept, as well as stdout allows."""
+    """train, where Ctrl-C, SIGTERM or SIGHUP (or memory that runs out) puts back the weights of
+    the last finished epoch and raises TrainingInterrupted (TrainingOutOfMemory) with the
+    finished epochs' history. With progress, each epoch's line is printed once that epoch is
+    kept, as well as stdout allows."""
     finished = [(copy_params(params), {key: [] for key in HISTORY_KEYS})]
     epochs = settings.get("epochs", inspect.signature(train).parameters["epochs"].default)
 
@@ -1557,6 +1565,12 @@ def train_keeping_finished_epochs(params, X, y, X_val=None, y_val=None, progress
         put_back(params, kept_params)
         raise TrainingInterrupted(interruption_message(kept_history), kept_history,
                                   exit_status=exit_status_of(interrupt)) from None
+    except MemoryError:
+        kept_params, kept_history = finished[0]
+        put_back(params, kept_params)
+        message = interruption_message(kept_history).replace("interrupted", "ran out of memory")
+        raise TrainingOutOfMemory(f"{message} Free some memory, or choose smaller --hidden sizes "
+                                  "or --batch-size.", kept_history, exit_status=1) from None
 
 
 # The signals that stop a run: Ctrl-C, `kill`, and a terminal or SSH session that closes.
@@ -2268,7 +2282,7 @@ def train_command(args, signals):
         signals.holding = True  # from the last epoch on, signals wait until the run is saved
     except (TrainingDiverged, TrainingInterrupted) as error:  # keep the last finished epoch
         signals.holding = True
-        if isinstance(error, TrainingInterrupted) and len(error.history["epoch"]) == args.epochs:
+        if type(error) is TrainingInterrupted and len(error.history["epoch"]) == args.epochs:
             history = error.history  # every epoch was kept: the run is finished, and so saved
         else:
             save_interrupted_run(out, params, args, error, layer_sizes, settings)

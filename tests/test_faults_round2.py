@@ -340,6 +340,28 @@ def test_running_out_of_memory_where_no_check_foresaw_it_is_one_line(tmp_path):
     assert not out.exists()
 
 
+OUT_OF_MEMORY_IN_EPOCH_3 = """
+step, calls = mnist_ann.OPTIMIZERS["momentum"], []
+def momentum(params, grads, state, lr, beta=0.9):
+    calls.append(1)
+    if len(calls) == 2 * 4 + 2:  # in epoch 3: 100 images in batches of 32 make 4 steps an epoch
+        raise MemoryError()
+    return step(params, grads, state, lr, beta)
+mnist_ann.OPTIMIZERS["momentum"] = momentum
+"""
+
+
+def test_memory_that_runs_out_in_training_keeps_the_finished_epochs(data_dir, tmp_path):
+    out = tmp_path / "out"
+    result = run_patched(OUT_OF_MEMORY_IN_EPOCH_3, ["--data-dir", data_dir, "--val-size", 20,
+                                                    "--hidden", 8, "--epochs", 5, "--out", out])
+    assert_one_line_error(result, "training ran out of memory in epoch 3", "2 finished epoch(s) "
+                          "are kept", f"Saved in {out}", status=1)
+    record = record_of(out)
+    assert record["outcome"] == "out of memory" and record["history"]["epoch"] == [1, 2]
+    assert mnist_ann.run_outcome(out) != "finished"
+
+
 def npz_declaring(path, shapes):
     """An .npz whose members declare these shapes (float32) but hold no data: what a file that
     lies about its size, or a huge network, looks like to a reader of headers."""
