@@ -1587,10 +1587,11 @@ class StopSignals:
     def __init__(self):
         self.holding, self.noted = False, []
         self.folder = None  # the run's folder, once made: what an interrupt's message names
+        self.reporting = False  # the last line is being told: nothing stops it
 
     def __call__(self, signal_number, frame):
         self.noted.append(signal_number)
-        if self.holding and len(self.noted) < 3:
+        if self.reporting or (self.holding and len(self.noted) < 3):
             return
         self.holding = True  # the saving that follows waits for no second signal
         raise KeyboardInterrupt() if signal_number == signal.SIGINT else Terminated(signal_number)
@@ -2529,19 +2530,23 @@ def main(argv=None):
         with np.errstate(all="ignore"):  # a run that blows up is told in one line, not warnings
             return run_command(args, signals)
     except (TrainingDiverged, TrainingInterrupted) as error:  # its work saved
+        signals.reporting = True
         waited = " A second signal waited for the save." if len(signals.noted) > 1 else ""
         tell(f"mnist_ann: {error}{waited}", sys.stderr)
         return getattr(error, "exit_status", 1)
     except KeyboardInterrupt as interrupt:
+        signals.reporting = True
         tell(f"mnist_ann: interrupted; {what_is_kept(signals.folder)}, and no partial file was "
              "left.", sys.stderr)
         return exit_status_of(interrupt)
     except MemoryError:  # what the checks before allocation did not foresee
+        signals.reporting = True
         tell(f"mnist_ann: error: ran out of memory; {what_is_kept(signals.folder)}. Free some "
              "memory, raise the limit (ulimit -v or -d), or choose smaller --hidden sizes or "
              "--val-size.", sys.stderr)
         return 2
     except MnistAnnError as error:
+        signals.reporting = True
         tell(f"mnist_ann: error: {error}", sys.stderr)
         return 2
     finally:
