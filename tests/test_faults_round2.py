@@ -270,6 +270,19 @@ def test_an_encoding_that_cannot_print_the_path_still_reports_it(data_dir, tmp_p
     assert_run_finished(out, 1)
 
 
+def test_help_into_a_closed_pipe_and_an_error_into_a_full_stderr_are_quiet():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # closed before the program writes a byte: its first write fails
+    result = subprocess.run([sys.executable, str(ROOT / "mnist_ann.py"), "--help"], env=ENV,
+                            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write_end)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, str(ROOT / "mnist_ann.py"), "--lr", "-1"],
+                                env=ENV, stdout=subprocess.PIPE, stderr=full, timeout=60)
+    assert result.returncode == 2
+
+
 def test_tell_escapes_what_the_stream_cannot_encode_and_survives_a_closed_stream(tmp_path):
     import io
 
