@@ -1148,8 +1148,8 @@ ROWS_AT_ONCE = 10000
 
 
 def memory_needed(layer_sizes, rows=ROWS_AT_ONCE, copies=PARAMETER_COPIES):
-    """Bytes, roughly, that training (or, with copies=1, evaluating) a network of these layer sizes
-    takes, with `rows` images going through it at once."""
+    """Bytes, roughly, that training a network of these layer sizes takes (with copies=0: that
+    evaluating weights already loaded takes), with `rows` images going through it at once."""
     weights = sum(fan_in * fan_out + fan_out
                   for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]))
     activations = 2 * rows * sum(layer_sizes[1:])  # each layer's Z and A
