@@ -429,10 +429,12 @@ def test_a_broken_plotting_backend_saves_everything_else_and_says_so(data_dir, t
 
 # ---- 7. which file is which -------------------------------------------------------------------
 
-def test_train_and_test_files_swapped_by_name_are_refused(tmp_path):
+@pytest.mark.parametrize("with_sums", [False, True])
+def test_train_and_test_files_swapped_by_name_are_refused(tmp_path, with_sums):
     folder = tmp_path / "d"
     shutil.copytree(SHIPPED, folder)
-    (folder / "SHA256SUMS").unlink()
+    if not with_sums:
+        (folder / "SHA256SUMS").unlink()
     for kind in ("images-idx3", "labels-idx1"):
         train, test = folder / f"train-{kind}-ubyte.gz", folder / f"t10k-{kind}-ubyte.gz"
         train.rename(folder / "swap")
