@@ -153,6 +153,20 @@ def test_a_third_signal_gives_up_the_save_and_names_what_is_whole(data_dir, tmp_
     assert sorted(p.name for p in out.iterdir()) == ["weights.npz"]
 
 
+def test_stop_signals_stop_once_then_wait_then_give_up():
+    signals = mnist_ann.StopSignals()
+    with pytest.raises(mnist_ann.Terminated) as caught:
+        signals(signal.SIGHUP, None)  # the first stops the work where it is
+    assert mnist_ann.exit_status_of(caught.value) == 129 and signals.holding
+    signals(signal.SIGINT, None)  # the second waits for the save
+    with pytest.raises(KeyboardInterrupt):
+        signals(signal.SIGINT, None)  # the third gives the save up
+    signals.reporting = True
+    signals(signal.SIGINT, None)  # nothing stops the last line
+    assert signals.noted == [signal.SIGHUP] + [signal.SIGINT] * 3
+    assert signals.first_name() == "SIGHUP"
+
+
 def start(*args, env=None, **options):
     return subprocess.Popen([sys.executable, str(ROOT / "mnist_ann.py"), *map(str, args)],
                             env={**ENV, **(env or {})}, stdout=subprocess.PIPE,
