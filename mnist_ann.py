@@ -922,11 +922,21 @@ def find_data_dir(data_dir=None):
     return data_dir
 
 
+def refuse_what_is_not_a_regular_file(path, error_type, what):
+    """Refuse a path that exists but is no regular file (a folder, a FIFO that would block a
+    reader for ever, a device): error_type's message names it and says what to pass instead."""
+    if path.exists() and not path.is_file():
+        raise error_type(f"{path} is not a file (it is a folder, a pipe or a device); pass "
+                         f"{what}.")
+
+
 def find_idx_file(data_dir, name):
-    """idx_path(data_dir, name), which must exist."""
+    """idx_path(data_dir, name), which must exist and be a regular file."""
     path = idx_path(data_dir, name)
     if not path.exists():
         raise MNISTDataError(f"{data_dir / name}.gz does not exist; {HOW_TO_GET_DATA}")
+    refuse_what_is_not_a_regular_file(path, MNISTDataError, f"the MNIST file itself; "
+                                      f"{HOW_TO_GET_DATA}")
     return path
 
 
@@ -949,10 +959,20 @@ def read_sums_file(sums_file):
 
     Blank lines and # comments are skipped.
     """
-    if not sums_file.is_file():
+    if not sums_file.exists():
         return {}
+    refuse_what_is_not_a_regular_file(sums_file, MNISTDataError, "a SHA256SUMS file made by "
+                                      "`sha256sum`, or delete it")
+    try:
+        if sums_file.stat().st_size > 2**20:  # a few lines for a few files: this is no list
+            raise MNISTDataError(f"{sums_file} holds {sums_file.stat().st_size} bytes, far too "
+                                 "many for a list of checksums; correct or delete it.")
+        content = sums_file.read_text(errors="replace")
+    except OSError as error:
+        raise MNISTDataError(f"{sums_file} cannot be read ({error.strerror or error}); make it "
+                             "readable (chmod a+r) or delete it.") from None
     sums = {}
-    for number, line in enumerate(sums_file.read_text(errors="replace").splitlines(), start=1):
+    for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         entry = parse_sums_line(line)
@@ -974,21 +994,49 @@ def content_size(path):
         return int.from_bytes(f.read(4), "little")  # gzip's ISIZE: the size modulo 2**32
 
 
+class StaleChecksumError(MNISTDataError):
+    """A data file is intact MNIST, but SHA256SUMS lists another checksum for it."""
+
+
+def known_mnist_file(path):
+    """The name of the MNIST file whose content this file holds (by size, then SHA-256), or None."""
+    try:
+        size = content_size(path)
+        for name, raw_size in RAW_SIZES.items():
+            if raw_size == size and sha256_of(read_file_bytes(path)) == RAW_SHA256[name]:
+                return name
+    except (OSError, EOFError, zlib.error):  # damaged: it is no MNIST file
+        pass
+    return None
+
+
 def verify_checksum(path):
     """Check a data file against the SHA256SUMS beside it if that lists it, else, if it has the
-    size of the MNIST file of its name, against that file's known content (RAW_SHA256)."""
+    size of an MNIST file, against that file's known content (RAW_SHA256); an MNIST file under
+    another MNIST file's name (train and test swapped) is refused, and so is a stale SHA256SUMS."""
     sums_file, name = path.parent / "SHA256SUMS", path.name.removesuffix(".gz")
     listed = read_sums_file(sums_file)
     try:
         if path.name in listed:
             intact, source = sha256_of(path.read_bytes()) == listed[path.name], sums_file
-        elif RAW_SIZES.get(name) == content_size(path):
-            intact = sha256_of(read_file_bytes(path)) == RAW_SHA256[name]
-            source = "the known MNIST checksums"
+            known = None if intact else known_mnist_file(path)
+        elif content_size(path) in RAW_SIZES.values():
+            known = known_mnist_file(path)
+            if known is None and RAW_SIZES.get(name) != content_size(path):
+                return  # data of its own that happens to have another MNIST file's size
+            intact, source = known == name, "the known MNIST checksums"
         else:
             return
     except (OSError, EOFError, zlib.error) as error:
         raise MNISTDataError(f"{path} cannot be read ({error}); {HOW_TO_GET_DATA}") from None
+    if not intact and known == name:
+        raise StaleChecksumError(
+            f"{path} is intact (it matches MNIST's own checksum), but {sums_file} lists another "
+            f"checksum for {path.name}: that entry is stale; correct or delete it.")
+    if not intact and known is not None:
+        raise MNISTDataError(
+            f"{path} holds MNIST's {known}, not {name}: the files look swapped or misnamed; give "
+            "each file its own name.")
     if not intact:
         raise MNISTDataError(f"{path} does not match its checksum in {source}, so it is damaged "
                              f"or altered; {HOW_TO_GET_DATA}")
@@ -1012,6 +1060,7 @@ def refuse_damaged_idx_file(path):
     """The bytes of an IDX file (decompressed if .gz), refused in one line if the file is missing,
     unreadable, damaged, or not as long as its header says."""
     path = Path(path)
+    refuse_what_is_not_a_regular_file(path, MNISTDataError, "an original MNIST file")
     try:
         raw = read_file_bytes(path)
     except FileNotFoundError:
@@ -1059,6 +1108,10 @@ def refuse_mismatched_files(paths, shapes):
         if digits.min() < 0 or digits.max() > 9:
             raise MNISTDataError(f"{labels} holds labels from {digits.min()} to {digits.max()}, "
                                  "not digits 0 to 9; replace it with an original MNIST file.")
+    if shapes["train_images"][0] == 10000 and shapes["test_images"][0] == 60000:
+        raise MNISTDataError(
+            f"{paths['train_images']} holds 10000 images and {paths['test_images']} 60000, as "
+            "MNIST's test and training sets do: the files look swapped; give each its own name.")
     train_pixels = math.prod(shapes["train_images"][1:])
     test_pixels = math.prod(shapes["test_images"][1:])
     if test_pixels != train_pixels:
@@ -1088,27 +1141,65 @@ def is_whole_number(value, least=0):
     return is_number(value) and math.isfinite(value) and int(value) == value and value >= least
 
 
-# Training holds about six float32 copies of the parameters (params, their gradients, two
-# optimizer arrays, the epoch's snapshot, the best epoch's), and evaluation sends up to this many
-# rows through the network at once.
-PARAMETER_COPIES = 6
+# Training holds about seven float32 copies of the parameters (params, their gradients, two
+# optimizer arrays, the epoch's snapshot, the best epoch's, the finished epoch the command line
+# keeps), and evaluation sends up to this many rows through the network at once (the command
+# line counts its own: the whole validation or test set).
+PARAMETER_COPIES = 7
 ROWS_AT_ONCE = 10000
 
 
-def memory_needed(layer_sizes):
-    """Bytes, roughly, that training and evaluating a network of these layer sizes takes."""
+def memory_needed(layer_sizes, rows=ROWS_AT_ONCE, copies=PARAMETER_COPIES):
+    """Bytes, roughly, that training a network of these layer sizes takes (with copies=0: that
+    evaluating weights already loaded takes), with `rows` images going through it at once."""
     weights = sum(fan_in * fan_out + fan_out
                   for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]))
-    rows = 2 * ROWS_AT_ONCE * sum(layer_sizes[1:])  # each layer's Z and A
-    return 4 * (PARAMETER_COPIES * weights + rows)  # 4 bytes per float32
+    activations = 2 * rows * sum(layer_sizes[1:])  # each layer's Z and A
+    return 4 * (copies * weights + activations)  # 4 bytes per float32
 
 
-def memory_available():
+def limits_left():
+    """[(bytes, name)]: what this process may still map under each of its limits that is set, the
+    address space (ulimit -v, RLIMIT_AS) and the data size (ulimit -d, RLIMIT_DATA); [] without."""
+    try:
+        import resource
+
+        used = Path("/proc/self/statm").read_text().split()  # pages: size, ..., data (6th)
+        page = os.sysconf("SC_PAGE_SIZE")
+        bounds = ((resource.RLIMIT_AS, used[0], "address-space limit (ulimit -v)"),
+                  (resource.RLIMIT_DATA, used[5], "data-size limit (ulimit -d)"))
+        return [(max(resource.getrlimit(kind)[0] - int(pages) * page, 0), name)
+                for kind, pages, name in bounds
+                if resource.getrlimit(kind)[0] != resource.RLIM_INFINITY]
+    except (ImportError, OSError, ValueError, AttributeError, IndexError):
+        return []
+
+
+def physical_memory():
     """This machine's memory in bytes (16 GiB where the system does not say, as on Windows)."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         return 16 * 2**30
+
+
+def memory_available():
+    """Bytes this process may still use: this machine's memory, or less under a limit of the
+    process's (ulimit -v or -d)."""
+    return min([physical_memory(), *(left for left, _ in limits_left())])
+
+
+def in_gib(size):
+    """A number of bytes for people, in GiB: "1.49 GiB", "2,918 GiB"."""
+    return f"{size / 2**30:.3g} GiB" if size < 1000 * 2**30 else f"{size / 2**30:,.0f} GiB"
+
+
+def memory_limit_named():
+    """How memory_available() is bounded, for messages: a limit of the process, or the machine."""
+    left, name = min(limits_left(), default=(physical_memory(), None))
+    if name is None or left >= physical_memory():
+        return "of this machine's memory"
+    return f"left under this process's {name}"
 
 
 def refuse_unknown_choice(option, value, choices):
@@ -1129,9 +1220,9 @@ def refuse_bad_layer_sizes(layer_sizes):
     needed, available = memory_needed([int(n) for n in layer_sizes]), memory_available()
     if needed > available:  # checked before anything is allocated
         sizes = "-".join(str(int(n)) for n in layer_sizes)
-        raise SettingError(f"layer sizes {sizes} would need about {needed / 2**30:.3g} GiB of "
-                           f"memory, more than this machine's {available / 2**30:.0f} GiB; "
-                           "choose smaller --hidden sizes.")
+        raise SettingError(f"layer sizes {sizes} would need about {in_gib(needed)} of memory, "
+                           f"more than the {in_gib(available)} {memory_limit_named()}; choose "
+                           "smaller --hidden sizes.")
 
 
 def refuse_bad_network_settings(layer_sizes, activation, rng):
@@ -1226,10 +1317,12 @@ def refuse_bad_split(X, y, val_size):
     """Refuse a validation size that is not a whole number from 0 to N - 1, or labels of another
     length than the images."""
     if not isinstance(X, np.ndarray) or X.ndim == 0:
-        raise ImagesError(f"images must be a NumPy array, one image per row, got {type(X).__name__}.")
+        raise ImagesError(f"images must be a NumPy array, one image per row, got "
+                          f"{type(X).__name__}.")
     if not isinstance(y, np.ndarray) or len(y) != len(X):
-        raise LabelsError(f"there are {len(X)} images but {len(y) if hasattr(y, '__len__') else 0} "
-                          "labels; pass one label per image.")
+        raise LabelsError(f"there are {len(X)} images but "
+                          f"{len(y) if hasattr(y, '__len__') else 0} labels; pass one label per "
+                          "image.")
     if not isinstance(val_size, numbers.Integral) or not 0 <= val_size < len(X):
         raise SettingError(f"validation size (--val-size) must be a whole number from 0 to "
                            f"{len(X) - 1}, got {val_size!r}.")
@@ -1387,18 +1480,36 @@ class SaveError(MnistAnnError):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt, so that training stops the same way."""
+    """SIGTERM or SIGHUP, raised like Ctrl-C's KeyboardInterrupt, so that training stops the same
+    way; signal_number says which."""
+
+    def __init__(self, signal_number=signal.SIGTERM):
+        super().__init__()
+        self.signal_number = signal_number
+
+
+def exit_status_of(interrupt):
+    """128 + the signal's number, as shells report it: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP."""
+    return 128 + int(getattr(interrupt, "signal_number", signal.SIGINT))
 
 
 class TrainingInterrupted(MnistAnnError):
-    """Ctrl-C (exit status 130) or SIGTERM (143) arrived; params hold the last finished epoch."""
+    """Ctrl-C (exit status 130), SIGTERM (143) or SIGHUP (129) arrived; params hold the last
+    finished epoch."""
 
     outcome = "interrupted"  # what history.json records about how the run ended
 
-    def __init__(self, message, history, terminated=False):
+    def __init__(self, message, history, terminated=False, exit_status=None):
         super().__init__(message)
         self.history = history
-        self.exit_status = 143 if terminated else 130  # 128 + the signal's number, as shells say
+        self.exit_status = exit_status or (143 if terminated else 130)
+
+
+class TrainingOutOfMemory(TrainingInterrupted):
+    """Memory ran out in training, where no check foresaw it; params hold the last finished
+    epoch. A failed run: exit status 1."""
+
+    outcome = "out of memory"
 
 
 def interruption_message(history):
@@ -1408,13 +1519,46 @@ def interruption_message(history):
             f"{finished} finished epoch(s) are kept.")
 
 
-def train_keeping_finished_epochs(params, X, y, X_val=None, y_val=None, **settings):
-    """train, where Ctrl-C or SIGTERM puts back the weights of the last finished epoch and raises
-    TrainingInterrupted with the finished epochs' history."""
+def silence(stream):
+    """Send whatever is still to be written to stream into /dev/null: a closed pipe or a full
+    disk then fails no later write, nor the flush at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # a stream without a file (a test's capture)
+        pass
+
+
+def tell(message, stream=None):
+    """Print one line on stdout (or stream) as well as it allows: a character its encoding lacks
+    is escaped, and a closed pipe (`| head -1`), a full disk (`> /dev/full`) or a terminal that
+    is gone stops the printing, never the work."""
+    stream = stream or sys.stdout
+    try:
+        try:
+            print(message, file=stream, flush=True)
+        except UnicodeEncodeError:  # PYTHONIOENCODING=ascii and a path in another script
+            encoding = getattr(stream, "encoding", None) or "ascii"
+            escaped = message.encode(encoding, "backslashreplace").decode(encoding)
+            print(escaped, file=stream, flush=True)
+    except (OSError, ValueError):
+        silence(stream)
+
+
+def train_keeping_finished_epochs(params, X, y, X_val=None, y_val=None, progress=False,
+                                  **settings):
+    """train, where Ctrl-C, SIGTERM or SIGHUP (or memory that runs out) puts back the weights of
+    the last finished epoch and raises TrainingInterrupted (TrainingOutOfMemory) with the
+    finished epochs' history. With progress, each epoch's line is printed once that epoch is
+    kept, as well as stdout allows."""
     finished = [(copy_params(params), {key: [] for key in HISTORY_KEYS})]
+    epochs = settings.get("epochs", inspect.signature(train).parameters["epochs"].default)
 
     def keep(history):  # one assignment, so an interrupt leaves the old pair or the new one
         finished[0] = (copy_params(params), {key: list(values) for key, values in history.items()})
+        if progress:
+            tell(format_epoch(history, epochs))
 
     try:
         return train(params, X, y, X_val, y_val, on_epoch_end=keep, **settings)
@@ -1422,7 +1566,51 @@ def train_keeping_finished_epochs(params, X, y, X_val=None, y_val=None, **settin
         kept_params, kept_history = finished[0]
         put_back(params, kept_params)
         raise TrainingInterrupted(interruption_message(kept_history), kept_history,
-                                  isinstance(interrupt, Terminated)) from None
+                                  exit_status=exit_status_of(interrupt)) from None
+    except MemoryError:
+        kept_params, kept_history = finished[0]
+        put_back(params, kept_params)
+        message = interruption_message(kept_history).replace("interrupted", "ran out of memory")
+        raise TrainingOutOfMemory(f"{message} Free some memory, or choose smaller --hidden sizes "
+                                  "or --batch-size.", kept_history, exit_status=1) from None
+
+
+# The signals that stop a run: Ctrl-C, `kill`, and a terminal or SSH session that closes.
+STOP_SIGNALS = {getattr(signal, name): name for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                if hasattr(signal, name)}
+
+
+class StopSignals:
+    """The command line's handler of STOP_SIGNALS. The first signal stops the work where it is
+    (KeyboardInterrupt, or Terminated); from then on, and while a finished run is saved
+    (holding), signals are only noted, so that the save completes; a third noted one gives up
+    the save (each file is whole or absent: write_atomically)."""
+
+    def __init__(self):
+        self.holding, self.noted = False, []
+        self.folder = None  # the run's folder, once made: what an interrupt's message names
+        self.reporting = False  # the last line is being told: nothing stops it
+
+    def __call__(self, signal_number, frame):
+        self.noted.append(signal_number)
+        if self.reporting or (self.holding and len(self.noted) < 3):
+            return
+        self.holding = True  # the saving that follows waits for no second signal
+        raise KeyboardInterrupt() if signal_number == signal.SIGINT else Terminated(signal_number)
+
+    def install(self):
+        """Handle STOP_SIGNALS (but those ignored, as nohup ignores SIGHUP); returns the previous
+        handlers, for restore."""
+        previous = {}
+        for number in STOP_SIGNALS:
+            if signal.getsignal(number) != signal.SIG_IGN:
+                previous[number] = signal.signal(number, self)
+        return previous
+
+    def first_name(self):
+        """The name of the first signal noted, as the user knows it."""
+        name = STOP_SIGNALS[self.noted[0]]
+        return "Ctrl-C (SIGINT)" if name == "SIGINT" else name
 
 
 # Public copies of MNIST. Their gzip files differ byte-wise from ours, so a download
@@ -1432,25 +1620,28 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 
-# Each file must arrive from a mirror within DOWNLOAD_SECONDS (a deadline for the whole file, not one per
-# read: a mirror that sends a byte now and then cannot hold the download forever), and a mirror that sends
-# nothing for READ_SECONDS is given up for the next one.
+# Each file must arrive from a mirror within DOWNLOAD_SECONDS (a deadline for the whole file, not
+# one per read: a mirror that sends a byte now and then cannot hold the download forever), and a
+# mirror that sends nothing for READ_SECONDS is given up for the next one.
 DOWNLOAD_SECONDS = 300
 READ_SECONDS = 60
 
 
 def write_atomically(path, write):
-    """Call write(file) on a temporary file beside path, then rename it to path, readable by all (0644).
+    """Call write(file) on a temporary file beside path, then rename it to path, readable by all
+    (0644).
 
-    A failure or an interruption (Ctrl-C too) leaves the old file or the new one, never part of one.
+    A failure or an interruption (Ctrl-C too) leaves the old file or the new one, never part of
+    one.
     """
     path = Path(path)
-    f = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False)
+    f = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part",
+                                    delete=False)
     try:
         with f:
             write(f)
-        os.chmod(f.name, 0o644)  # NamedTemporaryFile makes it private (0600), unlike any file a user writes
-        os.replace(f.name, path)  # atomic: the name points at the whole old file or the whole new one
+        os.chmod(f.name, 0o644)  # NamedTemporaryFile makes it private (0600), unlike a user's file
+        os.replace(f.name, path)  # atomic: the name points at the whole old file or the whole new
     except BaseException:
         Path(f.name).unlink(missing_ok=True)
         raise
@@ -1458,12 +1649,16 @@ def write_atomically(path, write):
 
 
 def fetch_gzip(url, max_bytes, deadline):
-    """The decompressed content of the .gz file at url; refused above max_bytes or past the deadline (monotonic)."""
-    decompressor, content, received = zlib.decompressobj(16 + zlib.MAX_WBITS), bytearray(), 0  # 16+: gzip framing
-    with urllib.request.urlopen(url, timeout=min(READ_SECONDS, max(deadline - time.monotonic(), 0.1))) as response:
-        while chunk := response.read1(1 << 16):  # whatever has arrived, up to 64 KiB: never waits for a full buffer
+    """The decompressed content of the .gz file at url; refused above max_bytes or past the
+    deadline (monotonic)."""
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: gzip framing
+    content, received = bytearray(), 0
+    timeout = min(READ_SECONDS, max(deadline - time.monotonic(), 0.1))
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        while chunk := response.read1(1 << 16):  # what has arrived, up to 64 KiB: never waits
             received += len(chunk)
-            content += decompressor.decompress(chunk, max_bytes + 1 - len(content))  # never more than the cap
+            # never more than the cap:
+            content += decompressor.decompress(chunk, max_bytes + 1 - len(content))
             if len(content) > max_bytes or received > max_bytes + (1 << 20):
                 raise ValueError(f"larger than the {max_bytes} bytes this file has")
             if time.monotonic() > deadline:
@@ -1474,13 +1669,15 @@ def fetch_gzip(url, max_bytes, deadline):
 
 
 def save_data_file(path, content):
-    """Write a downloaded file; a damaged .gz of the same name goes, since the reader would take it first."""
+    """Write a downloaded file; a damaged .gz of the same name goes, since the reader would take
+    it first."""
     try:
         write_atomically(path, lambda f: f.write(content))
         Path(f"{path}.gz").unlink(missing_ok=True)
     except OSError as error:
-        raise MNISTDataError(f"could not write {path} ({error.strerror or error}); no partial file was left. "
-                             "Free some space, or pass another --data-dir.") from None
+        raise MNISTDataError(f"could not write {path} ({error.strerror or error}); no partial "
+                             "file was left. Free some space, or pass another "
+                             "--data-dir.") from None
     return path
 
 
@@ -1506,11 +1703,14 @@ def download_one(data_dir, name, mirrors, seconds, log):
 
 
 def has_intact_copy(data_dir, name):
-    """Whether data_dir holds a readable copy of one MNIST file that matches its checksums."""
+    """Whether data_dir holds a readable copy of one MNIST file that matches its checksums (or
+    MNIST's own, where SHA256SUMS is stale: a download would not help, and loading names it)."""
     try:
         path = find_idx_file(data_dir, name)
         verify_checksum(path)
         read_idx(path)
+    except StaleChecksumError:
+        return True
     except MNISTDataError:
         return False
     return True
@@ -1521,8 +1721,13 @@ def make_data_dir(data_dir):
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise MNISTDataError(f"cannot create the data folder {data_dir} ({error.strerror or error}); "
-                             "pass another --data-dir.") from None
+        raise MNISTDataError(f"cannot create the data folder {data_dir} "
+                             f"({error.strerror or error}); pass another --data-dir.") from None
+
+
+def mirror_urls(mirrors):
+    """Base URLs of mirrors, each ending in a slash (http://host/mnist means http://host/mnist/)."""
+    return [mirror if mirror.endswith("/") else f"{mirror}/" for mirror in mirrors]
 
 
 def download_mnist(data_dir=None, mirrors=None, log=print, seconds=DOWNLOAD_SECONDS):
@@ -1530,10 +1735,11 @@ def download_mnist(data_dir=None, mirrors=None, log=print, seconds=DOWNLOAD_SECO
 
     mirrors defaults to $MNIST_MIRRORS (base URLs separated by spaces), else MIRRORS.
     A file is saved raw (uncompressed) only after its content matches RAW_SHA256, and each must
-    arrive from a mirror within `seconds`, or that mirror is given up. Returns the list of paths written.
+    arrive from a mirror within `seconds`, or that mirror is given up. Returns the list of paths
+    written.
     """
     data_dir = chosen_data_dir(data_dir)
-    mirrors = mirrors or os.environ.get("MNIST_MIRRORS", "").split() or MIRRORS
+    mirrors = mirror_urls(mirrors or os.environ.get("MNIST_MIRRORS", "").split() or MIRRORS)
     make_data_dir(data_dir)
     written = []
     for name in MNIST_FILES.values():
@@ -1549,20 +1755,25 @@ def save_params(path, params, activation="relu"):
     """
     if not isinstance(path, (str, os.PathLike)):
         raise SettingError(f"the weights file must be a path, got {path!r}.")
-    problem = params_problem(params) or (activation not in ACTIVATIONS and f"the activation {activation!r} is not one "
-                                         f"of {', '.join(ACTIVATIONS)}")
+    problem = params_problem(params) or (
+        activation not in ACTIVATIONS
+        and f"the activation {activation!r} is not one of {', '.join(ACTIVATIONS)}")
     if problem or not all(np.isfinite(value).all() for value in params.values()):
-        raise ParamsError(f"cannot save these weights: {problem or 'they hold NaN or infinite numbers'}.")
+        raise ParamsError(f"cannot save these weights: "
+                          f"{problem or 'they hold NaN or infinite numbers'}.")
     path = Path(path) if str(path).endswith(".npz") else Path(f"{path}.npz")
     try:
-        return write_atomically(path, lambda f: np.savez(f, activation=np.array(activation), **params))
+        return write_atomically(
+            path, lambda f: np.savez(f, activation=np.array(activation), **params))
     except OSError as error:
-        raise SaveError(f"could not save {path} ({error.strerror or error}); no partial file was left. "
-                        "Choose a folder that exists and can be written, with free space.") from None
+        raise SaveError(f"could not save {path} ({error.strerror or error}); no partial file was "
+                        "left. Choose a folder that exists and can be written, with free "
+                        "space.") from None
 
 
 def check_params_layout(path, params, activation):
-    """Check names, shapes and types: W1 (n0, n1), b1 (n1,), W2 (n1, n2), ... and a known activation."""
+    """Check names, shapes and types: W1 (n0, n1), b1 (n1,), W2 (n1, n2), ... and a known
+    activation."""
     layers = num_layers(params)
     expected = {f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb"}
     problem = None
@@ -1580,19 +1791,61 @@ def check_params_layout(path, params, activation):
         raise WeightsFileError(f"{path} is not a weights file saved by mnist_ann.py: {problem}.")
 
 
+def refuse_more_than_memory(needed, what, advice, error_type=SettingError):
+    """Refuse work that would need more bytes than this process may still use, before any of it
+    is allocated, with an estimate of the need."""
+    available = memory_available()
+    if needed > available:
+        raise error_type(f"{what} would need about {in_gib(needed)} of memory, more than the "
+                         f"{in_gib(available)} {memory_limit_named()}; {advice}")
+
+
+def npz_bytes(archive):
+    """The bytes that loading every array of an open .npz archive would take, from the arrays'
+    headers: nothing is loaded."""
+    total = 0
+    for member in archive.zip.namelist():
+        with archive.zip.open(member) as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(f)
+        total += math.prod(shape) * dtype.itemsize
+    return total
+
+
+# The first bytes of a zip archive, as np.savez writes (an empty one starts with PK\5\6).
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
 def load_params(path):
-    """Load what save_params wrote; returns params and the activation. Never unpickles."""
-    if Path(path).exists() and not Path(path).is_file():  # a folder, or a pipe that would block np.load
-        raise WeightsFileError(f"{path} is not a file; pass the weights.npz of a training run.")
+    """Load what save_params wrote; returns params and the activation. Never unpickles, and
+    refuses weights too large for memory before loading them."""
+    path = Path(path)
+    if not path.exists():
+        raise WeightsFileError(f"{path} does not exist; pass a weights.npz that mnist_ann.py "
+                               "saved.")
+    refuse_what_is_not_a_regular_file(path, WeightsFileError, "the weights.npz of a training run")
+    try:
+        with path.open("rb") as f:
+            start = f.read(4)
+    except OSError as error:
+        raise WeightsFileError(f"{path} cannot be read ({error.strerror or error}); make it "
+                               "readable, or pass another weights file.") from None
+    if start not in ZIP_MAGIC:
+        raise WeightsFileError(f"{path} is not a weights file saved by mnist_ann.py (not an .npz "
+                               "archive); pass the weights.npz of a training run.")
     try:
         with np.load(path, allow_pickle=False) as archive:
+            refuse_more_than_memory(npz_bytes(archive), f"loading {path}",
+                                    "pass a smaller network's weights.", WeightsFileError)
             arrays = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise WeightsFileError(f"{path} does not exist; pass a weights.npz that mnist_ann.py saved.") from None
-    except Exception as error:  # a pickle, a truncated zip, any other file: all mean the same to the reader
+    except WeightsFileError:
+        raise
+    except Exception as error:  # a pickle, a truncated zip, a header that lies: all the same here
         raise WeightsFileError(
-            f"{path} is not a weights file saved by mnist_ann.py ({type(error).__name__}: {error}); "
-            "pass the weights.npz of a training run."
+            f"{path} is not a weights file saved by mnist_ann.py ({type(error).__name__}: "
+            f"{error}); pass the weights.npz of a training run."
         ) from None
     activation = str(arrays.pop("activation", ""))
     check_params_layout(path, arrays, activation)
@@ -1600,15 +1853,31 @@ def load_params(path):
 
 
 def check_input_size(path, params, size, classes=10):
-    """Refuse weights whose network does not take `size` pixels or does not answer one of `classes` digits."""
+    """Refuse weights whose network does not take `size` pixels or does not answer one of
+    `classes` digits."""
     inputs, outputs = params["W1"].shape[0], params[f"b{num_layers(params)}"].shape[0]
     if inputs != size or outputs != classes:
-        raise WeightsFileError(f"{path} is a network from {inputs} pixels to {outputs} classes, not from {size} "
-                               f"to {classes}; pass weights trained on MNIST.")
+        raise WeightsFileError(f"{path} is a network from {inputs} pixels to {outputs} classes, "
+                               f"not from {size} to {classes}; pass weights trained on MNIST.")
 
 
-# Reading a picture takes a few float64 copies of its four channels, about 100 bytes a pixel: 1.5 GiB at
-# this many pixels, enough for a 12-megapixel phone photo of a digit (the network sees 28x28).
+def layer_sizes_of(params):
+    """[n0, n1, ..., nK]: the sizes of a network's layers, input first."""
+    return [params["W1"].shape[0]] + [params[f"b{layer}"].shape[0]
+                                      for layer in range(1, num_layers(params) + 1)]
+
+
+def refuse_evaluation_beyond_memory(path, params, rows):
+    """Refuse to send `rows` images through the network of path at once if that would not fit."""
+    sizes = layer_sizes_of(params)
+    refuse_more_than_memory(memory_needed(sizes, rows, copies=0),
+                            f"the network {'-'.join(map(str, sizes))} of {path} on {rows} images",
+                            "pass a smaller network's weights.", WeightsFileError)
+
+
+# Reading a picture takes a few float64 copies of its four channels, about 100 bytes a pixel:
+# 1.5 GiB at this many pixels, enough for a 12-megapixel phone photo of a digit (the network sees
+# 28x28).
 MAX_IMAGE_PIXELS = 4096 * 4096
 
 
@@ -1618,7 +1887,8 @@ def image_size(path):
 
     from PIL import Image
 
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # Pillow's own limit: we refuse huge images ourselves
+    # Pillow's own limit is lifted: huge images are refused here, by their size.
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1628,46 +1898,76 @@ def image_size(path):
         Image.MAX_IMAGE_PIXELS = limit
 
 
-def read_image(path):
-    """The pixels of an image file, refused in one line if it is missing, unreadable or too large."""
-    from matplotlib.image import imread
+def upright_pixels(path):
+    """An image file's pixels in [0, 1], (H, W), (H, W, 3) or (H, W, 4), turned as its EXIF
+    orientation says: a phone stores a photo sideways and records how to show it upright."""
+    from PIL import Image, ImageOps
 
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        if image.mode.startswith(("I", "F")):  # 16- or 32-bit grey levels
+            pixels = np.asarray(image, dtype=np.float64)
+            return pixels if image.mode == "F" else pixels / 65535
+        transparent = "A" in image.getbands() or "transparency" in image.info
+        mode = "RGBA" if transparent else "L" if image.mode in ("1", "L") else "RGB"
+        return np.asarray(image.convert(mode), dtype=np.float32) / 255
+
+
+def read_image(path):
+    """The pixels of an image file, upright, refused in one line if it is missing, not a regular
+    file, unreadable or too large."""
+    path = Path(path)
+    if not path.exists():
+        raise SettingError(f"{path} does not exist; pass the path of a PNG image of one digit.")
+    refuse_what_is_not_a_regular_file(path, SettingError, "a PNG image of one digit")
     try:
         width, height = image_size(path)
         if width * height <= MAX_IMAGE_PIXELS:
-            return imread(path)
-    except FileNotFoundError:
-        raise SettingError(f"{path} does not exist; pass the path of a PNG image of one digit.") from None
+            return upright_pixels(path)
     except Exception as error:
-        raise SettingError(f"{path} could not be read as an image ({error}); pass a PNG image of one digit.") from None
+        raise SettingError(f"{path} could not be read as an image ({error}); pass a PNG image of "
+                           "one digit.") from None
     raise SettingError(f"{path} is {width}x{height} pixels, which would take about "
-                       f"{width * height * 100 / 2**30:.1f} GiB to read; shrink it to at most 4096x4096 "
-                       "(the network sees 28x28).")
+                       f"{width * height * 100 / 2**30:.1f} GiB to read; shrink it to at most "
+                       "4096x4096 (the network sees 28x28).")
 
 
 def runs_dir():
-    """Where runs are saved and looked up: $MNIST_RUNS_DIR, else runs/ in this file's folder, wherever you are."""
+    """Where runs are saved and looked up: $MNIST_RUNS_DIR, else runs/ in this file's folder,
+    wherever you are."""
     return Path(os.environ.get("MNIST_RUNS_DIR") or Path(__file__).resolve().parent / "runs")
 
 
+# A run's history.json holds a few kilobytes; one far larger is no run's, and is not read.
+MAX_HISTORY_BYTES = 16 * 2**20
+
+
 def run_outcome(folder):
-    """How the run in folder ended, as its history.json records it ("finished", "diverged", ...), or None."""
+    """How the run in folder ended, as its history.json records it ("finished", "diverged", ...),
+    or None if that is no readable JSON file (a pipe, a folder, damaged, huge or absurdly
+    nested)."""
+    path = folder / "history.json"
     try:
-        record = json.loads((folder / "history.json").read_text())
-    except (OSError, ValueError):
+        if not path.is_file() or path.stat().st_size > MAX_HISTORY_BYTES:
+            return None
+        record = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(record, dict):
         return None
     # Runs saved before outcomes were recorded: those with a test accuracy finished.
-    return record.get("outcome", "finished" if record.get("test_accuracy") is not None else "diverged")
+    return record.get("outcome",
+                      "finished" if record.get("test_accuracy") is not None else "diverged")
 
 
 def newest_finished_weights():
-    """The weights of the newest run in runs_dir() that finished (not one that diverged or was interrupted)."""
-    runs = [path for path in runs_dir().glob("*/weights.npz") if run_outcome(path.parent) == "finished"]
+    """The weights of the newest run in runs_dir() that finished (not one that diverged, failed
+    or was interrupted)."""
+    runs = [path for path in runs_dir().glob("*/weights.npz")
+            if path.is_file() and run_outcome(path.parent) == "finished"]
     if not runs:
-        raise SettingError(f"no trained weights found in {runs_dir()} (no run there finished); train first "
-                           "(python mnist_ann.py) or pass --weights.")
+        raise SettingError(f"no trained weights found in {runs_dir()} (no run there finished); "
+                           "train first (python mnist_ann.py) or pass --weights.")
     return max(runs, key=lambda path: path.stat().st_mtime)
 
 
@@ -1676,29 +1976,37 @@ RUN_FILES = ("weights.npz", "history.json", "curves.png", "confusion.png")
 
 
 def claim_folder(out):
-    """Make the folder --out names (and its parents) if new; refuse a file, or a folder holding a run's files."""
+    """Make the folder --out names (and its parents) if new; refuse a file, a symbolic link that
+    leads nowhere, or a folder holding a run's files."""
+    if out.is_symlink() and not out.exists():
+        raise SettingError(f"{out} is a symbolic link to {os.readlink(out)}, which does not exist "
+                           "or leads round in a loop; point it at a folder, or choose another "
+                           "--out.")
     if out.exists() and not out.is_dir():
         raise SettingError(f"{out} is a file, not a folder; choose another --out.")
     if (out / "weights.npz").exists():
-        raise SettingError(f"{out} already holds a run; choose another --out, or delete that folder.")
+        raise SettingError(f"{out} already holds a run; choose another --out, or delete that "
+                           "folder.")
     clashes = [name for name in RUN_FILES if (out / name).exists()]
     if clashes:
-        raise SettingError(f"{out} already holds {', '.join(clashes)}, which this run would overwrite; "
-                           "choose another --out.")
+        raise SettingError(f"{out} already holds {', '.join(clashes)}, which this run would "
+                           "overwrite; choose another --out.")
     try:  # a new folder is made exclusively, so two runs started together cannot both claim it
         out.mkdir(parents=True, exist_ok=out.is_dir())
     except FileExistsError:
-        raise SettingError(f"{out} was made by another run just now; choose another --out.") from None
+        raise SettingError(f"{out} was made by another run just now; choose another "
+                           "--out.") from None
     return out
 
 
 def new_run_folder(base):
-    """A new folder base/<date-time>, created exclusively: two runs started in the same second get two folders."""
+    """A new folder base/<date-time>, created exclusively: two runs started in the same second get
+    two folders."""
     stamp = time.strftime("%Y-%m-%d_%H%M%S")
     for number in itertools.count(1):
         folder = base / (stamp if number == 1 else f"{stamp}_{number}")
         try:
-            folder.mkdir(parents=True)  # fails if another run made this folder first: then try the next name
+            folder.mkdir(parents=True)  # fails if another run made it first: try the next name
             return folder
         except FileExistsError:
             if not base.is_dir():
@@ -1713,8 +2021,8 @@ def make_run_folder(out=None):
             probe.write(b"0")
             probe.flush()
     except OSError as error:
-        raise SettingError(f"cannot write in the output folder {out or runs_dir()} ({error.strerror or error}); "
-                           "choose another --out.") from None
+        raise SettingError(f"cannot write in the output folder {out or runs_dir()} "
+                           f"({error.strerror or error}); choose another --out.") from None
     return folder
 
 
@@ -1723,21 +2031,45 @@ def save_file(path, write):
     try:
         return write_atomically(path, write)
     except OSError as error:
-        raise SaveError(f"could not save {path} ({error.strerror or error}); no partial file was left. "
-                        "Free some space or choose another --out, and train again.") from None
+        raise SaveError(f"could not save {path} ({error.strerror or error}); no partial file was "
+                        "left. Free some space or choose another --out, and train again.") from None
+
+
+def strict_json(value):
+    """value with every NaN or infinity replaced by None, which JSON writes as null: NaN is no
+    JSON, and other tools' parsers refuse it (a run without a validation set has no val_loss)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    return value
 
 
 def save_run(out, params, activation, history, layer_sizes, settings, test_accuracy, outcome):
-    """Save the weights, and as JSON the settings, the history and how the run ended (its outcome), in out."""
+    """Save the weights, and as strict JSON the settings, the history and how the run ended (its
+    outcome), in out."""
     record = {"layer_sizes": layer_sizes, "activation": activation, **settings, "outcome": outcome,
               "test_accuracy": test_accuracy, "history": history}
+    as_json = json.dumps(strict_json(record), indent=2, allow_nan=False).encode()
     save_file(out / "weights.npz", lambda f: np.savez(f, activation=np.array(activation), **params))
-    save_file(out / "history.json", lambda f: f.write(json.dumps(record, indent=2).encode()))
+    save_file(out / "history.json", lambda f: f.write(as_json))
 
 
 def save_figures(out, history, counts):
-    save_file(out / "curves.png", lambda f: plot_history(history).savefig(f, format="png", dpi=100))
-    save_file(out / "confusion.png", lambda f: plot_confusion(counts).savefig(f, format="png", dpi=100))
+    """Draw curves.png and confusion.png in out. The figures are optional: returns None, or why
+    they were skipped (a broken plotting backend, a full disk), the run being saved without
+    them."""
+    try:
+        save_file(out / "curves.png",
+                  lambda f: plot_history(history).savefig(f, format="png", dpi=100))
+        save_file(out / "confusion.png",
+                  lambda f: plot_confusion(counts).savefig(f, format="png", dpi=100))
+    except Exception as error:
+        reason = " ".join(str(error).split())
+        return f"{type(error).__name__}: {reason[:120]}{'...' if len(reason) > 120 else ''}"
+    return None
 
 
 def step_settings(args):
@@ -1745,46 +2077,97 @@ def step_settings(args):
 
 
 def training_settings(args):
-    """The settings of train, as given on the command line (the optimizer by its name, as the run records it)."""
-    return {"optimizer": args.optimizer, "lr": args.lr, "schedule": args.schedule, "epochs": args.epochs,
-            "batch_size": args.batch_size, "weight_decay": args.weight_decay, "patience": args.patience,
-            "seed": args.seed, **step_settings(args)}
+    """The settings of train, as given on the command line (the optimizer by its name, as the run
+    records it)."""
+    return {"optimizer": args.optimizer, "lr": args.lr, "schedule": args.schedule,
+            "epochs": args.epochs, "batch_size": args.batch_size,
+            "weight_decay": args.weight_decay, "patience": args.patience, "seed": args.seed,
+            **step_settings(args)}
 
 
 def generalisation_settings(args):
     """--dropout and --augment as train takes them (gradients and augment functions), checked."""
     gradients = with_dropout(args.dropout, args.seed) if any(args.dropout) else loss_and_grads
-    return {"gradients": gradients, "augment": augmenter(args.augment, args.seed) if args.augment != "none" else None}
+    augment = augmenter(args.augment, args.seed) if args.augment != "none" else None
+    return {"gradients": gradients, "augment": augment}
 
 
 def recorded_settings(args):
-    """What the run records of how it was trained: train's settings, with dropout and augmentation by name."""
-    return {**training_settings(args), "dropout": args.dropout, "augment": args.augment, "preset": args.preset}
+    """What the run records of how it was trained: train's settings, with dropout and
+    augmentation by name."""
+    return {**training_settings(args), "dropout": args.dropout, "augment": args.augment,
+            "preset": args.preset}
 
 
-def likely_cause_of_collapse(args):
-    """The likeliest reason a network answers the same digit for everything, and what to try."""
+# A run whose test accuracy stays below this (twice chance, for ten digits) learned nothing: it is
+# recorded as failed. Judged only on a test set of at least NEAR_CHANCE_IMAGES images, where the
+# accuracy is measured to within about 1%.
+NEAR_CHANCE = 0.2
+NEAR_CHANCE_IMAGES = 1000
+
+
+# Dropout above this rate drops nearly every unit: nothing can be learned, whatever the learning
+# rate, so the command line refuses it before training.
+MAX_DROPOUT = 0.9
+# Fewer training images than this cannot teach ten digits.
+FEW_IMAGES = 1000
+
+
+def likely_cause_of_collapse(args, n_train=None):
+    """The likeliest reason a network learned nothing (the same digit for everything, or answers
+    near chance), and what to try."""
+    dropout = getattr(args, "dropout", [0.0, 0.0])
+    if max(dropout) >= 0.5:
+        return (f"--dropout {dropout[0]:g} {dropout[1]:g} drops most of the units at every step; "
+                "try rates up to 0.3, e.g. --dropout 0.1 0.3")
     if args.weight_decay >= 0.01:
-        return (f"--weight-decay {args.weight_decay:g} shrinks every weight towards 0 faster than the data can grow "
-                "them; try --weight-decay 3e-4")
+        return (f"--weight-decay {args.weight_decay:g} shrinks every weight towards 0 faster than "
+                "the data can grow them; try --weight-decay 3e-4")
+    if n_train is not None and n_train < FEW_IMAGES:
+        return (f"{n_train} training images are too few to learn ten digits from; train on more "
+                "(a smaller --val-size)")
     if len(args.hidden) > 8:
-        return (f"{len(args.hidden)} hidden layers pass too little signal back to the first ones; try 1 to 3 "
-                "hidden layers")
-    return (f"at --lr {args.lr:g} the steps were too large, and the hidden units died (each outputs 0 for every "
-            f"image, so no gradient reaches them); try --lr {args.lr / 10:g}")
+        return (f"{len(args.hidden)} hidden layers pass too little signal back to the first ones; "
+                "try 1 to 3 hidden layers")
+    if args.lr < 1e-4:
+        return (f"at --lr {args.lr:g} the steps are too small to move the weights; try --lr 0.01 "
+                "(the default)")
+    return (f"at --lr {args.lr:g} the steps were too large, and the hidden units died (each "
+            f"outputs 0 for every image, so no gradient reaches them); try --lr {args.lr / 10:g}")
 
 
-def collapse_warning(params, X_val, y_val, args):
-    """A sentence if the network gives (nearly) the same answer for every validation image, else None."""
+def collapse_warning(params, X_val, y_val, args, checked_on="validation", n_train=None):
+    """A sentence if the network gives (nearly) the same answer for every image of X_val (the
+    validation images, or without them the test images: checked_on says which) and is near
+    chance on them, else None."""
     if len(X_val) == 0:
         return None
     predicted = predict(params, X_val, args.activation)
     counts = np.bincount(predicted)
     val_accuracy = accuracy(predicted, y_val)
-    if counts.max() < 0.9 * len(predicted) or val_accuracy >= 0.2:  # 0.2: twice chance, for ten classes
+    if counts.max() < 0.9 * len(predicted) or val_accuracy >= NEAR_CHANCE:
         return None
-    return (f"validation accuracy {val_accuracy:.2%} is near chance: the network answers {counts.argmax()} for "
-            f"{counts.max() / len(predicted):.0%} of the images. Likely cause: {likely_cause_of_collapse(args)}.")
+    return (f"{checked_on} accuracy {val_accuracy:.2%} is near chance: the network answers "
+            f"{counts.argmax()} for {counts.max() / len(predicted):.0%} of the images. Likely "
+            f"cause: {likely_cause_of_collapse(args, n_train)}.")
+
+
+def near_chance_warning(test_accuracy, n_test, args, n_train):
+    """A sentence if the test accuracy is near chance (on enough test images to tell), else None."""
+    if n_test < NEAR_CHANCE_IMAGES or test_accuracy >= NEAR_CHANCE:
+        return None
+    return (f"test accuracy {test_accuracy:.2%} is near chance (10% for ten digits; a run below "
+            f"{NEAR_CHANCE:.0%} learned nothing). Likely cause: "
+            f"{likely_cause_of_collapse(args, n_train)}.")
+
+
+def refuse_extreme_dropout(rates):
+    """Refuse dropout that drops nearly everything: it fails whatever the learning rate."""
+    if max(rates) > MAX_DROPOUT:
+        raise SettingError(f"dropout (--dropout) {rates[0]:g} {rates[1]:g} drops nearly every "
+                           f"unit (rates above {MAX_DROPOUT:g}), so the network could learn "
+                           "nothing, whatever the learning rate; use rates up to 0.5, e.g. "
+                           "--dropout 0.1 0.3.")
 
 
 def validate_before_training(args, params, X_train, y_train, X_val, y_val):
@@ -1802,110 +2185,185 @@ def validate_before_training(args, params, X_train, y_train, X_val, y_val):
                            "validation set (--val-size above 0).")
     refuse_unknown_choice("augmentation (--augment)", args.augment, ("none", *AUGMENTATIONS))
     refuse_bad_dropout_rates(args.dropout)
+    refuse_extreme_dropout(args.dropout)
 
 
-def finish_run(args, out, params, history, layer_sizes, data, started):
-    """Test the trained network once, save the run with how it ended, and report; returns the exit status."""
-    X_val, y_val, X_test, y_test = data
+def refuse_training_beyond_memory(args, layer_sizes, rows, rows_are):
+    """Refuse, before the network is made, a run whose training and largest evaluation (`rows`
+    images at once: rows_are says which set) would not fit in the memory left."""
+    sizes = "-".join(map(str, layer_sizes))
+    refuse_more_than_memory(memory_needed(layer_sizes, rows),
+                            f"training {sizes} and evaluating it on {rows} images at once "
+                            f"({rows_are})",
+                            "choose smaller --hidden sizes, or a smaller --val-size.")
+
+
+def run_failure(params, X_check, y_check, test_accuracy, n_test, args, checked_on, n_train):
+    """(warning, outcome) of a run that learned nothing: collapsed or near chance; else
+    (None, "finished")."""
+    warning = collapse_warning(params, X_check, y_check, args, checked_on, n_train)
+    if warning:
+        return warning, "collapsed"
+    warning = near_chance_warning(test_accuracy, n_test, args, n_train)
+    return (warning, "near chance") if warning else (None, "finished")
+
+
+def finish_run(args, out, params, history, layer_sizes, data, started, signals):
+    """Test the trained network once, check that it learned something, save the run with how it
+    ended, and report; returns the exit status. Signals wait (signals.holding) until it is
+    saved."""
+    X_check, y_check, X_test, y_test, checked_on, n_train = data
     predicted = predict(params, X_test, args.activation)  # the test set's one use
     test_accuracy = accuracy(predicted, y_test)
-    warning = collapse_warning(params, X_val, y_val, args)
-    save_run(out, params, args.activation, history, layer_sizes, recorded_settings(args), test_accuracy,
-             "collapsed" if warning else "finished")
-    save_figures(out, history, confusion_matrix(predicted, y_test))
-    print(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - started:.1f} s; saved in {out}")
+    warning, outcome = run_failure(params, X_check, y_check, test_accuracy, len(y_test), args,
+                                   checked_on, n_train)
+    save_run(out, params, args.activation, history, layer_sizes, recorded_settings(args),
+             test_accuracy, outcome)
+    skipped = None if signals.noted else save_figures(
+        out, history, confusion_matrix(predicted, y_test))
+    tell(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - started:.1f} s; saved in "
+         f"{out}")
+    if skipped:
+        tell(f"mnist_ann: warning: the figures were skipped ({skipped}); the weights and history "
+             f"are saved in {out}.", sys.stderr)
     if warning:
-        print(f"mnist_ann: warning: {warning} The run is saved in {out} as failed (collapsed).", file=sys.stderr)
-        return 1
-    return 0
+        tell(f"mnist_ann: warning: {warning} The run is saved in {out} as failed ({outcome}).",
+             sys.stderr)
+    if signals.noted:
+        tell(f"mnist_ann: {signals.first_name()} arrived after the last epoch; the run was saved "
+             f"complete first (weights and history, without figures) in {out}, as "
+             f"{outcome}.", sys.stderr)
+        return 128 + signals.noted[0]
+    return 1 if warning else 0
 
 
-def train_command(args):
-    say = (lambda *a: None) if args.quiet else print
+def save_interrupted_run(out, params, args, error, layer_sizes, settings):
+    """Save a run that diverged or was interrupted, with its finished epochs; raise the error on,
+    its message saying where the run is."""
+    outcome = getattr(error, "outcome", "diverged")
+    save_run(out, params, args.activation, error.history, layer_sizes, settings, None, outcome)
+    note = ""
+    if isinstance(error, TrainingDiverged) and max(args.dropout) >= 0.5:  # not only the rate
+        note = (f" With --dropout {args.dropout[0]:g} {args.dropout[1]:g}, most units are dropped "
+                "at every step: lower the rates first, e.g. --dropout 0.1 0.3.")
+    error.args = (f"{error}{note} Saved in {out}.",)
+    raise error
+
+
+def train_command(args, signals):
+    say = (lambda message: None) if args.quiet else tell
     started = time.perf_counter()
     refuse_unknown_choice("optimizer (--optimizer)", args.optimizer, OPTIMIZERS)
     X_train, y_train, X_test, y_test = load_mnist(args.data_dir)
-    X_train, y_train, X_val, y_val = split_validation(X_train, y_train, args.val_size, args.seed, in_place=True)
-    layer_sizes = [X_train.shape[1], *args.hidden, 10]  # ten digits; the labels are checked to be 0-9
+    X_train, y_train, X_val, y_val = split_validation(X_train, y_train, args.val_size, args.seed,
+                                                      in_place=True)
+    layer_sizes = [X_train.shape[1], *args.hidden, 10]  # ten digits; the labels are checked 0-9
+    # Without a validation set, the collapse check looks at the test images, if there are enough
+    # to tell (training images would not do: a network can learn them by heart).
+    enough = len(X_val) or len(X_test) >= NEAR_CHANCE_IMAGES
+    X_check, y_check = (X_val, y_val) if len(X_val) else (X_test, y_test) if enough else (
+        X_test[:0], y_test[:0])
+    checked_on = "validation" if len(X_val) else "test"
+    rows = max(len(X_val), len(X_test), min(args.batch_size, len(X_train)))
+    refuse_bad_layer_sizes(layer_sizes)
+    largest = "the validation set" if len(X_val) >= len(X_test) else "the test set"
+    refuse_training_beyond_memory(args, layer_sizes, rows, largest)
     params = init_params(layer_sizes, args.activation, np.random.default_rng(args.seed))
     validate_before_training(args, params, X_train, y_train, X_val, y_val)
-    out = make_run_folder(args.out)  # before training: a folder that cannot be written is found out now
+    out = make_run_folder(args.out)  # before training: a folder that cannot be written is found now
+    signals.folder = out
     settings = recorded_settings(args)
-    say(f"network {'-'.join(map(str, layer_sizes))}, {args.activation}; training on {len(X_train)} images, "
-        f"validating on {len(X_val)}; " + ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None))
+    say(f"network {'-'.join(map(str, layer_sizes))}, {args.activation}; training on "
+        f"{len(X_train)} images, validating on {len(X_val)}; "
+        + ", ".join(f"{k} {v}" for k, v in settings.items() if v is not None))
     try:
         history = train_keeping_finished_epochs(
             params, X_train, y_train, X_val, y_val, activation=args.activation,
-            progress=not args.quiet, **{**training_settings(args), "optimizer": OPTIMIZERS[args.optimizer]},
+            progress=not args.quiet,
+            **{**training_settings(args), "optimizer": OPTIMIZERS[args.optimizer]},
             **generalisation_settings(args))
+        signals.holding = True  # from the last epoch on, signals wait until the run is saved
     except (TrainingDiverged, TrainingInterrupted) as error:  # keep the last finished epoch
-        outcome = getattr(error, "outcome", "diverged")
-        save_run(out, params, args.activation, error.history, layer_sizes, settings, None, outcome)
-        error.args = (f"{error} Saved in {out}.",)
-        raise
-    return finish_run(args, out, params, history, layer_sizes, (X_val, y_val, X_test, y_test), started)
+        signals.holding = True
+        if type(error) is TrainingInterrupted and len(error.history["epoch"]) == args.epochs:
+            history = error.history  # every epoch was kept: the run is finished, and so saved
+        else:
+            save_interrupted_run(out, params, args, error, layer_sizes, settings)
+    data = (X_check, y_check, X_test, y_test, checked_on, len(X_train))
+    return finish_run(args, out, params, history, layer_sizes, data, started, signals)
 
 
-def evaluate_command(args):
-    weights = newest_finished_weights() if args.evaluate is True else args.evaluate  # True: --evaluate alone
+def evaluate_command(args, signals):
+    # True: --evaluate alone, the newest finished run's weights
+    weights = newest_finished_weights() if args.evaluate is True else args.evaluate
     params, activation = load_params(weights)
     _, _, X_test, y_test = load_mnist(args.data_dir)
     check_input_size(weights, params, X_test.shape[1])
+    refuse_evaluation_beyond_memory(weights, params, len(X_test))
     predicted = predict(params, X_test, activation)
-    print(f"test accuracy of {weights}: {accuracy(predicted, y_test):.2%} on {len(y_test)} images")
+    tell(f"test accuracy of {weights}: {accuracy(predicted, y_test):.2%} on {len(y_test)} images")
     return 0
 
 
-def predict_command(args):
+def predict_command(args, signals):
     weights = args.weights or newest_finished_weights()
     params, activation = load_params(weights)
     check_input_size(weights, params, 784)
+    refuse_evaluation_beyond_memory(weights, params, 1)
     x = prepare_digit(read_image(args.predict))
-    print(f"weights {weights}")
+    tell(f"weights {weights}")
     probabilities = softmax(forward(params, x[None, :], activation)[0])[0]  # (1, 784) -> (C,)
     for digit in np.argsort(probabilities)[::-1][:3]:
-        print(f"{digit}: {probabilities[digit]:.1%}")
+        tell(f"{digit}: {probabilities[digit]:.1%}")
     return 0
 
 
 def usage_error(message):
-    print(f"mnist_ann: error: {message} (see python mnist_ann.py --help)", file=sys.stderr)
+    tell(f"mnist_ann: error: {message} (see python mnist_ann.py --help)", sys.stderr)
     sys.exit(2)
 
 
 def text(value):
-    """argparse type of the options that take a name: an empty one (an unset shell variable, say) is refused."""
+    """argparse type of the options that take a name: an empty one (an unset shell variable, say)
+    is refused."""
     if not value.strip():
         raise argparse.ArgumentTypeError("needs a value, got an empty one")
     return value
 
 
 def whole_number(value):
-    """argparse type of --seed: a whole number of at least 0 (NumPy's generators refuse negative seeds)."""
+    """argparse type of --seed: a whole number of at least 0 (NumPy's generators refuse negative
+    seeds)."""
     if not value.strip().isdigit():
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {value!r}")
     return int(value)
 
 
-# A preset is a named set of the options below; an option written out on the command line overrides it.
-# "best" was chosen on the validation set (never the test set), within 10 minutes of training on 2 cores.
+# A preset is a named set of the options below; an option written out on the command line
+# overrides it. "best" was chosen on the validation set (never the test set), within 10 minutes of
+# training on 2 cores.
 PRESETS = {
-    "default": {"hidden": [128, 64], "optimizer": "momentum", "momentum": 0.95, "lr": 0.01, "schedule": "cosine",
-                "batch_size": 32, "epochs": 10, "weight_decay": 3e-4, "dropout": [0.0, 0.0], "augment": "none"},
-    "best": {"hidden": [1024, 1024], "optimizer": "momentum", "momentum": 0.9, "lr": 0.1, "schedule": "cosine",
-             "batch_size": 256, "epochs": 40, "weight_decay": 1e-5, "dropout": [0.1, 0.3], "augment": "affine"},
+    "default": {"hidden": [128, 64], "optimizer": "momentum", "momentum": 0.95, "lr": 0.01,
+                "schedule": "cosine", "batch_size": 32, "epochs": 10, "weight_decay": 3e-4,
+                "dropout": [0.0, 0.0], "augment": "none"},
+    "best": {"hidden": [1024, 1024], "optimizer": "momentum", "momentum": 0.9, "lr": 0.1,
+             "schedule": "cosine", "batch_size": 256, "epochs": 40, "weight_decay": 1e-5,
+             "dropout": [0.1, 0.3], "augment": "affine"},
 }
 
 
 def as_options(settings):
     """A preset's settings as the options that set them: ["--hidden 128 64", "--lr 0.01", ...]."""
-    return [f"--{name.replace('_', '-')} {' '.join(map(str, value)) if isinstance(value, list) else value}"
+    return [f"--{name.replace('_', '-')} "
+            f"{' '.join(map(str, value)) if isinstance(value, list) else value}"
             for name, value in settings.items()]
 
 
 def presets_help():
-    """The end of --help: each preset and the options it sets, never an option split across two lines."""
-    lines = ["presets (--preset NAME sets these options; any option written out overrides its preset):"]
+    """The end of --help: each preset and the options it sets, never an option split across two
+    lines."""
+    header = "presets (--preset NAME sets these options; any option written out overrides its "
+    lines = [header + "preset):"]
     for name, settings in PRESETS.items():
         lines.append(f"  {name}:")
         for option in as_options(settings):
@@ -1919,8 +2377,9 @@ def presets_help():
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python mnist_ann.py",
-        description="Train a fully connected network on MNIST (the defaults reach about 98% test accuracy, "
-                    "--preset best about 99%), evaluate saved weights, or read your own digit.",
+        description="Train a fully connected network on MNIST (the defaults reach about 98% test "
+                    "accuracy, --preset best about 99%), evaluate saved weights, or read your own "
+                    "digit.",
         epilog=presets_help(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     model = parser.add_argument_group("the network and its training")
@@ -1937,34 +2396,44 @@ def build_parser():
     model.add_argument("--momentum", type=float, default=0.95,
                        help="momentum beta (for --optimizer momentum) (default: %(default)s)")
     model.add_argument("--weight-decay", type=float, default=3e-4,
-                       help="L2 weight decay on the weights (not the biases) (default: %(default)s)")
-    model.add_argument("--batch-size", type=int, default=32, help="examples per mini-batch (default: %(default)s)")
-    model.add_argument("--epochs", type=int, default=10, help="passes over the training set (default: %(default)s)")
+                       help="L2 weight decay on the weights (not the biases) "
+                            "(default: %(default)s)")
+    model.add_argument("--batch-size", type=int, default=32,
+                       help="examples per mini-batch (default: %(default)s)")
+    model.add_argument("--epochs", type=int, default=10,
+                       help="passes over the training set (default: %(default)s)")
     model.add_argument("--seed", type=whole_number, default=0,
-                       help="seed of the initial weights, the split and the batch order (default: %(default)s)")
+                       help="seed of the initial weights, the split and the batch order "
+                            "(default: %(default)s)")
     model.add_argument("--val-size", type=int, default=5000,
                        help="training images held out for validation (default: %(default)s)")
     model.add_argument("--patience", type=int, default=None,
-                       help="stop after this many epochs without a better validation loss (default: off)")
-    model.add_argument("--dropout", type=float, nargs=2, default=[0.0, 0.0], metavar=("INPUT", "HIDDEN"),
-                       help="dropout rates of the pixels and of the hidden units, in training (default: 0 0)")
+                       help="stop after this many epochs without a better validation loss "
+                            "(default: off)")
+    model.add_argument("--dropout", type=float, nargs=2, default=[0.0, 0.0],
+                       metavar=("INPUT", "HIDDEN"),
+                       help="dropout rates of the pixels and of the hidden units, in training, "
+                            f"each at most {MAX_DROPOUT:g} (default: 0 0)")
     model.add_argument("--augment", type=text, default="none",
-                       help=f"move each training image at random: none, {', '.join(AUGMENTATIONS)} "
-                            "(default: %(default)s)")
+                       help=f"move each training image at random: none, "
+                            f"{', '.join(AUGMENTATIONS)} (default: %(default)s)")
     model.add_argument("--preset", type=text, default=None,
-                       help=f"a named set of the options above: {', '.join(PRESETS)} (listed below)")
+                       help=f"a named set of the options above: {', '.join(PRESETS)} "
+                            "(listed below)")
     files = parser.add_argument_group("files")
     files.add_argument("--data-dir", type=text, default=None,
                        help="folder of the MNIST files (default: $MNIST_DATA_DIR or data/mnist)")
     files.add_argument("--download", action="store_true",
                        help="first fetch any missing or damaged MNIST file from a public mirror")
     files.add_argument("--out", type=text, default=None,
-                       help="output folder, new or empty (default: a new runs/<date-time> beside mnist_ann.py)")
+                       help="output folder, new or empty (default: a new runs/<date-time> beside "
+                            "mnist_ann.py)")
     files.add_argument("--quiet", action="store_true", help="no configuration or progress lines")
     other = parser.add_argument_group("instead of training")
     # nargs="?": --evaluate alone (const True, not a name) takes the newest finished run.
     other.add_argument("--evaluate", metavar="WEIGHTS", type=text, nargs="?", const=True,
-                       help="report the test accuracy of a saved weights.npz (alone: the newest finished run's)")
+                       help="report the test accuracy of a saved weights.npz (alone: the newest "
+                            "finished run's)")
     other.add_argument("--predict", metavar="IMAGE", type=text,
                        help="read one digit from a PNG and print the top guesses")
     other.add_argument("--weights", metavar="WEIGHTS", type=text,
@@ -1974,20 +2443,23 @@ def build_parser():
 
 
 def options_given(argv):
-    """The options written out in argv, by destination (an option left at its default is not among them)."""
+    """The options written out in argv, by destination (an option left at its default is not
+    among them)."""
     parser = build_parser()
-    for action in parser._actions:  # parse again with no defaults: only what argv spells out remains
+    for action in parser._actions:  # parse again with no defaults: only what argv spells out
         action.default = argparse.SUPPRESS
     return set(vars(parser.parse_args(argv)))
 
 
 # Options that only training uses.
-TRAINING_OPTIONS = ("hidden", "activation", "optimizer", "lr", "schedule", "momentum", "weight_decay", "batch_size",
-                    "epochs", "seed", "val_size", "patience", "dropout", "augment", "preset", "out", "quiet")
+TRAINING_OPTIONS = ("hidden", "activation", "optimizer", "lr", "schedule", "momentum",
+                    "weight_decay", "batch_size", "epochs", "seed", "val_size", "patience",
+                    "dropout", "augment", "preset", "out", "quiet")
 
 
 def unused_options(mode, given):
-    """The options in given that a mode ("evaluate", "predict", or None for training) would ignore."""
+    """The options in given that a mode ("evaluate", "predict", or None for training) would
+    ignore."""
     if mode is None:
         return given & {"weights"}
     ignored = set(TRAINING_OPTIONS) | ({"weights"} if mode == "evaluate" else set())
@@ -2019,46 +2491,69 @@ def parse_args(argv=None):
     given = options_given(argv)
     refuse_conflicting_options(given)
     if "momentum" in given and args.optimizer != "momentum":
-        usage_error(f"--optimizer {args.optimizer} does not use --momentum; drop it, or choose --optimizer momentum")
+        usage_error(f"--optimizer {args.optimizer} does not use --momentum; drop it, or choose "
+                    "--optimizer momentum")
     return args
 
 
-def raise_terminated(signal_number, frame):
-    """SIGTERM's handler: raise Terminated where the program is, as Ctrl-C raises KeyboardInterrupt."""
-    raise Terminated()
-
-
-def run_command(args):
-    """Download if asked, then train (the default), --evaluate or --predict. Returns the exit status."""
+def run_command(args, signals):
+    """Download if asked, then train (the default), --evaluate or --predict. Returns the exit
+    status."""
     if args.download:
-        download_mnist(args.data_dir)
+        download_mnist(args.data_dir, log=tell)
     if args.evaluate is not None:
-        return evaluate_command(args)
+        return evaluate_command(args, signals)
     if args.predict:
-        return predict_command(args)
-    return train_command(args)
+        return predict_command(args, signals)
+    return train_command(args, signals)
+
+
+def what_is_kept(folder):
+    """Which of a run's files its folder holds, whole, for the message of an interrupt."""
+    if folder is None:
+        return "every file written is complete"
+    kept = [name for name in RUN_FILES if (folder / name).is_file()]
+    return (f"{folder} holds {', '.join(kept)}, each complete" if kept
+            else f"nothing was saved in {folder}")
 
 
 def main(argv=None):
     """The command line. Returns the exit status: 0 done, 1 a run that failed, 2 bad input,
-    130 Ctrl-C, 143 SIGTERM; every failure is told in one line."""
-    args = parse_args(argv)
-    previous_handler = signal.signal(signal.SIGTERM, raise_terminated)
+    130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (a closed terminal); every failure is told in one line,
+    and output that cannot be written (a closed pipe, a full disk) never stops the work."""
     try:
-        with np.errstate(all="ignore"):  # a run that blows up is reported in one line, not in NumPy warnings
-            return run_command(args)
+        args = parse_args(argv)
+    except BrokenPipeError:  # --help | head -1
+        silence(sys.stdout)
+        return 0
+    signals = StopSignals()
+    previous = signals.install()
+    try:
+        with np.errstate(all="ignore"):  # a run that blows up is told in one line, not warnings
+            return run_command(args, signals)
     except (TrainingDiverged, TrainingInterrupted) as error:  # its work saved
-        print(f"mnist_ann: {error}", file=sys.stderr)
+        signals.reporting = True
+        waited = " A second signal waited for the save." if len(signals.noted) > 1 else ""
+        tell(f"mnist_ann: {error}{waited}", sys.stderr)
         return getattr(error, "exit_status", 1)
     except KeyboardInterrupt as interrupt:
-        print("mnist_ann: interrupted; every file written is complete, and no partial file was left.",
-              file=sys.stderr)
-        return 143 if isinstance(interrupt, Terminated) else 130
+        signals.reporting = True
+        tell(f"mnist_ann: interrupted; {what_is_kept(signals.folder)}, and no partial file was "
+             "left.", sys.stderr)
+        return exit_status_of(interrupt)
+    except MemoryError:  # what the checks before allocation did not foresee
+        signals.reporting = True
+        tell(f"mnist_ann: error: ran out of memory; {what_is_kept(signals.folder)}. Free some "
+             "memory, raise the limit (ulimit -v or -d), or choose smaller --hidden sizes or "
+             "--val-size.", sys.stderr)
+        return 2
     except MnistAnnError as error:
-        print(f"mnist_ann: error: {error}", file=sys.stderr)
+        signals.reporting = True
+        tell(f"mnist_ann: error: {error}", sys.stderr)
         return 2
     finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__":
