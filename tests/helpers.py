@@ -58,17 +58,22 @@ def solution_functions():
     """The functions of the exercises' solution notebooks, by name: what a student who got everything right writes.
 
     Each is defined in a namespace of its own notebook's, as in a student's kernel: with np and mnist_ann
-    imported, and the functions of the cells above it.
+    imported, and the functions of the cells above it; and its source can be read, as Jupyter keeps each
+    cell's text (the checks refuse a function made by exec or compile from text they cannot see).
     """
+    import linecache
+
     import nbformat
     import numpy as np
 
     import mnist_ann
     functions = {}
-    for path in sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("*.ipynb")):
+    for path in sorted((ROOT / "teachers" / "solutions").glob("*.ipynb")):
         namespace = {"np": np, "mnist_ann": mnist_ann}
-        for cell in nbformat.read(path, as_version=4).cells:
+        for number, cell in enumerate(nbformat.read(path, as_version=4).cells):
             if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
-                exec(compile(cell.source, f"{path.name} solution", "exec"), namespace)
+                filename = f"<{path.name}, cell {number}>"
+                linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(True), filename)
+                exec(compile(cell.source, filename, "exec"), namespace)
         functions.update({name: value for name, value in namespace.items() if callable(value) and name != "np"})
     return functions

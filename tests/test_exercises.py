@@ -7,7 +7,9 @@ solution notebooks carry the nbgrader metadata that lets a teacher grade them.
 
 import functools
 import importlib.util
+import inspect
 import re
+import signal
 import subprocess
 import sys
 
@@ -21,6 +23,7 @@ import mnist_ann
 from helpers import ROOT, solution_functions
 
 EXERCISES = ROOT / "notebooks" / "exercises"
+SOLUTIONS = ROOT / "teachers" / "solutions"  # the teachers' folder: the students' folder holds no solutions
 SOLUTION = solution_functions()  # the solution notebooks' functions: a student who got everything right
 
 
@@ -651,6 +654,136 @@ def test_borrowing_is_seen_through_aliases_wrappers_and_helpers(capsys):
     assert passed is False and "it calls mnist_ann.softmax" in output
 
 
+# Disguised borrowing, as a student's notebook cell would write it (each defines `softmax` or `adam_step`).
+DISGUISED = {
+    "the module loaded again with importlib": (
+        "import importlib.util\n"
+        "def softmax(logits):\n"
+        "    spec = importlib.util.spec_from_file_location('other', mnist_ann.__file__)\n"
+        "    other = importlib.util.module_from_spec(spec)\n"
+        "    spec.loader.exec_module(other)\n"
+        "    return other.softmax(logits)\n", "uses"),
+    "a copy loaded again before the function": (
+        "import importlib.util\n"
+        "spec = importlib.util.spec_from_file_location('again', mnist_ann.__file__)\n"
+        "again = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(again)\n"
+        "def softmax(logits):\n"
+        "    return again.softmax(logits)\n", "a copy of mnist_ann loaded again"),
+    "exec of the module's source": (
+        "import inspect\n"
+        "exec(inspect.getsource(mnist_ann.softmax))\n", "exec or compile"),
+    "exec inside the function": (
+        "def softmax(logits):\n"
+        "    import inspect\n"
+        "    namespace = {'np': np}\n"
+        "    exec(inspect.getsource(mnist_ann.softmax), namespace)\n"
+        "    return namespace['softmax'](logits)\n", "uses"),
+    "eval of the module's name": (  # also seen as it runs: the call reaches mnist_ann.softmax
+        "def softmax(logits):\n"
+        "    return eval('mnist_' + 'ann.soft' + 'max')(logits)\n", "mnist_ann.softmax"),
+    "eval, even of a right answer": (  # refused by its syntax tree alone: eval could reach anything
+        "def softmax(logits):\n"
+        "    exps = eval('np.exp(logits - logits.max(axis=1, keepdims=True))')\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "uses eval"),
+    "__import__ of numpy": (
+        "def softmax(logits):\n"
+        "    exps = __import__('numpy').exp(logits - logits.max(axis=1, keepdims=True))\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "uses __import__"),
+    "getattr on the module with a made-up name": (
+        "def softmax(logits):\n"
+        "    return getattr(mnist_ann, 'soft' + 'max')(logits)\n", "mnist_ann.softmax"),
+    "a helper that runs text": (
+        "def helper(shifted):\n"
+        "    return eval('np.exp(shifted)')\n"
+        "def softmax(logits):\n"
+        "    exps = helper(logits - logits.max(axis=1, keepdims=True))\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "helper's code uses eval"),
+    "an import of the module inside the function": (
+        "def softmax(logits):\n"
+        "    from mnist_ann import relu\n"
+        "    exps = np.exp(logits - logits.max(axis=1, keepdims=True)) + 0 * relu(logits)\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "uses import mnist_ann"),
+}
+
+
+@pytest.mark.parametrize("cell", list(DISGUISED.values()), ids=list(DISGUISED))
+def test_disguised_borrowing_is_refused_from_the_functions_own_code(cell, tmp_path, capsys):
+    source, words = cell
+    path = tmp_path / "cell.py"  # a file, so that the function's source can be read, as Jupyter's cells can
+    path.write_text(source)
+    namespace = {"np": np, "mnist_ann": mnist_ann, "__name__": "cell"}
+    exec(compile(source, str(path), "exec"), namespace)
+    passed, output = run_check("softmax", namespace["softmax"], capsys)
+    assert passed is False and words in output, output
+    assert "earns nothing" in output or "refuse" in output, output
+
+
+def test_the_modules_text_run_by_exec_is_refused_but_the_same_code_written_passes(capsys):
+    """The solution's relu_backward compiles to the module's names and constants; only text nobody can read
+    (made by exec or compile) that matches the module's is refused."""
+    namespace = {"np": np}
+    exec(compile(inspect.getsource(mnist_ann.relu_backward), "<made by exec>", "exec"), namespace)
+    passed, output = run_check("relu_backward", namespace["relu_backward"], capsys)
+    assert passed is False and "exec or compile" in output, output
+    assert run_check("relu_backward", SOLUTION["relu_backward"], capsys)[0] is True
+
+
+def test_a_function_that_never_returns_is_stopped_with_one_sentence(monkeypatch, capsys):
+    monkeypatch.setattr(checks, "TIME_LIMIT", 0.5)
+
+    def softmax(logits):
+        while True:
+            try:
+                logits = logits + 0
+            except BaseException:  # noqa: B036, S110 (a student's bare except must not keep the loop alive)
+                pass
+    passed, output = run_check("softmax", softmax, capsys)
+    assert passed is False and "did not finish in 0.5 s, so the check stopped it: a loop that never ends?" in output
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # the alarm is off again
+    assert run_check("softmax", SOLUTION["softmax"], capsys)[0] is True
+
+
+def test_a_training_loop_without_epoch_increment_is_stopped_and_the_module_put_back(monkeypatch, capsys):
+    monkeypatch.setattr(checks, "TIME_LIMIT", 1)
+    original = mnist_ann.loss_and_grads
+
+    def train_loop(params, X, y, step, lr, epochs, batch_size, rng):
+        state, losses, epoch = {}, [], 0
+        while epoch < epochs:
+            for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+                loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+                state = step(params, grads, state, lr)
+            losses.append(loss)
+        return losses
+    passed, output = run_check("train_loop", train_loop, capsys)
+    assert passed is False and "did not finish in 1 s" in output, output
+    assert mnist_ann.loss_and_grads is original
+
+
+def test_in_a_jupyter_kernel_an_endless_loop_is_stopped_and_cell_code_is_read(tmp_path):
+    """As a student's JupyterLab (and nbgrader) runs the checks: in an IPython kernel, where cells are
+    compiled from text that Jupyter keeps, and the code runs in the kernel's main thread."""
+    from nbclient import NotebookClient
+    cells = [
+        f"import sys\nsys.path[:0] = [{str(ROOT)!r}, {str(EXERCISES)!r}]\n"
+        "import numpy as np, mnist_ann, checks, inspect\nchecks.TIME_LIMIT = 1",
+        "def softmax(logits):\n    while True:\n        pass",
+        "checks.check_softmax(softmax)",
+        "def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)",
+        "checks.check_softmax(softmax)",
+        "exec(inspect.getsource(mnist_ann.softmax))\nchecks.check_softmax(softmax)",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    said = ["".join(output.get("text", "") for output in cell.outputs) for cell in notebook.cells]
+    assert "did not finish in 1 s, so the check stopped it: a loop that never ends?" in said[2], said[2]
+    assert said[4] == "softmax: all 6 checks passed.\n", said[4]
+    assert "made by exec or compile" in said[5], said[5]
+
+
 def test_the_module_is_never_left_patched(capsys):
     originals = {name: getattr(mnist_ann, name) for names in checks.MODULE_ANSWERS.values() for name in names}
 
@@ -708,13 +841,37 @@ def load_maker():
     return maker
 
 
+def test_the_students_folder_holds_no_solutions_and_no_grading_setup():
+    """notebooks/ is what students open: the solutions and nbgrader's settings live in teachers/."""
+    in_notebooks = [path.relative_to(ROOT) for path in (ROOT / "notebooks").rglob("*")
+                    if "solution" in path.name.lower() or "nbgrader" in path.name.lower()]
+    assert not in_notebooks
+    assert (ROOT / "teachers" / "nbgrader_config.py").exists() and (ROOT / "teachers" / "README.md").exists()
+    assert "nbgrader" not in (ROOT / "requirements.txt").read_text()  # its menus are for teachers only
+    assert "nbgrader" in (ROOT / "teachers" / "requirements.txt").read_text()
+    assert "teachers/requirements.txt" in (ROOT / ".ci" / "run").read_text()  # so CI runs the nbgrader test
+
+
+EXERCISE_NOTEBOOKS = sorted([*SOLUTIONS.glob("*.ipynb"), *(EXERCISES / "student").glob("*.ipynb")])
+
+
+@pytest.mark.parametrize("path", EXERCISE_NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_exercise_notebooks_are_stored_executed_for_jupyterlab_in_100_columns(path):
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and all(cell.execution_count is not None for cell in code), "bash tools/run_notebooks.sh"
+    long_lines = [line for cell in code for line in cell.source.splitlines() if len(line) > 100]
+    assert not long_lines
+
+
 def test_there_are_solution_and_student_notebooks():
-    solutions = sorted(path.name for path in (EXERCISES / "solutions").glob("*.ipynb"))
+    solutions = sorted(path.name for path in SOLUTIONS.glob("*.ipynb"))
     students = sorted(path.name for path in (EXERCISES / "student").glob("*.ipynb"))
     assert solutions and solutions == students
 
 
-@pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda path: path.name)
 def test_student_notebooks_are_the_solutions_stubbed_out(solution):
     """Regenerating from the solutions gives exactly the committed student notebooks' sources."""
     made = load_maker().student_notebook(nbformat.read(solution, as_version=4))
@@ -724,7 +881,7 @@ def test_student_notebooks_are_the_solutions_stubbed_out(solution):
            "run python tools/make_student_versions.py"
 
 
-@pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda path: path.name)
 def test_every_solution_is_marked_and_every_student_stub_raises(solution):
     sources = [cell.source for cell in nbformat.read(solution, as_version=4).cells if cell.cell_type == "code"]
     student = load_maker().student_notebook(nbformat.read(solution, as_version=4))
@@ -733,7 +890,7 @@ def test_every_solution_is_marked_and_every_student_stub_raises(solution):
     assert not any("### " in cell.source for cell in student.cells if cell.cell_type == "code")
 
 
-@pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda path: path.name)
 def test_solution_notebooks_carry_nbgrader_metadata(solution):
     """Solution cells with a grade_id, check cells graded (with points) and locked, every other code cell locked;
     a check cell ends with a hidden test that fails under grading when the check fails."""

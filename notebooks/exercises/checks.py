@@ -10,16 +10,27 @@ naming the likely mistake, or a short confirmation, and returns True or False, s
 can `assert` it.
 
 A check never raises, whatever the student's code or the environment does: an error becomes its
-one sentence and False. And a check cannot be passed with the module's own answer: a function
-that is one of mnist_ann's answers, or calls one while it runs, fails with a sentence saying so.
+one sentence and False. A student function that runs longer than TIME_LIMIT seconds in one check is
+stopped, and said so (on Unix, in the main thread, as Jupyter and nbgrader run a notebook: Windows has
+no SIGALRM, and there a loop that never ends runs until the kernel is interrupted). And a check cannot
+be passed with the module's own answer: a function that is one of mnist_ann's answers, calls one while
+it runs, or whose own code reaches the module another way (importlib, exec, eval, inspect, __import__,
+compile, ...: read from its syntax tree), fails with a sentence saying so.
 """
 
+import ast
 import contextlib
 import dis
 import functools
+import inspect
 import math
 import re
+import signal
+import sys
+import textwrap
+import threading
 import traceback
+import types
 
 import numpy as np
 
@@ -262,8 +273,12 @@ def replaced(replacements, namespace):
                     namespace[key] = replacement
         yield
     finally:
-        for where, key, value in reversed(undo):
-            where[key] = value
+        ALARM["deferred"] += 1  # a time limit must not strike halfway through putting the module back
+        try:
+            for where, key, value in reversed(undo):
+                where[key] = value
+        finally:
+            ALARM["deferred"] -= 1
 
 
 def call_recorder(original, name, calls):
@@ -288,6 +303,192 @@ def watched(student_fn, names, calls):
     return run
 
 
+# ---- A time limit on every check -----------------------------------------------------------------------
+
+TIME_LIMIT = 10  # seconds one check may run a student's function; a right answer needs well under one
+ALARM = {"armed": False, "deferred": 0}  # deferred > 0 while the module's functions are being put back
+
+
+class TooSlow(BaseException):  # not an error of the student's code: the check stops it
+    """Raised inside the student's code when a check has run longer than TIME_LIMIT."""
+
+
+def on_alarm(signum, frame):
+    if ALARM["armed"] and not ALARM["deferred"]:
+        raise TooSlow
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Within the block, raise TooSlow after seconds, and again every second (in case a bare `except:` in
+    the student's code swallows it). Needs SIGALRM and the main thread: elsewhere (Windows) no limit."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    ALARM["armed"] = True
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        for _ in range(100):  # an alarm that strikes while we disarm is simply disarmed again
+            try:
+                ALARM["armed"] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except TooSlow:
+                continue
+
+
+# ---- Borrowing, read from the student function's own code ------------------------------------------------
+
+# Names whose use in a student's function reaches code it did not write: loading the module again, running
+# text as code, reading the module's source. Refused wherever they appear in the function's own code.
+FORBIDDEN_NAMES = {"importlib", "exec", "eval", "compile", "__import__", "inspect", "runpy", "globals", "vars",
+                   "builtins", "__builtins__", "getsource", "import_module", "spec_from_file_location",
+                   "module_from_spec", "exec_module", "load_module", "modules", "__code__", "__dict__",
+                   "__globals__", "__file__", "types", "marshal"}
+FORBIDDEN_IMPORTS = {"mnist_ann", "importlib", "inspect", "runpy", "imp", "builtins", "types", "marshal"}
+
+
+def module_file():
+    return getattr(mnist_ann, "__file__", None) or ""
+
+
+def from_module_file(value):
+    """True if value is mnist_ann, a copy of it loaded again, or a function whose code comes from its file."""
+    value = unwrapped(value)
+    if isinstance(value, types.ModuleType):
+        return value is mnist_ann or (getattr(value, "__file__", None) or "") == module_file() != ""
+    code = getattr(value, "__code__", None)
+    return code is not None and code.co_filename == module_file() != ""
+
+
+def readable_source(function):
+    """The function's own source text, dedented, or None if it cannot be read (made by exec or compile)."""
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        return None
+
+
+def syntax_tree(function):
+    """The function's syntax tree, or None (a lambda inside a line, or no source to read)."""
+    source = readable_source(function)
+    if source is None or getattr(function, "__name__", "") == "<lambda>":
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return functions[0] if len(functions) == 1 else None
+
+
+def used_names(function):
+    """(names and attributes the function's code uses, modules it imports, objects getattr is called on).
+
+    Read from the syntax tree when the source can be read, else from the bytecode, nested functions included.
+    """
+    tree = syntax_tree(function)
+    if tree is not None:
+        names, imports, getattr_on = set(), set(), set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                names.add(node.attr)
+            elif isinstance(node, ast.Import):
+                imports |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imports.add((node.module or "").split(".")[0])
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+                    and node.args and isinstance(node.args[0], ast.Name)):
+                getattr_on.add(node.args[0].id)
+        return names, imports, getattr_on
+    names, imports, codes = set(), set(), [getattr(function, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if code is None:
+            continue
+        names |= set(code.co_names) | set(code.co_freevars)
+        imports |= {str(instruction.argval).split(".")[0] for instruction in dis.get_instructions(code)
+                    if instruction.opname == "IMPORT_NAME"}
+        codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+    return names, imports, (set(names) if "getattr" in names else set())
+
+
+def bound_value(function, name):
+    """What name refers to in the function's closure or globals (a missing name gives None)."""
+    code = getattr(function, "__code__", None)
+    for free, cell in zip(getattr(code, "co_freevars", ()), getattr(function, "__closure__", None) or ()):
+        if free == name:
+            try:
+                return cell.cell_contents
+            except ValueError:  # a closure cell not yet filled
+                return None
+    return getattr(function, "__globals__", {}).get(name)
+
+
+def code_signature(code):
+    """What two copies of one function's text share, whatever Python version compiled them: names, constants
+    (the docstring among them) and variables, nested functions' included."""
+    return (code.co_names, code.co_varnames, code.co_argcount,
+            tuple(code_signature(c) if isinstance(c, types.CodeType) else c for c in code.co_consts))
+
+
+def own_code_problem(function, answers, seen=None):
+    """A sentence if the function's own code (or a helper of the student's it calls) reaches the module's
+    answers by a back door; else None. answers: the module's functions this exercise must not use."""
+    function = unwrapped(function)
+    seen = set() if seen is None else seen
+    if id(function) in seen or len(seen) > 20 or not isinstance(function, types.FunctionType):
+        return None
+    seen.add(id(function))
+    own = getattr(function, "__name__", "it")
+    if from_module_file(function):
+        return (f"{own} is code from mnist_ann.py (the module loaded again, or its text run), the module's own "
+                "answer, which earns nothing: write the body yourself.")
+    if readable_source(function) is None and function.__globals__.get("__name__") == "__main__" \
+            and "IPython" in sys.modules:
+        return (f"{own} was made by exec or compile, not written in a cell; the checks refuse such code, which "
+                "may be the module's: write the body yourself, in the cell.")
+    for answer in answers:
+        original = getattr(mnist_ann, answer, None)
+        code = getattr(original, "__code__", None)
+        if code is not None and readable_source(function) is None and code_signature(function.__code__) \
+                == code_signature(code):
+            return (f"{own} is mnist_ann.{answer}'s code, run from its text by exec or compile: the module's own "
+                    "answer, which earns nothing: write the body yourself.")
+    names, imports, getattr_on = used_names(function)
+    used = ([f"import {module}" for module in sorted(imports & FORBIDDEN_IMPORTS)]
+            + sorted(names & FORBIDDEN_NAMES, key=lambda name: (name.startswith("_"), name)))
+    if used:
+        return (f"{own}'s code uses {used[0]}, which can reach the module's own answer; the checks refuse it: "
+                "write the body with NumPy alone (and your own functions from the exercises above).")
+    for name in sorted(names):
+        value = bound_value(function, name)
+        if from_module_file(value) and isinstance(value, types.ModuleType):
+            if name in getattr_on:
+                return (f"{own} looks up the module's functions with getattr(mnist_ann, ...), which the checks "
+                        "refuse: write the body yourself.")
+            reached = sorted(names & set(answers))
+            if reached and value is not mnist_ann:
+                return (f"{own} uses {reached[0]} from a copy of mnist_ann loaded again, the module's own answer, "
+                        "which earns nothing: write the body yourself.")
+        elif from_module_file(value) and getattr(unwrapped(value), "__name__", None) in answers \
+                and unwrapped(value) is not getattr(mnist_ann, unwrapped(value).__name__, None):
+            return (f"{own} calls {name}, a copy of mnist_ann.{unwrapped(value).__name__}, the module's own "
+                    "answer, which earns nothing: write the body yourself.")
+        elif isinstance(value, types.FunctionType) and not value.__code__.co_filename.startswith(
+                (sys.prefix, sys.base_prefix)) and not from_module_file(value):
+            problem = own_code_problem(value, answers, seen)  # a helper of the student's own
+            if problem:
+                return problem
+    return None
+
+
 # ---- Running the checks --------------------------------------------------------------------------------
 
 # The exercises whose broadcast errors have a cause of their own: any other gets broadcast_hint.
@@ -305,8 +506,11 @@ def first_problem(checks, explain_broadcast=broadcast_hint):
     """
     for number, (label, check) in enumerate(checks, start=1):
         try:
-            with np.errstate(all="ignore"):  # overflow is diagnosed by the checks, not warned about
+            with time_limit(TIME_LIMIT), np.errstate(all="ignore"):  # overflow is diagnosed, not warned about
                 problem = check()
+        except TooSlow:
+            return (f"check {number} of {len(checks)} ({label}) failed: your function did not finish in "
+                    f"{TIME_LIMIT:g} s, so the check stopped it: a loop that never ends?")
         except NotImplementedError as error:
             return (f"not implemented yet: `{innermost_function(error)}` still raises NotImplementedError. "
                     "Write its body in place of that line, run its cell, then run this check again.")
@@ -335,15 +539,19 @@ def verdict(name, student_fn, check, *args, **kwargs):
     if borrowed:
         return (f"this is mnist_ann.{borrowed} itself, the module's answer, which earns nothing: "
                 f"write your own {name}."), False
+    answers = MODULE_ANSWERS.get(name, ())
     calls = []
     try:
-        checks = check(watched(student_fn, MODULE_ANSWERS.get(name, ()), calls), *args, **kwargs)
+        checks = check(watched(student_fn, answers, calls), *args, **kwargs)
     except Exception as error:
         return setup_failure(error), False
     problem = first_problem(checks, BROADCAST_HINTS.get(name, broadcast_hint))
     if calls:
         return (f"it calls mnist_ann.{calls[0]}, the module's own answer, which earns nothing: write the body "
                 "yourself (your own functions from the exercises above may be called)."), False
+    borrowed = own_code_problem(student_fn, answers)
+    if borrowed:
+        return borrowed, False
     return (problem, False) if problem else (f"all {len(checks)} checks passed.", True)
 
 
