@@ -59,14 +59,19 @@ def correct_body(name):
 
 
 def two_wrong(name):
-    """softmax normalised down the columns, and dropout_forward without its 1/(1 - rate) scale; every other
-    function right (cross_entropy_grad calls this softmax, loss_and_grads_with_dropout this dropout_forward)."""
+    """softmax normalised down the columns, dropout_forward without its 1/(1 - rate) scale, and confusion_matrix
+    with rows and columns swapped; every other function right (cross_entropy_grad calls this softmax,
+    loss_and_grads_with_dropout this dropout_forward; most_confused_pairs is checked on counts of its own)."""
     if name == "softmax":
         return ("def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
                 "    return exps / exps.sum(axis=0, keepdims=True)")
     if name == "dropout_forward":
         return ("def dropout_forward(A, rate, rng, training=True):\n    if not training:\n        return A, None\n"
                 "    mask = (rng.random(A.shape) >= rate).astype(A.dtype)\n    return A * mask, mask")
+    if name == "confusion_matrix":
+        return ("def confusion_matrix(predicted, y, num_classes=10):\n"
+                "    counts = np.zeros((num_classes, num_classes), dtype=int)\n"
+                "    np.add.at(counts, (predicted, y), 1)\n    return counts")
     return correct_body(name)
 
 
@@ -152,7 +157,8 @@ def test_a_submission_with_everything_right_gets_full_marks(course):
 
 def test_a_wrong_function_loses_its_points_and_those_of_checks_built_on_it(course):
     expected = {**full_marks(), "check_softmax": 0, "check_cross_entropy_grad": 0,  # cross_entropy_grad uses softmax
-                "check_dropout_forward": 0, "check_loss_and_grads_with_dropout": 0}  # the network uses dropout_forward
+                "check_dropout_forward": 0, "check_loss_and_grads_with_dropout": 0,  # the network uses dropout_forward
+                "check_confusion_matrix": 0}
     assert scores(course, "two_wrong") == expected
     graded = nbformat.read(course / "autograded" / "two_wrong" / ASSIGNMENT / "05_dropout.ipynb", as_version=4)
     said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
