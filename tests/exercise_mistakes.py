@@ -1783,6 +1783,114 @@ def net_float64_mask(params, X, y, rate, rng):
 def net_relu_slope_one_at_zero(params, X, y, rate, rng):
     return _two_layer(params, X, y, rate, rng, None, lambda Z: Z >= 0)
 
+# ---- Exercise 6: reading the data (written with its checks) ------------------------------------------------
+
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}  # as the notebook gives
+
+
+def parse_sizes_little_endian(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "little") for i in range(ndim))
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def parse_data_native_order(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]).newbyteorder("<"), raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def parse_always_bytes(raw):
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)[:int(np.prod(shape))].reshape(shape)
+
+
+def parse_header_one_byte_per_size(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=dtype, offset=4 + ndim)[:int(np.prod(shape))].reshape(shape)
+
+
+def parse_flat(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim)
+
+
+def parse_sizes_from_byte_3(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    shape = tuple(raw[7 + 4 * i] for i in range(ndim))  # the last byte of each size only
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def one_hot_whole_columns(y, num_classes=10):
+    Y = np.zeros((len(y), num_classes), dtype=np.float32)
+    Y[:, y] = 1
+    return Y
+
+
+def one_hot_eye_float64(y, num_classes=10):
+    return np.eye(num_classes)[y]
+
+
+def one_hot_width_from_labels(y, num_classes=10):
+    return np.eye(y.max() + 1, dtype=np.float32)[y]
+
+
+def one_hot_transposed(y, num_classes=10):
+    Y = np.zeros((num_classes, len(y)), dtype=np.float32)
+    Y[y, np.arange(len(y))] = 1
+    return Y
+
+
+def one_hot_inverted(y, num_classes=10):
+    return 1 - np.eye(num_classes, dtype=np.float32)[y]
+
+
+def minibatches_drop_last(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X) - batch_size + 1, batch_size):
+        batch = order[start:start + batch_size]
+        yield X[batch], y[batch]
+
+
+def minibatches_in_order(X, y, batch_size, rng):
+    for start in range(0, len(X), batch_size):
+        yield X[start:start + batch_size], y[start:start + batch_size]
+
+
+def minibatches_np_random(X, y, batch_size, rng):
+    order = np.random.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        batch = order[start:start + batch_size]
+        yield X[batch], y[batch]
+
+
+def minibatches_fixed_seed(X, y, batch_size, rng):
+    order = np.random.default_rng(0).permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        batch = order[start:start + batch_size]
+        yield X[batch], y[batch]
+
+
+def minibatches_labels_unshuffled(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size]], y[start:start + batch_size]
+
+
+def minibatches_with_replacement(X, y, batch_size, rng):
+    for start in range(0, len(X), batch_size):
+        batch = rng.integers(0, len(X), min(batch_size, len(X) - start))
+        yield X[batch], y[batch]
+
+
+def minibatches_shuffle_in_place(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    X[:], y[:] = X[order], y[order]  # the caller's arrays reordered
+    for start in range(0, len(X), batch_size):
+        yield X[start:start + batch_size], y[start:start + batch_size]
+
 # ---- Exercise 7: the forward pass (written with its checks) --------------------------------------------------
 
 def lf_no_bias(X, W, b):
@@ -2359,4 +2467,22 @@ MISTAKES = [
     ("init_params", "a generator of its own", init_own_rng),
     ("init_params", "a fixed seed", init_seeded_rng),
     ("init_params", "layers from 0", init_zero_based),
+    ("parse_idx", "sizes little-endian", parse_sizes_little_endian),
+    ("parse_idx", "data in native order", parse_data_native_order),
+    ("parse_idx", "always bytes", parse_always_bytes),
+    ("parse_idx", "a header of 4 + ndim bytes", parse_header_one_byte_per_size),
+    ("parse_idx", "flat", parse_flat),
+    ("parse_idx", "one byte per size", parse_sizes_from_byte_3),
+    ("one_hot", "whole columns", one_hot_whole_columns),
+    ("one_hot", "np.eye, float64", one_hot_eye_float64),
+    ("one_hot", "the width from the labels", one_hot_width_from_labels),
+    ("one_hot", "(C, B)", one_hot_transposed),
+    ("one_hot", "inverted", one_hot_inverted),
+    ("minibatches", "the last batch dropped", minibatches_drop_last),
+    ("minibatches", "in order", minibatches_in_order),
+    ("minibatches", "np.random", minibatches_np_random),
+    ("minibatches", "a fixed seed", minibatches_fixed_seed),
+    ("minibatches", "labels not shuffled", minibatches_labels_unshuffled),
+    ("minibatches", "with replacement", minibatches_with_replacement),
+    ("minibatches", "shuffles the caller's arrays", minibatches_shuffle_in_place),
 ]

@@ -303,6 +303,25 @@ def network_mask_by_hand(params, X, y, rate, rng):
     return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}, logits
 
 
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}  # the notebook's
+
+
+def parse_idx_with_from_bytes(raw):
+    ndim = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], byteorder="big") for i in range(ndim)]
+    data = np.frombuffer(raw[4 + 4 * ndim:], dtype=IDX_DTYPES[raw[2]])
+    return data.astype(data.dtype.newbyteorder("=")).reshape(shape)
+
+
+def one_hot_eye(y, num_classes=10):
+    return np.eye(num_classes, dtype=np.float32)[y]
+
+
+def minibatches_list(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    return [(X[order[i:i + batch_size]], y[order[i:i + batch_size]]) for i in range(0, len(X), batch_size)]
+
+
 def linear_forward_einsum(X, W, b):
     return np.einsum("bi,io->bo", X, W) + b[None, :]
 
@@ -358,6 +377,9 @@ def most_confused_pairs_lists(counts, k=3):
 
 
 ALTERNATIVES = [
+    ("parse_idx", "int.from_bytes, native byte order", parse_idx_with_from_bytes),
+    ("one_hot", "np.eye", one_hot_eye),
+    ("minibatches", "a list", minibatches_list),
     ("linear_forward", "einsum", linear_forward_einsum),
     ("relu", "Z * (Z > 0)", relu_times_mask),
     ("forward", "a while loop over the keys", forward_while),
@@ -690,6 +712,20 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("train_loop", "a new default_rng(0) every epoch", exercise_mistakes.loop_new_rng_every_epoch,
      "seeded again, at each epoch"),
     ("sgd_step", "updates grads", exercise_mistakes.sgd_updates_grads, "it updates grads, not params"),
+    ("parse_idx", "sizes little-endian", exercise_mistakes.parse_sizes_little_endian, "little-endian"),
+    ("parse_idx", "data in native order", exercise_mistakes.parse_data_native_order, "read little-endian"),
+    ("parse_idx", "always bytes", exercise_mistakes.parse_always_bytes, "IDX_DTYPES[raw[2]]"),
+    ("parse_idx", "a header of 4 + ndim bytes", exercise_mistakes.parse_header_one_byte_per_size,
+     "after the header of 4 + 4 * ndim bytes"),
+    ("parse_idx", "flat", exercise_mistakes.parse_flat, "reshape it"),
+    ("one_hot", "whole columns", exercise_mistakes.one_hot_whole_columns, "sets whole columns"),
+    ("one_hot", "np.eye, float64", exercise_mistakes.one_hot_eye_float64, "make it float32"),
+    ("one_hot", "the width from the labels", exercise_mistakes.one_hot_width_from_labels, "use num_classes"),
+    ("minibatches", "the last batch dropped", exercise_mistakes.minibatches_drop_last, "the last, smaller batch"),
+    ("minibatches", "in order", exercise_mistakes.minibatches_in_order, "their stored order"),
+    ("minibatches", "a fixed seed", exercise_mistakes.minibatches_fixed_seed, "whatever rng"),
+    ("minibatches", "labels not shuffled", exercise_mistakes.minibatches_labels_unshuffled, "do not belong"),
+    ("minibatches", "shuffles the caller's arrays", exercise_mistakes.minibatches_shuffle_in_place, "in place"),
     ("linear_forward", "no bias", exercise_mistakes.lf_no_bias, "the bias is missing"),
     ("linear_forward", "the biases summed", exercise_mistakes.lf_bias_summed, "summed into one number"),
     ("relu", "np.max", exercise_mistakes.relu_np_max, "np.maximum(Z, 0) compares each entry with 0"),

@@ -152,7 +152,7 @@ def test_autogrades_checksum_warnings_are_one_per_check_cell_as_the_teachers_rea
 
 def test_a_submission_with_everything_right_gets_full_marks(course):
     assert scores(course, "all_right") == full_marks()
-    assert sum(full_marks().values()) == 42  # as teachers/README.md says
+    assert sum(full_marks().values()) == 47  # as teachers/README.md says
 
 
 def test_a_wrong_function_loses_its_points_and_those_of_checks_built_on_it(course):

@@ -299,6 +299,9 @@ MODULE_ANSWERS = {
     "dropout_forward": DROPOUT_ANSWERS,
     "dropout_backward": DROPOUT_ANSWERS,
     "loss_and_grads_with_dropout": DROPOUT_ANSWERS,
+    "parse_idx": ("read_idx", "read_file_bytes", "load_mnist"),
+    "one_hot": ("one_hot",),
+    "minibatches": ("iterate_minibatches",),
     "linear_forward": ("linear_forward", "forward"),
     "relu": ("relu", "leaky_relu"),
     "forward": ("forward", "linear_forward", "relu", "loss_and_grads", "predict"),
@@ -2601,6 +2604,161 @@ def check_loss_and_grads_with_dropout(network_fn):
         ("a float32 network stays float32", lambda: dropout_network_float32_problem(network_fn)),
     ]
 
+
+# ---- Exercise 6: reading the data ----------------------------------------------------------------------
+
+IDX_CODES = {np.dtype("uint8"): 0x08, np.dtype(">i2"): 0x0B, np.dtype(">f4"): 0x0D}
+
+
+def idx_bytes(array):
+    """The bytes of an IDX file holding array: two zero bytes, the type code, the number of dimensions,
+    each size as a big-endian 4-byte integer, then the data, big-endian."""
+    header = bytes([0, 0, IDX_CODES[array.dtype], array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    return header + array.tobytes()
+
+
+# Sizes that give themselves away: 3 images of 4 rows of 5 columns, and sizes above 255 (two bytes each).
+IDX_CASES = [
+    ("labels, one dimension", np.array([7, 2, 1, 0, 4], dtype=np.uint8)),
+    ("images, three dimensions", (np.arange(60) * 4 % 256).astype(np.uint8).reshape(3, 4, 5)),
+    ("300 labels", (np.arange(300) % 10).astype(np.uint8)),
+    ("big-endian int16 (code 0x0B)", np.array([[1, -2, 300], [-400, 5, 6]], dtype=">i2")),
+    ("big-endian float32 (code 0x0D)", np.array([[0.5, -1.25], [3.0, 1e-3]], dtype=">f4")),
+]
+
+
+def idx_problem(parse_fn, what, array):
+    raw = idx_bytes(array)
+    little = tuple(int(n) for n in np.frombuffer(raw, dtype="<u4", count=array.ndim, offset=4))
+    try:
+        got = parse_fn(raw)
+    except (ValueError, MemoryError) as error:
+        if any(str(n) in str(error) for n in little if n > 255):
+            return (f"for {what} it reads the sizes little-endian ({little} instead of {array.shape}): IDX "
+                    "numbers are big-endian, dtype '>u4' (or int.from_bytes(..., 'big')).")
+        raise
+    if not isinstance(got, np.ndarray):
+        return f"for {what} it should return an array; it returns {describe_value(got)}."
+    if got.shape != array.shape:
+        if got.shape == little or (got.ndim == array.ndim and any(n > 10 ** 6 for n in got.shape)):
+            return (f"for {what} the shape is {got.shape}, not {array.shape}: the sizes are read little-endian; "
+                    "IDX numbers are big-endian, dtype '>u4' (or int.from_bytes(..., 'big')).")
+        if got.ndim == 1 and got.size != array.size:
+            return (f"for {what} it returns {got.size} numbers for {array.size}: the data starts after the header "
+                    f"of 4 + 4 * ndim bytes ({4 + 4 * array.ndim} here).")
+        if got.ndim == 1 and array.ndim > 1:
+            return (f"for {what} it returns a flat array of {got.size}: reshape it to the sizes the header gives, "
+                    f"{array.shape}.")
+        return f"for {what} the shape is {got.shape}; the header says {array.shape}."
+    if np.array_equal(got, array):
+        if got.dtype.kind != array.dtype.kind or got.dtype.itemsize != array.dtype.itemsize:
+            return (f"for {what} the values are right but the dtype is {got.dtype}: keep the type the header's "
+                    f"code names ({array.dtype.str}), as IDX_DTYPES gives it.")
+        return None
+    swapped = np.frombuffer(array.tobytes(), dtype=array.dtype.newbyteorder("<")).reshape(array.shape)
+    if array.dtype.itemsize > 1 and np.array_equal(got, swapped):
+        return (f"for {what} the values are read little-endian: the data is big-endian too, so use the dtype "
+                f"IDX_DTYPES gives ('{array.dtype.str}'), not '{swapped.dtype.str}'.")
+    if got.dtype.kind != array.dtype.kind or got.dtype.itemsize != array.dtype.itemsize:
+        return (f"for {what} the data is read as {got.dtype}, but the header's third byte, "
+                f"0x{IDX_CODES[array.dtype]:02X}, names {array.dtype.str}: take the dtype from it, "
+                "IDX_DTYPES[raw[2]].")
+    for offset in (4, 4 + array.ndim, 8, 16):
+        data = np.frombuffer(raw, dtype=np.uint8, offset=offset)
+        if array.dtype == np.uint8 and len(data) >= array.size and np.array_equal(got.ravel(), data[:array.size]):
+            return (f"for {what} the data is read from byte {offset}: it starts after the header of "
+                    f"4 + 4 * ndim bytes, byte {4 + 4 * array.ndim} here.")
+    return f"for {what} the values differ from the data after the header."
+
+
+@graded
+def check_parse_idx(parse_fn):
+    """Check a student's parse_idx(raw) -> array of the IDX file's bytes raw; True if it is right."""
+    return [(what, functools.partial(idx_problem, parse_fn, what, array)) for what, array in IDX_CASES]
+
+
+def one_hot_problem(one_hot_fn):
+    y = np.array([2, 0, 2, 1])
+    Y = one_hot_fn(y.copy(), 4)
+    expected = np.eye(4, dtype=np.float32)[y]
+    if same(Y, expected):
+        if np.asarray(Y).dtype != np.float32:
+            return f"Y is {np.asarray(Y).dtype}: make it float32, like the images (np.zeros(..., np.float32))."
+        return None
+    problem = shape_problem(Y, (4, 4), "Y")
+    if problem and np.shape(Y) == (4, 3):
+        return ("for y = [2, 0, 2, 1] and num_classes = 4, Y has 3 columns: it takes its width from the labels "
+                "present (y.max() + 1); use num_classes, as a class may be missing from a batch.")
+    if problem:
+        return problem
+    return first_mistake(Y, [
+        (expected.T, "Y is transposed: one row per example, with its 1 in column y[i]."),
+        (np.where(np.isin(np.arange(4), y), 1.0, 0.0) * np.ones((4, 1)), "Y[:, y] = 1 sets whole columns: set "
+                                                                         "one entry per row, Y[np.arange(B), y] = 1."),
+        (1 - expected, "the 0s and 1s are swapped: 1 at the true class, 0 elsewhere."),
+    ]) or f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}."
+
+
+@graded
+def check_one_hot(one_hot_fn):
+    """Check a student's one_hot(y, num_classes=10) -> Y (B, C) float32; True if it is right."""
+    y = np.array([3, 9, 0])
+    return [
+        ("a hand-computable example with num_classes = 4", lambda: one_hot_problem(one_hot_fn)),
+        ("ten classes by default", lambda: shape_problem(one_hot_fn(y.copy()), (3, 10), "Y for 3 labels")
+         or values_problem(one_hot_fn(y.copy()), np.eye(10)[y], "Y", "np.eye(10)[y]")),
+        ("its input is left unchanged", lambda: input_changed_problem(lambda y_: one_hot_fn(y_, 10), y=y)),
+    ]
+
+
+def batches_of(minibatches_fn, X, y, batch_size, seed):
+    return [(np.array(X_batch), np.array(y_batch)) for X_batch, y_batch in
+            minibatches_fn(X, y, batch_size, np.random.default_rng(seed))]
+
+
+def minibatches_problem(minibatches_fn):
+    N, batch_size = 23, 5  # four batches of 5 and a last one of 3
+    X = np.arange(N * 2, dtype=np.float32).reshape(N, 2)  # row i holds 2i and 2i + 1
+    y = np.arange(N) % 10
+    batches = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 0)
+    sizes = [len(y_batch) for _, y_batch in batches]
+    if sum(sizes) == 20 and len(sizes) == 4:
+        return ("the last, smaller batch is dropped: 23 examples in batches of 5 make five batches, the last "
+                "of 3; loop over range(0, N, batch_size).")
+    if any(size > batch_size for size in sizes) or not sizes:
+        return f"the batches hold {sizes} examples; each should hold at most batch_size = {batch_size}."
+    rows = np.concatenate([X_batch for X_batch, _ in batches])
+    labels = np.concatenate([y_batch for _, y_batch in batches])
+    index = (rows[:, 0] / 2).astype(int)
+    if len(index) != N or sorted(index.tolist()) != list(range(N)):
+        return ("the batches do not hold every example exactly once: cut one permutation of the indices into "
+                "consecutive slices, order[start:start + batch_size].")
+    if not np.array_equal(labels, y[index]):
+        return ("the labels do not belong to their images: index X and y with the same batch of indices, "
+                "X[batch] and y[batch].")
+    if np.array_equal(index, np.arange(N)):
+        return "the examples come in their stored order: shuffle them, order = rng.permutation(N)."
+    again = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 0)
+    other = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 1)
+    first = np.concatenate([b for _, b in batches])
+    if not np.array_equal(first, np.concatenate([b for _, b in again])):
+        return ("the order changes from call to call with the same rng: draw it from the rng you are given, "
+                "rng.permutation(N), not np.random or a generator of its own.")
+    if np.array_equal(np.concatenate([X_batch for X_batch, _ in other]), rows):
+        return ("the order is the same whatever rng it is given: draw it from the rng you are given, "
+                "rng.permutation(N).")
+    return None
+
+
+@graded
+def check_minibatches(minibatches_fn):
+    """Check a student's minibatches(X, y, batch_size, rng) -> (X_batch, y_batch) pairs; True if it is right."""
+    X, y = np.arange(46, dtype=np.float32).reshape(23, 2), np.arange(23) % 10
+    return [
+        ("23 examples in batches of 5, shuffled by the rng", lambda: minibatches_problem(minibatches_fn)),
+        ("X and y are left unchanged", lambda: input_changed_problem(
+            lambda X_, y_: batches_of(minibatches_fn, X_, y_, 5, 0), X=X, y=y)),
+    ]
 
 # ---- Exercise 7: the forward pass -----------------------------------------------------------------------
 
