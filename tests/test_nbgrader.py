@@ -3,8 +3,8 @@
 nbgrader is for teachers only (teachers/requirements.txt, which CI installs): without it, these tests skip.
 A temporary course folder holds the solution notebooks with mnist_ann.py, checks.py and the data in
 source/exercises/; `nbgrader generate_assignment` makes the students' version, and `nbgrader autograde`
-grades three made-up submissions: all right, two wrong functions in two notebooks, and bodies that call
-the module.
+grades four made-up submissions: all right, wrong functions in three notebooks, bodies that call the
+module, and a softmax whose loop never ends.
 """
 
 import os
@@ -93,6 +93,13 @@ def calling_the_module(name):
     return f"{first_line}\n    return mnist_ann.{name}({call})"
 
 
+def endless_softmax(name):
+    """Everything right but a softmax whose loop never ends: the time limit must end its check cells."""
+    if name == "softmax":
+        return "def softmax(logits):\n    while True:\n        logits = logits + 0"
+    return correct_body(name)
+
+
 def submit(course, student, body_of):
     """Fill the released notebooks' solution cells with body_of(function name), as a student hands them in."""
     folder = course / "submitted" / student / ASSIGNMENT
@@ -119,7 +126,7 @@ def course(tmp_path_factory):
     make_course(course)
     nbgrader(course, "generate_assignment", ASSIGNMENT)
     for student, body_of in [("all_right", correct_body), ("two_wrong", two_wrong),
-                             ("borrower", calling_the_module)]:
+                             ("borrower", calling_the_module), ("endless", endless_softmax)]:
         submit(course, student, body_of)
     (course / "autograde.log").write_text(nbgrader(course, "autograde", ASSIGNMENT, "--create"))
     return course
@@ -147,7 +154,7 @@ def test_autogrades_checksum_warnings_are_one_per_check_cell_as_the_teachers_rea
     expected, and only for check cells."""
     warnings = re.findall(r"Attribute 'checksum' for cell (\S+) has changed", (course / "autograde.log").read_text())
     check_cells = [cell for cell in full_marks()]
-    assert sorted(warnings) == sorted(check_cells * 3)  # three submissions
+    assert sorted(warnings) == sorted(check_cells * 4)  # four submissions
 
 
 def test_a_submission_with_everything_right_gets_full_marks(course):
@@ -164,6 +171,18 @@ def test_a_wrong_function_loses_its_points_and_those_of_checks_built_on_it(cours
     said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
                    for output in cell.outputs)
     assert "dropout_forward: check 2 of " in said and "the mask is not scaled" in said
+
+
+def test_a_loop_that_never_ends_is_stopped_and_loses_only_its_points(course):
+    """Under nbgrader too, the time limit ends a check whose function never returns (nbgrader's own limit, 30 s
+    a cell, would give CellTimeoutError); the checks built on it lose their points, the others keep theirs."""
+    expected = {**full_marks(), "check_softmax": 0, "check_cross_entropy_grad": 0}  # cross_entropy_grad: softmax
+    assert scores(course, "endless") == expected
+    graded = nbformat.read(course / "autograded" / "endless" / ASSIGNMENT / SOLUTIONS[0].name, as_version=4)
+    said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
+                   for output in cell.outputs)
+    assert "did not finish in 10 s, so the check stopped it: a loop that never ends?" in said
+    assert "CellTimeoutError" not in str(graded)
 
 
 def test_bodies_calling_the_module_get_nothing(course):
