@@ -1753,6 +1753,14 @@ def dropout_backward_matmul(dA_out, mask):
     return dA_out @ mask
 
 
+def relu_backward_softplus(dA, Z):
+    return dA / (1 + np.exp(-Z))  # the sigmoid: softplus's derivative
+
+
+def dropout_backward_dot_transposed(dA_out, mask):
+    return np.dot(dA_out, mask.T)
+
+
 def dropout_backward_reused_buffer(dA_out, mask):
     out = _buffer("dA", dA_out.shape, dA_out.dtype)
     np.multiply(dA_out, mask, out=out)
@@ -2485,4 +2493,6 @@ MISTAKES = [
     ("minibatches", "labels not shuffled", minibatches_labels_unshuffled),
     ("minibatches", "with replacement", minibatches_with_replacement),
     ("minibatches", "shuffles the caller's arrays", minibatches_shuffle_in_place),
+    ("relu_backward", "softplus's derivative", relu_backward_softplus),
+    ("dropout_backward", "np.dot with mask.T", dropout_backward_dot_transposed),
 ]

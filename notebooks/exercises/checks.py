@@ -995,6 +995,8 @@ def relu_backward_example_problem(relu_backward_fn):
                                      "derivative is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0)."),
         (dA * np.where(Z > 0, 1.0, 0.01), "it uses leaky ReLU's slope (0.01 where Z <= 0); relu's slope there is "
                                           "0: dZ = dA * (Z > 0)."),
+        (dA / (1 + np.exp(-Z)), "it multiplies dA by the sigmoid of Z, which is the derivative of softplus; relu's "
+                                "derivative is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0)."),
     ]) or (f"for dA = [[5, -6, 7], [-8, 9, 10]] and Z = [[-2, 0, 3], [1, -1, 2]], dZ should be "
            f"[[0, 0, 7], [-8, 0, 10]]; yours is {show(dZ)}.")
 
@@ -2355,6 +2357,9 @@ def dropout_backward_repeat_problem(dropout_backward_fn):
 def dropout_backward_shape_problem(dropout_backward_fn):
     dA_out, mask = dropout_activations((5, 4)), np.ones((5, 4), dtype=np.float32)
     dA = dropout_backward_fn(dA_out.copy(), mask.copy())
+    if np.shape(dA) in ((5, 5), (4, 4)):
+        return (f"dA has shape {np.shape(dA)}, not (5, 4): it is a matrix product (@ or np.dot) of dA_out and "
+                "the mask. Dropout multiplies entry by entry: dA = dA_out * mask.")
     problem = shape_problem(dA, (5, 4), "dA")
     if problem:
         return problem
