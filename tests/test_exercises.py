@@ -971,7 +971,7 @@ def test_in_a_jupyter_kernel_an_endless_loop_is_stopped_and_cell_code_is_read(tm
     said = ["".join(output.get("text", "") for output in cell.outputs) for cell in notebook.cells]
     assert "did not finish in 1 s, so the check stopped it: a loop that never ends?" in said[2], said[2]
     assert re.fullmatch(r"softmax: all \d+ checks passed.\n", said[4]), said[4]
-    assert "made by exec or compile" in said[5], said[5]
+    assert "run from its text by exec or compile" in said[5], said[5]
 
 
 def test_the_module_is_never_left_patched(capsys):

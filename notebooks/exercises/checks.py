@@ -532,10 +532,6 @@ def own_code_problem(function, answers, seen=None):
     if from_module_file(function):
         return (f"{own} is code from mnist_ann.py (the module loaded again, or its text run), the module's own "
                 "answer, which earns nothing: write the body yourself.")
-    if readable_source(function) is None and function.__globals__.get("__name__") == "__main__" \
-            and "IPython" in sys.modules:
-        return (f"{own} was made by exec or compile, not written in a cell; the checks refuse such code, which "
-                "may be the module's: write the body yourself, in the cell.")
     for answer in answers:
         original = getattr(mnist_ann, answer, None)
         code = getattr(original, "__code__", None)
