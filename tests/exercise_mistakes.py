@@ -1561,6 +1561,629 @@ def backward_one_shared_dict(params, cache, dlogits):
     return SHARED_GRADS
 
 
+# ---- Issue 21: a class for each answer a fresh tester's zoo let through or that got a misleading diagnosis.
+# Written from the issue's list of classes, with the checks' new tests beside them (so not a fresh test).
+
+def softmax_batch_max_shift(logits):
+    exps = np.exp(logits - np.max(logits))  # the batch's maximum, not each row's
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def softmax_first_row_shift(logits):
+    exps = np.exp(logits - logits[0].max())
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def ce_batch_max_shift(logits, y):
+    shifted = logits - logits.max()
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_P[np.arange(len(y)), y].mean()
+
+
+def ce_grad_batch_max_shift(logits, y):
+    exps = np.exp(logits - logits.max())
+    P = exps / exps.sum(axis=1, keepdims=True)
+    P[np.arange(len(y)), y] -= 1
+    return P / len(y)
+
+
+def softmax_squeezed(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (exps / exps.sum(axis=1, keepdims=True)).squeeze()
+
+
+def softmax_keepdim_typo(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdim=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def ce_skips_first_example(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_P[np.arange(1, len(y)), y[1:]].sum() / len(y)
+
+
+def ce_skips_first_example_mean(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    total = 0.0
+    for i in range(1, len(y)):
+        total += log_P[i, y[i]]
+    return -total / (len(y) - 1)
+
+
+_SAVED = {}  # arrays kept between calls, by shape: a student's idea of saving memory
+
+
+def _buffer(name, shape, dtype=np.float64):
+    key = (name, tuple(shape), np.dtype(dtype))
+    if key not in _SAVED:
+        _SAVED[key] = np.empty(shape, dtype=dtype)
+    return _SAVED[key]
+
+
+def ce_grad_reused_buffer(logits, y):
+    out = _buffer("dlogits", logits.shape)
+    np.exp(logits - logits.max(axis=1, keepdims=True), out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    out[np.arange(len(y)), y] -= 1
+    out /= len(y)
+    return out
+
+
+def ce_grad_fixed_batch_size(logits, y):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P = exps / exps.sum(axis=1, keepdims=True)
+    P[np.arange(len(y)), y] -= 1
+    return P / 32  # the batch size of notebook 05
+
+
+def lb_reused_buffers(dZ, X, W):
+    dX, dW, db = _buffer("dX", X.shape), _buffer("dW", W.shape), _buffer("db", W.shape[1:])
+    np.matmul(dZ, W.T, out=dX)
+    np.matmul(X.T, dZ, out=dW)
+    np.sum(dZ, axis=0, out=db)
+    return dX, dW, db
+
+
+def relu_backward_reused_buffer(dA, Z):
+    out = _buffer("dZ", dA.shape)
+    np.multiply(dA, Z > 0, out=out)
+    return out
+
+
+def relu_backward_negated(dA, Z):
+    return -dA * (Z > 0)
+
+
+def relu_backward_sigmoid(dA, Z):
+    s = 1 / (1 + np.exp(-Z))
+    return dA * s * (1 - s)
+
+
+def relu_backward_tanh(dA, Z):
+    return dA * (1 - np.tanh(Z) ** 2)
+
+
+def _walk(params, cache, dlogits, layers, entry, key, mask):
+    """A backward pass over the given layer numbers, reading cache[entry(l)] and params[key(l)]."""
+    grads, dZ = {}, dlogits
+    for position, layer in enumerate(layers):
+        A_prev = cache[entry(layer)][0]
+        grads[key(layer, "W")] = A_prev.T @ dZ
+        grads[key(layer, "b")] = dZ.sum(axis=0)
+        if position + 1 < len(layers):
+            dA = dZ @ params[key(layer, "W")].T
+            dZ = dA * mask(cache[entry(layers[position + 1])][1])
+    return grads
+
+
+def backward_fixed_depth(params, cache, dlogits):
+    L = 2  # the depth of the network in the notebook
+    return _walk(params, cache, dlogits, range(L, 0, -1), lambda l: l - 1, lambda l, p: f"{p}{l}", lambda Z: Z > 0)
+
+
+def backward_walks_forward(params, cache, dlogits):
+    L = len(params) // 2
+    return _walk(params, cache, dlogits, range(1, L + 1), lambda l: l - 1, lambda l, p: f"{p}{l}", lambda Z: Z > 0)
+
+
+def backward_zero_based(params, cache, dlogits):
+    L = len(params) // 2
+    return _walk(params, cache, dlogits, range(L - 1, -1, -1), lambda l: l, lambda l, p: f"{p}{l}",
+                 lambda Z: Z > 0)
+
+
+def backward_relu_slope_one_at_zero(params, cache, dlogits):
+    L = len(params) // 2
+    return _walk(params, cache, dlogits, range(L, 0, -1), lambda l: l - 1, lambda l, p: f"{p}{l}",
+                 lambda Z: Z >= 0)
+
+
+def sgd_updates_grads(params, grads, state, lr):
+    for name in params:
+        grads[name] = params[name] - lr * grads[name]
+    return state
+
+
+def adam_folded_eps_not_scaled(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not state:
+        state.update(t=0, m={n: np.zeros_like(g) for n, g in grads.items()},
+                     v={n: np.zeros_like(g) for n, g in grads.items()})
+    state["t"] += 1
+    t = state["t"]
+    step_size = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)  # both corrections folded into one number
+    for name, g in grads.items():
+        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * g
+        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * g * g
+        params[name] -= step_size * state["m"][name] / (np.sqrt(state["v"][name]) + eps)  # eps not rescaled
+    return state
+
+
+def loop_new_rng_every_epoch(params, X, y, step, lr, epochs, batch_size, rng):
+    state, losses = {}, []
+    for epoch in range(epochs):
+        rng = np.random.default_rng(0)
+        order, total = rng.permutation(len(X)), 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X[batch], y[batch])
+            state = step(params, grads, state, lr)
+            total += loss * len(batch)
+        losses.append(total / len(X))
+    return losses
+
+
+def dropout_swapped_order(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = ((rng.random(A.shape) >= rate) / (1 - rate)).astype(A.dtype)
+    return mask, A * mask
+
+
+def dropout_reused_mask(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    mask = _buffer("mask", A.shape, A.dtype)
+    mask[...] = (rng.random(A.shape) >= rate) / (1 - rate)
+    return A * mask, mask
+
+
+def dropout_backward_matmul(dA_out, mask):
+    return dA_out @ mask
+
+
+def relu_backward_softplus(dA, Z):
+    return dA / (1 + np.exp(-Z))  # the sigmoid: softplus's derivative
+
+
+def dropout_backward_dot_transposed(dA_out, mask):
+    return np.dot(dA_out, mask.T)
+
+
+def dropout_backward_reused_buffer(dA_out, mask):
+    out = _buffer("dA", dA_out.shape, dA_out.dtype)
+    np.multiply(dA_out, mask, out=out)
+    return out
+
+
+def _two_layer(params, X, y, rate, rng, mask_dtype, slope):
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.maximum(Z1, 0)
+    mask = ((rng.random(A1.shape) >= rate) / (1 - rate)).astype(mask_dtype or A1.dtype)
+    A1_dropped = A1 * mask
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    P = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    loss = -np.log(P[np.arange(len(y)), y]).mean()
+    dlogits = P.copy()
+    dlogits[np.arange(len(y)), y] -= 1
+    dlogits /= len(y)
+    dZ1 = (dlogits @ params["W2"].T) * mask * slope(Z1)
+    grads = {"W1": X.T @ dZ1, "b1": dZ1.sum(axis=0), "W2": A1_dropped.T @ dlogits, "b2": dlogits.sum(axis=0)}
+    return loss, grads, logits
+
+
+def net_float64_mask(params, X, y, rate, rng):
+    return _two_layer(params, X, y, rate, rng, np.float64, lambda Z: Z > 0)
+
+
+def net_relu_slope_one_at_zero(params, X, y, rate, rng):
+    return _two_layer(params, X, y, rate, rng, None, lambda Z: Z >= 0)
+
+# ---- Exercise 6: reading the data (written with its checks) ------------------------------------------------
+
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}  # as the notebook gives
+
+
+def parse_sizes_little_endian(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "little") for i in range(ndim))
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def parse_data_native_order(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]).newbyteorder("<"), raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def parse_always_bytes(raw):
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)[:int(np.prod(shape))].reshape(shape)
+
+
+def parse_header_one_byte_per_size(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=dtype, offset=4 + ndim)[:int(np.prod(shape))].reshape(shape)
+
+
+def parse_flat(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim)
+
+
+def parse_sizes_from_byte_3(raw):
+    dtype, ndim = np.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    shape = tuple(raw[7 + 4 * i] for i in range(ndim))  # the last byte of each size only
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
+
+
+def one_hot_whole_columns(y, num_classes=10):
+    Y = np.zeros((len(y), num_classes), dtype=np.float32)
+    Y[:, y] = 1
+    return Y
+
+
+def one_hot_eye_float64(y, num_classes=10):
+    return np.eye(num_classes)[y]
+
+
+def one_hot_width_from_labels(y, num_classes=10):
+    return np.eye(y.max() + 1, dtype=np.float32)[y]
+
+
+def one_hot_transposed(y, num_classes=10):
+    Y = np.zeros((num_classes, len(y)), dtype=np.float32)
+    Y[y, np.arange(len(y))] = 1
+    return Y
+
+
+def one_hot_inverted(y, num_classes=10):
+    return 1 - np.eye(num_classes, dtype=np.float32)[y]
+
+
+def minibatches_drop_last(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X) - batch_size + 1, batch_size):
+        batch = order[start:start + batch_size]
+        yield X[batch], y[batch]
+
+
+def minibatches_in_order(X, y, batch_size, rng):
+    for start in range(0, len(X), batch_size):
+        yield X[start:start + batch_size], y[start:start + batch_size]
+
+
+def minibatches_np_random(X, y, batch_size, rng):
+    order = np.random.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        batch = order[start:start + batch_size]
+        yield X[batch], y[batch]
+
+
+def minibatches_fixed_seed(X, y, batch_size, rng):
+    order = np.random.default_rng(0).permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        batch = order[start:start + batch_size]
+        yield X[batch], y[batch]
+
+
+def minibatches_labels_unshuffled(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size]], y[start:start + batch_size]
+
+
+def minibatches_with_replacement(X, y, batch_size, rng):
+    for start in range(0, len(X), batch_size):
+        batch = rng.integers(0, len(X), min(batch_size, len(X) - start))
+        yield X[batch], y[batch]
+
+
+def minibatches_shuffle_in_place(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    X[:], y[:] = X[order], y[order]  # the caller's arrays reordered
+    for start in range(0, len(X), batch_size):
+        yield X[start:start + batch_size], y[start:start + batch_size]
+
+# ---- Exercise 7: the forward pass (written with its checks) --------------------------------------------------
+
+def lf_no_bias(X, W, b):
+    return X @ W
+
+
+def lf_bias_subtracted(X, W, b):
+    return X @ W - b
+
+
+def lf_transposed_weights(X, W, b):
+    return X @ W.T + b
+
+
+def lf_wrong_order(X, W, b):
+    return (W.T @ X.T).T + b.sum()
+
+
+def lf_bias_summed(X, W, b):
+    return X @ W + np.sum(b)
+
+
+def lf_in_place(X, W, b):
+    X @= W  # only works when W is square; changes the caller's X
+    X += b
+    return X
+
+
+def relu_np_max(Z):
+    return np.max(Z, 0)
+
+
+def relu_mask(Z):
+    return Z > 0
+
+
+def relu_abs(Z):
+    return np.abs(Z)
+
+
+def relu_minimum(Z):
+    return np.minimum(Z, 0)
+
+
+def relu_in_place(Z):
+    Z[Z < 0] = 0
+    return Z
+
+
+def relu_float64(Z):
+    return np.where(Z > 0, Z, np.zeros(Z.shape))
+
+
+def forward_relu_on_logits(params, X):
+    cache, A = [], X
+    for layer in range(1, len(params) // 2 + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0)
+    return A, cache
+
+
+def forward_no_relu(params, X):
+    cache, A = [], X
+    for layer in range(1, len(params) // 2 + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((A, Z))
+        A = Z
+    return A, cache
+
+
+def forward_caches_outputs(params, X):
+    cache, A, L = [], X, len(params) // 2
+    for layer in range(1, L + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        A = np.maximum(Z, 0) if layer < L else Z
+        cache.append((A, Z))
+    return A, cache
+
+
+def forward_cache_swapped(params, X):
+    cache, A, L = [], X, len(params) // 2
+    for layer in range(1, L + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((Z, A))
+        A = np.maximum(Z, 0) if layer < L else Z
+    return A, cache
+
+
+def forward_fixed_depth(params, X):
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.maximum(Z1, 0)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    A2 = np.maximum(Z2, 0)
+    logits = A2 @ params["W3"] + params["b3"]
+    return logits, [(X, Z1), (A1, Z2), (A2, logits)]
+
+
+def forward_logits_only(params, X):
+    A, L = X, len(params) // 2
+    for layer in range(1, L + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        A = np.maximum(Z, 0) if layer < L else Z
+    return A
+
+
+def init_lecun(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: np.sqrt(1 / i))
+
+
+def _init(layer_sizes, rng, scale, draw=None, dtype=np.float32, shape=lambda i, o: (i, o), bias=0.0):
+    params = {}
+    for layer, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        values = draw(rng, shape(n_in, n_out)) if draw else rng.standard_normal(shape(n_in, n_out))
+        params[f"W{layer}"] = (values * scale(n_in, n_out)).astype(dtype)
+        params[f"b{layer}"] = np.full(n_out, bias, dtype=dtype)
+    return params
+
+
+def init_fan_out(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: np.sqrt(2 / o))
+
+
+def init_glorot(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: np.sqrt(2 / (i + o)))
+
+
+def init_variance_as_std(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: 2 / i)
+
+
+def init_uniform(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: np.sqrt(2 / i) * np.sqrt(3),
+                 draw=lambda rng, shape: rng.uniform(-1, 1, shape))
+
+
+def init_float64(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: np.sqrt(2 / i), dtype=np.float64)
+
+
+def init_out_in(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: np.sqrt(2 / i), shape=lambda i, o: (o, i))
+
+
+def init_bias_ones(layer_sizes, rng):
+    return _init(layer_sizes, rng, lambda i, o: np.sqrt(2 / i), bias=1.0)
+
+
+def init_own_rng(layer_sizes, rng):
+    return _init(layer_sizes, np.random.default_rng(), lambda i, o: np.sqrt(2 / i))
+
+
+def init_seeded_rng(layer_sizes, rng):
+    return _init(layer_sizes, np.random.default_rng(42), lambda i, o: np.sqrt(2 / i))
+
+
+def init_zero_based(layer_sizes, rng):
+    params = _init(layer_sizes, rng, lambda i, o: np.sqrt(2 / i))
+    return {f"{name[0]}{int(name[1:]) - 1}": value for name, value in params.items()}
+
+# ---- Exercise 8: the confusion matrix and the most confused pairs (written with its checks) ----------------
+
+def cm_fancy_index(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    counts[y, predicted] += 1  # adds once per distinct pair
+    return counts
+
+
+def cm_transposed(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    for true, guess in zip(y, predicted):
+        counts[guess, true] += 1
+    return counts
+
+
+def cm_ten_classes(predicted, y, num_classes=10):
+    counts = np.zeros((10, 10), dtype=int)
+    np.add.at(counts, (y, predicted), 1)
+    return counts
+
+
+def cm_size_from_labels(predicted, y, num_classes=10):
+    C = max(y.max(), predicted.max()) + 1
+    counts = np.zeros((C, C), dtype=int)
+    np.add.at(counts, (y, predicted), 1)
+    return counts
+
+
+def cm_only_right(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    for true, guess in zip(y, predicted):
+        if true == guess:
+            counts[true, guess] += 1
+    return counts
+
+
+def cm_only_mistakes(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    for true, guess in zip(y, predicted):
+        if true != guess:
+            counts[true, guess] += 1
+    return counts
+
+
+def cm_skips_last(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    for n in range(len(y) - 1):
+        counts[y[n], predicted[n]] += 1
+    return counts
+
+
+def cm_bincount_wrong_stride(predicted, y, num_classes=10):
+    flat = np.bincount(predicted * num_classes + y, minlength=num_classes * num_classes)
+    return flat.reshape(num_classes, num_classes)
+
+
+_COUNTS = {}
+
+
+def cm_reused_buffer(predicted, y, num_classes=10):
+    counts = _COUNTS.setdefault(num_classes, np.zeros((num_classes, num_classes), dtype=int))
+    counts[...] = 0
+    np.add.at(counts, (y, predicted), 1)
+    return counts
+
+
+def cm_labels_sorted(predicted, y, num_classes=10):
+    y.sort()  # sorts the caller's labels in place
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(counts, (y, predicted), 1)
+    return counts
+
+
+def _flat_order(counts, k, kind="stable", keep_diagonal=False):
+    off = np.array(counts, copy=True)
+    if not keep_diagonal:
+        np.fill_diagonal(off, -1)
+    order = np.argsort(-off, axis=None, kind=kind)[:k]
+    rows, cols = np.unravel_index(order, off.shape)
+    return [(int(i), int(j), int(off[i, j])) for i, j in zip(rows, cols)]
+
+
+def mcp_with_diagonal(counts, k=3):
+    return _flat_order(counts, k, keep_diagonal=True)
+
+
+def mcp_zeroes_callers_diagonal(counts, k=3):
+    np.fill_diagonal(counts, 0)
+    return _flat_order(counts, k)
+
+
+def mcp_predicted_first(counts, k=3):
+    return [(j, i, n) for i, j, n in _flat_order(counts, k)]
+
+
+def mcp_ascending(counts, k=3):
+    return sorted(_flat_order(counts, k), key=lambda pair: pair[2])
+
+
+def mcp_least(counts, k=3):
+    pairs = [(i, j, int(counts[i, j])) for i in range(len(counts)) for j in range(len(counts)) if i != j]
+    return sorted(pairs, key=lambda pair: (pair[2], -pair[0], -pair[1]))[:k][::-1]
+
+
+def mcp_unstable_ties(counts, k=3):
+    pairs = [(i, j, int(counts[i, j])) for i in range(len(counts)) for j in range(len(counts)) if i != j]
+    return sorted(pairs, key=lambda pair: (-pair[2], -pair[0]))[:k]  # ties by the true label, backwards
+
+
+def mcp_k_ignored(counts, k=3):
+    return _flat_order(counts, 3)
+
+
+def mcp_one_extra(counts, k=3):
+    return _flat_order(counts, k + 1)
+
+
+def mcp_counts_only(counts, k=3):
+    return [n for _, _, n in _flat_order(counts, k)]
+
+
+def mcp_upper_triangle_only(counts, k=3):
+    pairs = [(i, j, int(counts[i, j])) for i in range(len(counts)) for j in range(i + 1, len(counts))]
+    return sorted(pairs, key=lambda pair: (-pair[2], pair[0], pair[1]))[:k]
+
 MISTAKES = [
     ("softmax", "shift by the row's largest size", softmax_shift_by_largest_size),
     ("softmax", "clipped logits", softmax_clipped),
@@ -1774,4 +2397,102 @@ MISTAKES = [
     ("loss_and_grads_with_dropout", "no dropout", net_no_dropout),
     ("loss_and_grads_with_dropout", "the loss without dropout", net_loss_without_dropout),
     ("loss_and_grads_with_dropout", "no ReLU on the way back", net_no_relu_backward),
+    # issue 21
+    ("softmax", "the batch's maximum", softmax_batch_max_shift),
+    ("softmax", "the first row's maximum", softmax_first_row_shift),
+    ("cross_entropy", "the batch's maximum", ce_batch_max_shift),
+    ("cross_entropy_grad", "the batch's maximum", ce_grad_batch_max_shift),
+    ("softmax", "squeezed", softmax_squeezed),
+    ("softmax", "keepdim typo", softmax_keepdim_typo),
+    ("cross_entropy", "example 0 skipped, divided by B", ce_skips_first_example),
+    ("cross_entropy", "example 0 skipped, divided by B - 1", ce_skips_first_example_mean),
+    ("cross_entropy_grad", "a buffer kept between calls", ce_grad_reused_buffer),
+    ("cross_entropy_grad", "a fixed batch size", ce_grad_fixed_batch_size),
+    ("linear_backward", "buffers kept between calls", lb_reused_buffers),
+    ("relu_backward", "a buffer kept between calls", relu_backward_reused_buffer),
+    ("relu_backward", "negated", relu_backward_negated),
+    ("relu_backward", "the sigmoid's derivative", relu_backward_sigmoid),
+    ("relu_backward", "tanh's derivative", relu_backward_tanh),
+    ("backward", "a fixed depth", backward_fixed_depth),
+    ("backward", "walks forward", backward_walks_forward),
+    ("backward", "layers from 0", backward_zero_based),
+    ("backward", "slope 1 at Z = 0", backward_relu_slope_one_at_zero),
+    ("sgd_step", "updates grads", sgd_updates_grads),
+    ("adam_step", "folded constants, eps not rescaled", adam_folded_eps_not_scaled),
+    ("train_loop", "a new default_rng(0) every epoch", loop_new_rng_every_epoch),
+    ("dropout_forward", "(mask, A_out)", dropout_swapped_order),
+    ("dropout_forward", "a mask buffer kept between calls", dropout_reused_mask),
+    ("dropout_backward", "@ for *", dropout_backward_matmul),
+    ("dropout_backward", "a buffer kept between calls", dropout_backward_reused_buffer),
+    ("loss_and_grads_with_dropout", "a float64 mask", net_float64_mask),
+    ("loss_and_grads_with_dropout", "slope 1 at Z = 0", net_relu_slope_one_at_zero),
+    ("confusion_matrix", "a fancy-indexed += 1", cm_fancy_index),
+    ("confusion_matrix", "rows are the predictions", cm_transposed),
+    ("confusion_matrix", "always ten classes", cm_ten_classes),
+    ("confusion_matrix", "the size from the labels", cm_size_from_labels),
+    ("confusion_matrix", "only the right answers", cm_only_right),
+    ("confusion_matrix", "only the mistakes", cm_only_mistakes),
+    ("confusion_matrix", "the last example skipped", cm_skips_last),
+    ("confusion_matrix", "bincount with the labels swapped", cm_bincount_wrong_stride),
+    ("confusion_matrix", "a buffer kept between calls", cm_reused_buffer),
+    ("confusion_matrix", "sorts y in place", cm_labels_sorted),
+    ("most_confused_pairs", "the diagonal included", mcp_with_diagonal),
+    ("most_confused_pairs", "zeroes the caller's diagonal", mcp_zeroes_callers_diagonal),
+    ("most_confused_pairs", "(predicted, true)", mcp_predicted_first),
+    ("most_confused_pairs", "ascending", mcp_ascending),
+    ("most_confused_pairs", "the least confused", mcp_least),
+    ("most_confused_pairs", "ties backwards", mcp_unstable_ties),
+    ("most_confused_pairs", "k ignored", mcp_k_ignored),
+    ("most_confused_pairs", "one pair too many", mcp_one_extra),
+    ("most_confused_pairs", "counts only", mcp_counts_only),
+    ("most_confused_pairs", "the upper triangle only", mcp_upper_triangle_only),
+    ("linear_forward", "no bias", lf_no_bias),
+    ("linear_forward", "the bias subtracted", lf_bias_subtracted),
+    ("linear_forward", "W.T", lf_transposed_weights),
+    ("linear_forward", "the factors swapped", lf_wrong_order),
+    ("linear_forward", "the biases summed", lf_bias_summed),
+    ("linear_forward", "X changed in place", lf_in_place),
+    ("relu", "np.max", relu_np_max),
+    ("relu", "the mask", relu_mask),
+    ("relu", "abs", relu_abs),
+    ("relu", "np.minimum", relu_minimum),
+    ("relu", "in place", relu_in_place),
+    ("relu", "float64 zeros", relu_float64),
+    ("forward", "relu on the logits", forward_relu_on_logits),
+    ("forward", "no relu", forward_no_relu),
+    ("forward", "outputs in the cache", forward_caches_outputs),
+    ("forward", "(Z, A) in the cache", forward_cache_swapped),
+    ("forward", "three layers written out", forward_fixed_depth),
+    ("forward", "logits only", forward_logits_only),
+    ("init_params", "LeCun's scale", init_lecun),
+    ("init_params", "fan_out", init_fan_out),
+    ("init_params", "Glorot's scale", init_glorot),
+    ("init_params", "the variance as the std", init_variance_as_std),
+    ("init_params", "uniform", init_uniform),
+    ("init_params", "float64", init_float64),
+    ("init_params", "(out, in)", init_out_in),
+    ("init_params", "biases of 1", init_bias_ones),
+    ("init_params", "a generator of its own", init_own_rng),
+    ("init_params", "a fixed seed", init_seeded_rng),
+    ("init_params", "layers from 0", init_zero_based),
+    ("parse_idx", "sizes little-endian", parse_sizes_little_endian),
+    ("parse_idx", "data in native order", parse_data_native_order),
+    ("parse_idx", "always bytes", parse_always_bytes),
+    ("parse_idx", "a header of 4 + ndim bytes", parse_header_one_byte_per_size),
+    ("parse_idx", "flat", parse_flat),
+    ("parse_idx", "one byte per size", parse_sizes_from_byte_3),
+    ("one_hot", "whole columns", one_hot_whole_columns),
+    ("one_hot", "np.eye, float64", one_hot_eye_float64),
+    ("one_hot", "the width from the labels", one_hot_width_from_labels),
+    ("one_hot", "(C, B)", one_hot_transposed),
+    ("one_hot", "inverted", one_hot_inverted),
+    ("minibatches", "the last batch dropped", minibatches_drop_last),
+    ("minibatches", "in order", minibatches_in_order),
+    ("minibatches", "np.random", minibatches_np_random),
+    ("minibatches", "a fixed seed", minibatches_fixed_seed),
+    ("minibatches", "labels not shuffled", minibatches_labels_unshuffled),
+    ("minibatches", "with replacement", minibatches_with_replacement),
+    ("minibatches", "shuffles the caller's arrays", minibatches_shuffle_in_place),
+    ("relu_backward", "softplus's derivative", relu_backward_softplus),
+    ("dropout_backward", "np.dot with mask.T", dropout_backward_dot_transposed),
 ]

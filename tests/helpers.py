@@ -58,17 +58,34 @@ def solution_functions():
     """The functions of the exercises' solution notebooks, by name: what a student who got everything right writes.
 
     Each is defined in a namespace of its own notebook's, as in a student's kernel: with np and mnist_ann
-    imported, and the functions of the cells above it.
+    imported, the functions of the cells above it and the constants the notebook gives (cells of plain
+    assignments, such as a table of codes); and its source can be read, as Jupyter keeps each cell's text
+    (the checks refuse a function made by exec or compile from text they cannot see).
     """
+    import ast
+    import linecache
+
     import nbformat
     import numpy as np
 
     import mnist_ann
+
+    def gives_constants(source):
+        """True for a cell that only assigns literal values (a table the notebook gives)."""
+        try:
+            body = ast.parse(source).body
+            return bool(body) and all(isinstance(node, ast.Assign) and ast.literal_eval(node.value) is not None
+                                      for node in body)
+        except (SyntaxError, ValueError):  # IPython's magics (%matplotlib); a value that is not a literal
+            return False
+
     functions = {}
-    for path in sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("*.ipynb")):
+    for path in sorted((ROOT / "teachers" / "solutions").glob("*.ipynb")):
         namespace = {"np": np, "mnist_ann": mnist_ann}
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
-                exec(compile(cell.source, f"{path.name} solution", "exec"), namespace)
+        for number, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code" and ("### BEGIN SOLUTION" in cell.source or gives_constants(cell.source)):
+                filename = f"<{path.name}, cell {number}>"
+                linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(True), filename)
+                exec(compile(cell.source, filename, "exec"), namespace)
         functions.update({name: value for name, value in namespace.items() if callable(value) and name != "np"})
     return functions

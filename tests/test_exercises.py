@@ -7,9 +7,12 @@ solution notebooks carry the nbgrader metadata that lets a teacher grade them.
 
 import functools
 import importlib.util
+import inspect
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import nbformat
 import numpy as np
@@ -21,6 +24,7 @@ import mnist_ann
 from helpers import ROOT, solution_functions
 
 EXERCISES = ROOT / "notebooks" / "exercises"
+SOLUTIONS = ROOT / "teachers" / "solutions"  # the teachers' folder: the students' folder holds no solutions
 SOLUTION = solution_functions()  # the solution notebooks' functions: a student who got everything right
 
 
@@ -33,11 +37,6 @@ def one_hot(y):
 
 
 # ---- right answers in other forms: every one must pass ------------------------------------------------
-
-def softmax_global_shift(logits):
-    exps = np.exp(logits - np.max(logits))
-    return exps / exps.sum(axis=1, keepdims=True)
-
 
 def softmax_float32(logits):
     logits = np.asarray(logits, dtype=np.float32).astype(np.float64)
@@ -279,7 +278,7 @@ def dropout_backward_where(dA_out, mask):
 def network_dropout_before_relu(params, X, y, rate, rng):
     """Dropout on Z1, before the ReLU: relu(Z1 * mask) = relu(Z1) * mask, since the mask is never negative."""
     Z1 = X @ params["W1"] + params["b1"]
-    mask = (rng.random(Z1.shape) >= rate) / (1 - rate)
+    mask = ((rng.random(Z1.shape) >= rate) / (1 - rate)).astype(Z1.dtype)
     Z1_dropped = Z1 * mask
     A1 = np.maximum(Z1_dropped, 0)
     logits = A1 @ params["W2"] + params["b2"]
@@ -304,8 +303,91 @@ def network_mask_by_hand(params, X, y, rate, rng):
     return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}, logits
 
 
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}  # the notebook's
+
+
+def parse_idx_with_from_bytes(raw):
+    ndim = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], byteorder="big") for i in range(ndim)]
+    data = np.frombuffer(raw[4 + 4 * ndim:], dtype=IDX_DTYPES[raw[2]])
+    return data.astype(data.dtype.newbyteorder("=")).reshape(shape)
+
+
+def one_hot_eye(y, num_classes=10):
+    return np.eye(num_classes, dtype=np.float32)[y]
+
+
+def minibatches_list(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    return [(X[order[i:i + batch_size]], y[order[i:i + batch_size]]) for i in range(0, len(X), batch_size)]
+
+
+def linear_forward_einsum(X, W, b):
+    return np.einsum("bi,io->bo", X, W) + b[None, :]
+
+
+def relu_times_mask(Z):
+    return Z * (Z > 0)
+
+
+def forward_while(params, X):
+    cache, A, layer = [], X, 1
+    while f"W{layer}" in params:
+        Z = np.dot(A, params[f"W{layer}"]) + params[f"b{layer}"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0)
+        layer += 1
+    return cache[-1][1], cache
+
+
+def init_params_normal(layer_sizes, rng):
+    params = {}
+    for layer in range(1, len(layer_sizes)):
+        n_in, n_out = layer_sizes[layer - 1], layer_sizes[layer]
+        params[f"W{layer}"] = rng.normal(0.0, (2 / n_in) ** 0.5, size=(n_in, n_out)).astype("float32")
+        params[f"b{layer}"] = np.zeros(n_out, "float32")
+    return params
+
+
+def confusion_matrix_loop(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=np.int32)
+    for true, guess in zip(y, predicted):
+        counts[true, guess] += 1
+    return counts
+
+
+def confusion_matrix_bincount(predicted, y, num_classes=10):
+    flat = np.bincount(y * num_classes + predicted, minlength=num_classes * num_classes)
+    return flat.reshape(num_classes, num_classes)
+
+
+def most_confused_pairs_argsort(counts, k=3):
+    off = counts.astype(float)
+    np.fill_diagonal(off, -np.inf)
+    rows, cols = np.unravel_index(np.argsort(-off, axis=None, kind="stable")[:k], off.shape)
+    return [(int(i), int(j), int(counts[i, j])) for i, j in zip(rows, cols)]
+
+
+def most_confused_pairs_lists(counts, k=3):
+    pairs = []
+    for i, row in enumerate(counts.tolist()):
+        pairs += [[i, j, n] for j, n in enumerate(row) if j != i]
+    pairs.sort(key=lambda pair: pair[2], reverse=True)  # sort is stable: equal counts keep their order
+    return pairs[:k]
+
+
 ALTERNATIVES = [
-    ("softmax", "a global max shift", softmax_global_shift),
+    ("parse_idx", "int.from_bytes, native byte order", parse_idx_with_from_bytes),
+    ("one_hot", "np.eye", one_hot_eye),
+    ("minibatches", "a list", minibatches_list),
+    ("linear_forward", "einsum", linear_forward_einsum),
+    ("relu", "Z * (Z > 0)", relu_times_mask),
+    ("forward", "a while loop over the keys", forward_while),
+    ("init_params", "rng.normal", init_params_normal),
+    ("confusion_matrix", "a loop into int32", confusion_matrix_loop),
+    ("confusion_matrix", "np.bincount", confusion_matrix_bincount),
+    ("most_confused_pairs", "argsort of the flattened counts", most_confused_pairs_argsort),
+    ("most_confused_pairs", "lists of lists", most_confused_pairs_lists),
     ("softmax", "float32 inputs", softmax_float32),
     ("softmax", "loops", softmax_loops),
     ("cross_entropy", "log-sum-exp", cross_entropy_logsumexp),
@@ -591,6 +673,95 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
      "not the mean cross-entropy of the logits it returns"),
     ("loss_and_grads_with_dropout", "no ReLU on the way back", exercise_mistakes.net_no_relu_backward,
      "goes wrong on its way back into layer 1"),
+    # issue 21: each class a fresh tester's zoo let through, or that got a misleading diagnosis
+    ("softmax", "the batch's maximum", exercise_mistakes.softmax_batch_max_shift, "rows have maxima 1000, 2 and -999"),
+    ("softmax", "the first row's maximum", exercise_mistakes.softmax_first_row_shift, "shifted by its own maximum"),
+    ("cross_entropy", "the batch's maximum", exercise_mistakes.ce_batch_max_shift, "shifted by its own maximum"),
+    ("cross_entropy_grad", "the batch's maximum", exercise_mistakes.ce_grad_batch_max_shift,
+     "shifted by its own maximum"),
+    ("softmax", "shape (C,) for a batch of one", exercise_mistakes.softmax_squeezed, "the batch axis is lost"),
+    ("cross_entropy", "example 0 skipped, divided by B", exercise_mistakes.ce_skips_first_example,
+     "the first example is left out"),
+    ("cross_entropy", "example 0 skipped, divided by B - 1", exercise_mistakes.ce_skips_first_example_mean,
+     "the first example is left out"),
+    ("cross_entropy_grad", "a buffer kept between calls", exercise_mistakes.ce_grad_reused_buffer,
+     "changed when the function was called again"),
+    ("linear_backward", "buffers kept between calls", exercise_mistakes.lb_reused_buffers,
+     "changed when the function was called again"),
+    ("relu_backward", "a buffer kept between calls", exercise_mistakes.relu_backward_reused_buffer,
+     "changed when the function was called again"),
+    ("dropout_forward", "a mask buffer kept between calls", exercise_mistakes.dropout_reused_mask,
+     "the mask it returned changed when the function was called again"),
+    ("dropout_backward", "a buffer kept between calls", exercise_mistakes.dropout_backward_reused_buffer,
+     "changed when the function was called again"),
+    ("cross_entropy_grad", "a fixed batch size", exercise_mistakes.ce_grad_fixed_batch_size,
+     "divided by 32, a fixed number"),
+    ("relu_backward", "negated", exercise_mistakes.relu_backward_negated, "wrong sign"),
+    ("relu_backward", "the sigmoid's derivative", exercise_mistakes.relu_backward_sigmoid, "derivative of the sigmoid"),
+    ("relu_backward", "tanh's derivative", exercise_mistakes.relu_backward_tanh, "derivative of tanh"),
+    ("relu_backward", "softplus's derivative", exercise_mistakes.relu_backward_softplus, "derivative of softplus"),
+    ("dropout_backward", "np.dot with mask.T", exercise_mistakes.dropout_backward_dot_transposed,
+     "Dropout multiplies entry by entry"),
+    ("backward", "a fixed depth", exercise_mistakes.backward_fixed_depth, "the number of layers is fixed"),
+    ("backward", "walks forward", exercise_mistakes.backward_walks_forward, "walks the layers forward"),
+    ("backward", "layers from 0", exercise_mistakes.backward_zero_based, "numbered from 1"),
+    ("backward", "slope 1 at Z = 0", exercise_mistakes.backward_relu_slope_one_at_zero, "use Z > 0"),
+    ("loss_and_grads_with_dropout", "slope 1 at Z = 0", exercise_mistakes.net_relu_slope_one_at_zero,
+     "use Z > 0"),
+    ("loss_and_grads_with_dropout", "a float64 mask", exercise_mistakes.net_float64_mask,
+     "so that a float32 network stays"),
+    ("dropout_forward", "(mask, A_out)", exercise_mistakes.dropout_swapped_order, "the two values in the wrong order"),
+    ("dropout_backward", "@ for *", exercise_mistakes.dropout_backward_matmul, "write *, not @"),
+    ("train_loop", "a new default_rng(0) every epoch", exercise_mistakes.loop_new_rng_every_epoch,
+     "seeded again, at each epoch"),
+    ("sgd_step", "updates grads", exercise_mistakes.sgd_updates_grads, "it updates grads, not params"),
+    ("parse_idx", "sizes little-endian", exercise_mistakes.parse_sizes_little_endian, "little-endian"),
+    ("parse_idx", "data in native order", exercise_mistakes.parse_data_native_order, "read little-endian"),
+    ("parse_idx", "always bytes", exercise_mistakes.parse_always_bytes, "IDX_DTYPES[raw[2]]"),
+    ("parse_idx", "a header of 4 + ndim bytes", exercise_mistakes.parse_header_one_byte_per_size,
+     "after the header of 4 + 4 * ndim bytes"),
+    ("parse_idx", "flat", exercise_mistakes.parse_flat, "reshape it"),
+    ("one_hot", "whole columns", exercise_mistakes.one_hot_whole_columns, "sets whole columns"),
+    ("one_hot", "np.eye, float64", exercise_mistakes.one_hot_eye_float64, "make it float32"),
+    ("one_hot", "the width from the labels", exercise_mistakes.one_hot_width_from_labels, "use num_classes"),
+    ("minibatches", "the last batch dropped", exercise_mistakes.minibatches_drop_last, "the last, smaller batch"),
+    ("minibatches", "in order", exercise_mistakes.minibatches_in_order, "their stored order"),
+    ("minibatches", "a fixed seed", exercise_mistakes.minibatches_fixed_seed, "whatever rng"),
+    ("minibatches", "labels not shuffled", exercise_mistakes.minibatches_labels_unshuffled, "do not belong"),
+    ("minibatches", "shuffles the caller's arrays", exercise_mistakes.minibatches_shuffle_in_place, "in place"),
+    ("linear_forward", "no bias", exercise_mistakes.lf_no_bias, "the bias is missing"),
+    ("linear_forward", "the biases summed", exercise_mistakes.lf_bias_summed, "summed into one number"),
+    ("relu", "np.max", exercise_mistakes.relu_np_max, "np.maximum(Z, 0) compares each entry with 0"),
+    ("relu", "the mask", exercise_mistakes.relu_mask, "it returns the mask"),
+    ("relu", "in place", exercise_mistakes.relu_in_place, "it changed Z in place"),
+    ("relu", "float64 zeros", exercise_mistakes.relu_float64, "keep Z's dtype"),
+    ("forward", "relu on the logits", exercise_mistakes.forward_relu_on_logits, "relu is applied to the last layer"),
+    ("forward", "no relu", exercise_mistakes.forward_no_relu, "layer 2's input"),
+    ("forward", "outputs in the cache", exercise_mistakes.forward_caches_outputs, "output, not its input"),
+    ("forward", "(Z, A) in the cache", exercise_mistakes.forward_cache_swapped, "swapped order"),
+    ("forward", "three layers written out", exercise_mistakes.forward_fixed_depth, "the number of layers is fixed"),
+    ("init_params", "LeCun's scale", exercise_mistakes.init_lecun, "LeCun's scale"),
+    ("init_params", "fan_out", exercise_mistakes.init_fan_out, "sqrt(2 / fan_out)"),
+    ("init_params", "Glorot's scale", exercise_mistakes.init_glorot, "Glorot's scale"),
+    ("init_params", "the variance as the std", exercise_mistakes.init_variance_as_std, "the variance rather than"),
+    ("init_params", "uniform", exercise_mistakes.init_uniform, "a uniform draw"),
+    ("init_params", "float64", exercise_mistakes.init_float64, "make every array float32"),
+    ("init_params", "a fixed seed", exercise_mistakes.init_seeded_rng, "the same whatever rng"),
+    ("init_params", "layers from 0", exercise_mistakes.init_zero_based, "numbered from 1"),
+    ("confusion_matrix", "a fancy-indexed += 1", exercise_mistakes.cm_fancy_index, "np.add.at"),
+    ("confusion_matrix", "rows are the predictions", exercise_mistakes.cm_transposed, "rows and columns are swapped"),
+    ("confusion_matrix", "always ten classes", exercise_mistakes.cm_ten_classes, "it ignores num_classes"),
+    ("confusion_matrix", "the size from the labels", exercise_mistakes.cm_size_from_labels,
+     "misses classes that never occur"),
+    ("confusion_matrix", "sorts y in place", exercise_mistakes.cm_labels_sorted, "changed y in place"),
+    ("most_confused_pairs", "the diagonal included", exercise_mistakes.mcp_with_diagonal, "the diagonal is included"),
+    ("most_confused_pairs", "zeroes the caller's diagonal", exercise_mistakes.mcp_zeroes_callers_diagonal,
+     "zero the diagonal of a copy"),
+    ("most_confused_pairs", "(predicted, true)", exercise_mistakes.mcp_predicted_first, "(predicted, true)"),
+    ("most_confused_pairs", "ascending", exercise_mistakes.mcp_ascending, "increasing order of count"),
+    ("most_confused_pairs", "ties backwards", exercise_mistakes.mcp_unstable_ties, "pairs with equal counts"),
+    ("adam_step", "folded constants, eps not rescaled", exercise_mistakes.adam_folded_eps_not_scaled,
+     "eps enters in the wrong place"),
 ]
 
 
@@ -598,6 +769,17 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
 def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
     passed, output = run_check(name, student_fn, capsys)
     assert passed is False and words in output, output
+
+
+def test_a_hint_about_the_first_line_only_when_the_call_itself_fails(capsys):
+    """A keyword typo inside the body is NumPy's error, not the function's first line."""
+    passed, output = run_check("softmax", exercise_mistakes.softmax_keepdim_typo, capsys)
+    assert passed is False and "keepdim" in output and "first line" not in output, output
+
+    def softmax(logits, axis):  # a first line that differs from the exercise's
+        return logits
+    passed, output = run_check("softmax", softmax, capsys)
+    assert passed is False and "Write the function's first line" in output, output
 
 
 def test_fewer_than_3_in_100_wrong_answers_get_through(capsys):
@@ -615,13 +797,13 @@ def calls_the_module(name):
     return lambda *args, **kwargs: getattr(mnist_ann, name)(*args, **kwargs)
 
 
-@pytest.mark.parametrize("name", [name for name in checks.MODULE_ANSWERS if name != "train_loop"])
+@pytest.mark.parametrize("name", [name for name in checks.MODULE_ANSWERS if hasattr(mnist_ann, name)])
 def test_the_module_function_itself_fails(name, capsys):
     passed, output = run_check(name, getattr(mnist_ann, name), capsys)
     assert passed is False and f"this is mnist_ann.{name} itself" in output, output
 
 
-@pytest.mark.parametrize("name", [name for name in checks.MODULE_ANSWERS if name != "train_loop"])
+@pytest.mark.parametrize("name", [name for name in checks.MODULE_ANSWERS if hasattr(mnist_ann, name)])
 def test_a_body_calling_the_module_function_fails(name, capsys):
     passed, output = run_check(name, calls_the_module(name), capsys)
     assert passed is False and f"it calls mnist_ann.{name}, the module's own answer" in output, output
@@ -649,6 +831,147 @@ def test_borrowing_is_seen_through_aliases_wrappers_and_helpers(capsys):
         return (mnist_ann.softmax(logits) - one_hot(y)) / len(y)
     passed, output = run_check("cross_entropy_grad", cross_entropy_grad_on_module_softmax, capsys)
     assert passed is False and "it calls mnist_ann.softmax" in output
+
+
+# Disguised borrowing, as a student's notebook cell would write it (each defines `softmax` or `adam_step`).
+DISGUISED = {
+    "the module loaded again with importlib": (
+        "import importlib.util\n"
+        "def softmax(logits):\n"
+        "    spec = importlib.util.spec_from_file_location('other', mnist_ann.__file__)\n"
+        "    other = importlib.util.module_from_spec(spec)\n"
+        "    spec.loader.exec_module(other)\n"
+        "    return other.softmax(logits)\n", "uses"),
+    "a copy loaded again before the function": (
+        "import importlib.util\n"
+        "spec = importlib.util.spec_from_file_location('again', mnist_ann.__file__)\n"
+        "again = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(again)\n"
+        "def softmax(logits):\n"
+        "    return again.softmax(logits)\n", "a copy of mnist_ann loaded again"),
+    "exec of the module's source": (
+        "import inspect\n"
+        "exec(inspect.getsource(mnist_ann.softmax))\n", "exec or compile"),
+    "exec inside the function": (
+        "def softmax(logits):\n"
+        "    import inspect\n"
+        "    namespace = {'np': np}\n"
+        "    exec(inspect.getsource(mnist_ann.softmax), namespace)\n"
+        "    return namespace['softmax'](logits)\n", "uses"),
+    "eval of the module's name": (  # also seen as it runs: the call reaches mnist_ann.softmax
+        "def softmax(logits):\n"
+        "    return eval('mnist_' + 'ann.soft' + 'max')(logits)\n", "mnist_ann.softmax"),
+    "eval, even of a right answer": (  # refused by its syntax tree alone: eval could reach anything
+        "def softmax(logits):\n"
+        "    exps = eval('np.exp(logits - logits.max(axis=1, keepdims=True))')\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "uses eval"),
+    "__import__ of numpy": (
+        "def softmax(logits):\n"
+        "    exps = __import__('numpy').exp(logits - logits.max(axis=1, keepdims=True))\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "uses __import__"),
+    "getattr on the module with a made-up name": (
+        "def softmax(logits):\n"
+        "    return getattr(mnist_ann, 'soft' + 'max')(logits)\n", "mnist_ann.softmax"),
+    "a helper that runs text": (
+        "def helper(shifted):\n"
+        "    return eval('np.exp(shifted)')\n"
+        "def softmax(logits):\n"
+        "    exps = helper(logits - logits.max(axis=1, keepdims=True))\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "helper's code uses eval"),
+    "an import of the module inside the function": (
+        "def softmax(logits):\n"
+        "    from mnist_ann import relu\n"
+        "    exps = np.exp(logits - logits.max(axis=1, keepdims=True)) + 0 * relu(logits)\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)\n", "uses import mnist_ann"),
+}
+
+
+@pytest.mark.parametrize("cell", list(DISGUISED.values()), ids=list(DISGUISED))
+def test_disguised_borrowing_is_refused_from_the_functions_own_code(cell, tmp_path, capsys):
+    source, words = cell
+    path = tmp_path / "cell.py"  # a file, so that the function's source can be read, as Jupyter's cells can
+    path.write_text(source)
+    namespace = {"np": np, "mnist_ann": mnist_ann, "__name__": "cell"}
+    exec(compile(source, str(path), "exec"), namespace)
+    passed, output = run_check("softmax", namespace["softmax"], capsys)
+    assert passed is False and words in output, output
+    assert "earns nothing" in output or "refuse" in output, output
+
+
+def test_the_modules_text_run_by_exec_is_refused_but_the_same_code_written_passes(capsys):
+    """The solution's relu_backward compiles to the module's names and constants; only text nobody can read
+    (made by exec or compile) that matches the module's is refused."""
+    namespace = {"np": np}
+    exec(compile(inspect.getsource(mnist_ann.relu_backward), "<made by exec>", "exec"), namespace)
+    passed, output = run_check("relu_backward", namespace["relu_backward"], capsys)
+    assert passed is False and "exec or compile" in output, output
+    assert run_check("relu_backward", SOLUTION["relu_backward"], capsys)[0] is True
+
+
+def test_a_function_that_never_returns_is_stopped_with_one_sentence(monkeypatch, capsys):
+    monkeypatch.setattr(checks, "TIME_LIMIT", 0.5)
+
+    def softmax(logits):
+        while True:
+            try:
+                logits = logits + 0
+            except BaseException:  # noqa: B036, S110 (a student's bare except must not keep the loop alive)
+                pass
+    passed, output = run_check("softmax", softmax, capsys)
+    assert passed is False and "did not finish in 0.5 s, so the check stopped it: a loop that never ends?" in output
+    assert signal.getitimer(signal.ITIMER_REAL) == signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)  # off again
+    assert run_check("softmax", SOLUTION["softmax"], capsys)[0] is True
+
+
+def test_a_function_that_waits_is_stopped_by_the_clock(monkeypatch, capsys):
+    """The limit counts computing time (a busy machine does not trip it); one that waits meets the clock's."""
+    monkeypatch.setattr(checks, "TIME_LIMIT", 0.1)
+    monkeypatch.setattr(checks, "WAIT_LIMIT", 1)
+
+    def softmax(logits):
+        time.sleep(60)
+    passed, output = run_check("softmax", softmax, capsys)
+    assert passed is False and "did not finish in 1 s on the clock" in output, output
+
+
+def test_a_training_loop_without_epoch_increment_is_stopped_and_the_module_put_back(monkeypatch, capsys):
+    monkeypatch.setattr(checks, "TIME_LIMIT", 1)
+    original = mnist_ann.loss_and_grads
+
+    def train_loop(params, X, y, step, lr, epochs, batch_size, rng):
+        state, losses, epoch = {}, [], 0
+        while epoch < epochs:
+            for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+                loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+                state = step(params, grads, state, lr)
+            losses.append(loss)
+        return losses
+    passed, output = run_check("train_loop", train_loop, capsys)
+    assert passed is False and "did not finish in 1 s" in output, output
+    assert mnist_ann.loss_and_grads is original
+
+
+def test_in_a_jupyter_kernel_an_endless_loop_is_stopped_and_cell_code_is_read(tmp_path):
+    """As a student's JupyterLab (and nbgrader) runs the checks: in an IPython kernel, where cells are
+    compiled from text that Jupyter keeps, and the code runs in the kernel's main thread."""
+    from nbclient import NotebookClient
+    cells = [
+        f"import sys\nsys.path[:0] = [{str(ROOT)!r}, {str(EXERCISES)!r}]\n"
+        "import numpy as np, mnist_ann, checks, inspect\nchecks.TIME_LIMIT = 1",
+        "def softmax(logits):\n    while True:\n        pass",
+        "checks.check_softmax(softmax)",
+        "def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
+        "    return exps / exps.sum(axis=1, keepdims=True)",
+        "checks.check_softmax(softmax)",
+        "exec(inspect.getsource(mnist_ann.softmax))\nchecks.check_softmax(softmax)",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    said = ["".join(output.get("text", "") for output in cell.outputs) for cell in notebook.cells]
+    assert "did not finish in 1 s, so the check stopped it: a loop that never ends?" in said[2], said[2]
+    assert re.fullmatch(r"softmax: all \d+ checks passed.\n", said[4]), said[4]
+    assert "run from its text by exec or compile" in said[5], said[5]
 
 
 def test_the_module_is_never_left_patched(capsys):
@@ -708,13 +1031,37 @@ def load_maker():
     return maker
 
 
+def test_the_students_folder_holds_no_solutions_and_no_grading_setup():
+    """notebooks/ is what students open: the solutions and nbgrader's settings live in teachers/."""
+    in_notebooks = [path.relative_to(ROOT) for path in (ROOT / "notebooks").rglob("*")
+                    if "solution" in path.name.lower() or "nbgrader" in path.name.lower()]
+    assert not in_notebooks
+    assert (ROOT / "teachers" / "nbgrader_config.py").exists() and (ROOT / "teachers" / "README.md").exists()
+    assert "nbgrader" not in (ROOT / "requirements.txt").read_text()  # its menus are for teachers only
+    assert "nbgrader" in (ROOT / "teachers" / "requirements.txt").read_text()
+    assert "teachers/requirements.txt" in (ROOT / ".ci" / "run").read_text()  # so CI runs the nbgrader test
+
+
+EXERCISE_NOTEBOOKS = sorted([*SOLUTIONS.glob("*.ipynb"), *(EXERCISES / "student").glob("*.ipynb")])
+
+
+@pytest.mark.parametrize("path", EXERCISE_NOTEBOOKS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_exercise_notebooks_are_stored_executed_for_jupyterlab_in_100_columns(path):
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code and all(cell.execution_count is not None for cell in code), "bash tools/run_notebooks.sh"
+    long_lines = [line for cell in code for line in cell.source.splitlines() if len(line) > 100]
+    assert not long_lines
+
+
 def test_there_are_solution_and_student_notebooks():
-    solutions = sorted(path.name for path in (EXERCISES / "solutions").glob("*.ipynb"))
+    solutions = sorted(path.name for path in SOLUTIONS.glob("*.ipynb"))
     students = sorted(path.name for path in (EXERCISES / "student").glob("*.ipynb"))
     assert solutions and solutions == students
 
 
-@pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda path: path.name)
 def test_student_notebooks_are_the_solutions_stubbed_out(solution):
     """Regenerating from the solutions gives exactly the committed student notebooks' sources."""
     made = load_maker().student_notebook(nbformat.read(solution, as_version=4))
@@ -724,7 +1071,7 @@ def test_student_notebooks_are_the_solutions_stubbed_out(solution):
            "run python tools/make_student_versions.py"
 
 
-@pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda path: path.name)
 def test_every_solution_is_marked_and_every_student_stub_raises(solution):
     sources = [cell.source for cell in nbformat.read(solution, as_version=4).cells if cell.cell_type == "code"]
     student = load_maker().student_notebook(nbformat.read(solution, as_version=4))
@@ -733,7 +1080,7 @@ def test_every_solution_is_marked_and_every_student_stub_raises(solution):
     assert not any("### " in cell.source for cell in student.cells if cell.cell_type == "code")
 
 
-@pytest.mark.parametrize("solution", sorted((EXERCISES / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+@pytest.mark.parametrize("solution", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda path: path.name)
 def test_solution_notebooks_carry_nbgrader_metadata(solution):
     """Solution cells with a grade_id, check cells graded (with points) and locked, every other code cell locked;
     a check cell ends with a hidden test that fails under grading when the check fails."""

@@ -1,9 +1,10 @@
-"""The exercises graded by the real nbgrader, as a teacher runs it (README, "For teachers").
+"""The exercises graded by the real nbgrader, as a teacher runs it (teachers/README.md).
 
+nbgrader is for teachers only (teachers/requirements.txt, which CI installs): without it, these tests skip.
 A temporary course folder holds the solution notebooks with mnist_ann.py, checks.py and the data in
 source/exercises/; `nbgrader generate_assignment` makes the students' version, and `nbgrader autograde`
-grades three made-up submissions: all right, two wrong functions in two notebooks, and bodies that call
-the module.
+grades four made-up submissions: all right, wrong functions in three notebooks, bodies that call the
+module, and a softmax whose loop never ends.
 """
 
 import os
@@ -18,9 +19,12 @@ import pytest
 
 from helpers import ROOT
 
+pytest.importorskip("nbgrader", reason="nbgrader is not installed: it is for teachers, "
+                                       "pip install -r teachers/requirements.txt (CI does)")
+
 ASSIGNMENT = "exercises"
 EXERCISES = ROOT / "notebooks" / "exercises"
-SOLUTIONS = sorted((EXERCISES / "solutions").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "teachers" / "solutions").glob("*.ipynb"))
 STUB = 'raise NotImplementedError("replace this line with your code")'
 
 
@@ -32,13 +36,14 @@ def nbgrader(course, *args):
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
                             text=True, timeout=1200, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])
+    return result.stdout + result.stderr
 
 
 def make_course(course):
     """A course folder as the README tells a teacher to make it."""
     source = course / "source" / ASSIGNMENT
     (source / "data").mkdir(parents=True)
-    shutil.copy(ROOT / "tools" / "nbgrader_config.py", course)
+    shutil.copy(ROOT / "teachers" / "nbgrader_config.py", course)
     for path in [*SOLUTIONS, ROOT / "mnist_ann.py", EXERCISES / "checks.py"]:
         shutil.copy(path, source)
     shutil.copytree(ROOT / "data" / "mnist", source / "data" / "mnist")
@@ -54,20 +59,31 @@ def correct_body(name):
 
 
 def two_wrong(name):
-    """softmax normalised down the columns, and dropout_forward without its 1/(1 - rate) scale; every other
-    function right (cross_entropy_grad calls this softmax, loss_and_grads_with_dropout this dropout_forward)."""
+    """softmax normalised down the columns, dropout_forward without its 1/(1 - rate) scale, and confusion_matrix
+    with rows and columns swapped; every other function right (cross_entropy_grad calls this softmax,
+    loss_and_grads_with_dropout this dropout_forward; most_confused_pairs is checked on counts of its own)."""
     if name == "softmax":
         return ("def softmax(logits):\n    exps = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
                 "    return exps / exps.sum(axis=0, keepdims=True)")
     if name == "dropout_forward":
         return ("def dropout_forward(A, rate, rng, training=True):\n    if not training:\n        return A, None\n"
                 "    mask = (rng.random(A.shape) >= rate).astype(A.dtype)\n    return A * mask, mask")
+    if name == "confusion_matrix":
+        return ("def confusion_matrix(predicted, y, num_classes=10):\n"
+                "    counts = np.zeros((num_classes, num_classes), dtype=int)\n"
+                "    np.add.at(counts, (predicted, y), 1)\n    return counts")
     return correct_body(name)
 
 
 def calling_the_module(name):
-    """A body that hands the job to mnist_ann's own function."""
+    """A body that hands the job to mnist_ann's own function: softmax through a copy of the module loaded
+    again with importlib (which its syntax tree shows), the others by a plain call."""
     first_line = correct_body(name).splitlines()[0]
+    if name == "softmax":
+        return (f"{first_line}\n    import importlib.util\n"
+                "    spec = importlib.util.spec_from_file_location('again', mnist_ann.__file__)\n"
+                "    again = importlib.util.module_from_spec(spec)\n    spec.loader.exec_module(again)\n"
+                "    return again.softmax(logits)")
     if name == "train_loop":
         return (f"{first_line}\n    return mnist_ann.train(params, X, y, optimizer=step, lr=lr, schedule='constant',"
                 " epochs=epochs, batch_size=batch_size)['train_loss']")
@@ -75,6 +91,13 @@ def calling_the_module(name):
     call = ", ".join(f"{arg.split('=')[0]}={arg.split('=')[0]}" if "=" in arg else arg
                      for arg in arguments.split(", "))
     return f"{first_line}\n    return mnist_ann.{name}({call})"
+
+
+def endless_softmax(name):
+    """Everything right but a softmax whose loop never ends: the time limit must end its check cells."""
+    if name == "softmax":
+        return "def softmax(logits):\n    while True:\n        logits = logits + 0"
+    return correct_body(name)
 
 
 def submit(course, student, body_of):
@@ -103,9 +126,9 @@ def course(tmp_path_factory):
     make_course(course)
     nbgrader(course, "generate_assignment", ASSIGNMENT)
     for student, body_of in [("all_right", correct_body), ("two_wrong", two_wrong),
-                             ("borrower", calling_the_module)]:
+                             ("borrower", calling_the_module), ("endless", endless_softmax)]:
         submit(course, student, body_of)
-    nbgrader(course, "autograde", ASSIGNMENT, "--create")
+    (course / "autograde.log").write_text(nbgrader(course, "autograde", ASSIGNMENT, "--create"))
     return course
 
 
@@ -126,19 +149,40 @@ def test_nbgrader_releases_exactly_our_student_notebooks(course):
         assert cells(course / "release" / ASSIGNMENT / path.name) == cells(EXERCISES / "student" / path.name)
 
 
+def test_autogrades_checksum_warnings_are_one_per_check_cell_as_the_teachers_readme_says(course):
+    """nbgrader warns that each check cell's checksum changed (its hidden test was removed from the release):
+    expected, and only for check cells."""
+    warnings = re.findall(r"Attribute 'checksum' for cell (\S+) has changed", (course / "autograde.log").read_text())
+    check_cells = [cell for cell in full_marks()]
+    assert sorted(warnings) == sorted(check_cells * 4)  # four submissions
+
+
 def test_a_submission_with_everything_right_gets_full_marks(course):
     assert scores(course, "all_right") == full_marks()
-    assert sum(full_marks().values()) == 31  # as README's teachers' section says
+    assert sum(full_marks().values()) == 47  # as teachers/README.md says
 
 
 def test_a_wrong_function_loses_its_points_and_those_of_checks_built_on_it(course):
     expected = {**full_marks(), "check_softmax": 0, "check_cross_entropy_grad": 0,  # cross_entropy_grad uses softmax
-                "check_dropout_forward": 0, "check_loss_and_grads_with_dropout": 0}  # the network uses dropout_forward
+                "check_dropout_forward": 0, "check_loss_and_grads_with_dropout": 0,  # the network uses dropout_forward
+                "check_confusion_matrix": 0}
     assert scores(course, "two_wrong") == expected
     graded = nbformat.read(course / "autograded" / "two_wrong" / ASSIGNMENT / "05_dropout.ipynb", as_version=4)
     said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
                    for output in cell.outputs)
-    assert "dropout_forward: check 2 of 10" in said and "the mask is not scaled" in said
+    assert "dropout_forward: check 2 of " in said and "the mask is not scaled" in said
+
+
+def test_a_loop_that_never_ends_is_stopped_and_loses_only_its_points(course):
+    """Under nbgrader too, the time limit ends a check whose function never returns (nbgrader's own limit, 30 s
+    a cell, would give CellTimeoutError); the checks built on it lose their points, the others keep theirs."""
+    expected = {**full_marks(), "check_softmax": 0, "check_cross_entropy_grad": 0}  # cross_entropy_grad: softmax
+    assert scores(course, "endless") == expected
+    graded = nbformat.read(course / "autograded" / "endless" / ASSIGNMENT / SOLUTIONS[0].name, as_version=4)
+    said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
+                   for output in cell.outputs)
+    assert "did not finish in 10 s, so the check stopped it: a loop that never ends?" in said
+    assert "CellTimeoutError" not in str(graded)
 
 
 def test_bodies_calling_the_module_get_nothing(course):
@@ -146,4 +190,5 @@ def test_bodies_calling_the_module_get_nothing(course):
     graded = nbformat.read(course / "autograded" / "borrower" / ASSIGNMENT / SOLUTIONS[0].name, as_version=4)
     said = "".join(output.get("text", "") for cell in graded.cells if cell.cell_type == "code"
                    for output in cell.outputs)
-    assert "softmax: it calls mnist_ann.softmax, the module's own answer" in said
+    assert "softmax: softmax's code uses import importlib, which can reach the module's own answer" in said
+    assert "cross_entropy: it calls mnist_ann.cross_entropy, the module's own answer" in said

@@ -1,10 +1,10 @@
 """Make the student notebooks from the solution notebooks, as `nbgrader generate_assignment` does.
 
-In notebooks/exercises/solutions/, each solution sits between a line `### BEGIN SOLUTION` and a
+In teachers/solutions/, each solution sits between a line `### BEGIN SOLUTION` and a
 line `### END SOLUTION`, and each check cell ends with a block between `### BEGIN HIDDEN TESTS` and
 `### END HIDDEN TESTS` that makes it fail under grading (nbgrader's markers and cell metadata).
 In the student copy, written to notebooks/exercises/student/, each solution block becomes one line
-at the block's indentation (the stub that tools/nbgrader_config.py gives nbgrader too):
+at the block's indentation (the stub that teachers/nbgrader_config.py gives nbgrader too):
 
     raise NotImplementedError("replace this line with your code")
 
@@ -26,8 +26,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-EXERCISES = ROOT / "notebooks" / "exercises"
-SOLUTIONS, STUDENT = EXERCISES / "solutions", EXERCISES / "student"
+SOLUTIONS = ROOT / "teachers" / "solutions"  # the teachers' folder: students never open it
+STUDENT = ROOT / "notebooks" / "exercises" / "student"  # beside checks.py, in the folder students open
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUB = 'raise NotImplementedError("replace this line with your code")'

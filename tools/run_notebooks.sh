@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-execute notebooks in place, so their stored outputs are what a fresh run gives.
 # From any folder:
-#   bash tools/run_notebooks.sh                  # every notebook: walkthrough, exercise solutions, student versions
+#   bash tools/run_notebooks.sh                  # every notebook: walkthrough, teachers/solutions, student versions
 #   bash tools/run_notebooks.sh NOTEBOOK...      # just these (paths from the repository root)
 # It keeps each cell's tags (nbval-ignore-output), nbgrader metadata, lock (editable, deletable) and folded
 # source (jupyter), and drops all other cell metadata.
@@ -11,7 +11,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg  # one BLAS threa
 everything=false
 if [ $# -eq 0 ]; then
   everything=true
-  set -- notebooks/*.ipynb notebooks/exercises/solutions/*.ipynb
+  set -- notebooks/*.ipynb teachers/solutions/*.ipynb
 fi
 for notebook in "$@"; do
   jupyter nbconvert --to notebook --execute --inplace \

@@ -10,21 +10,33 @@ naming the likely mistake, or a short confirmation, and returns True or False, s
 can `assert` it.
 
 A check never raises, whatever the student's code or the environment does: an error becomes its
-one sentence and False. And a check cannot be passed with the module's own answer: a function
-that is one of mnist_ann's answers, or calls one while it runs, fails with a sentence saying so.
+one sentence and False. A student function that computes for more than TIME_LIMIT seconds of CPU time
+in one check (or waits for WAIT_LIMIT seconds on the clock) is stopped, and said so (on Unix, in the main
+thread, as Jupyter and nbgrader run a notebook: Windows has neither SIGPROF nor SIGALRM, and there a loop
+that never ends runs until the kernel is interrupted). And a check cannot
+be passed with the module's own answer: a function that is one of mnist_ann's answers, calls one while
+it runs, or whose own code reaches the module another way (importlib, exec, eval, inspect, __import__,
+compile, ...: read from its syntax tree), fails with a sentence saying so.
 """
 
+import ast
 import contextlib
 import dis
 import functools
+import inspect
 import math
 import re
+import signal
+import sys
+import textwrap
+import threading
 import traceback
+import types
 
 import numpy as np
 
 import mnist_ann
-from mnist_ann import (accuracy, adam_step, copy_params, cross_entropy, cross_entropy_grad, forward, init_params,
+from mnist_ann import (accuracy, copy_params, cross_entropy, cross_entropy_grad, forward, init_params,
                        linear_forward, load_mnist, log_softmax, momentum_step, numerical_gradient, one_hot, predict,
                        relative_error, relu, sgd_step, softmax)
 
@@ -82,21 +94,40 @@ def dropout_broadcast_hint(message):
             "with rng.random(A.shape), and multiply the gradient by that same mask.")
 
 
-def describe_error(error, explain_broadcast=broadcast_hint):
+def matmul_hint(message):
+    return (" The factors of @ do not fit: an (a, b) @ (b, c) product needs the inner sizes equal; a "
+            "missing or extra .T, or the factors in the wrong order, is the usual cause.")
+
+
+def elementwise_matmul_hint(message):
+    """In dropout, @ stands where * belongs: a mask multiplies its activations entry by entry."""
+    return (" Dropout multiplies entry by entry, each unit by its own mask entry: write *, not @ (a matrix "
+            "product, which no .T can make right here).")
+
+
+def raised_at_the_call(error):
+    """True if error was raised by calling the student's function itself (wrong arguments), not inside it."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].filename == __file__
+
+
+def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint):
     """One sentence for an error raised in a student's code: what, where, and a hint when the kind is known.
 
-    explain_broadcast names the likely cause of a broadcast error from its message; each exercise may have its own.
+    explain_broadcast and explain_matmul name the likely cause of a broadcast or @ error from its message; each
+    exercise may have its own. A hint is given only for an error raised in the student's own code (or in NumPy
+    called from it), and the hint about the function's first line only when the call itself failed.
     """
     message = (str(error).splitlines() or [""])[0].strip()
     sentence = f"your code raised {type(error).__name__}" + (f": {message}" if message else "")
     line = student_line(error)
     sentence += (f", at `{line}`." if line else ".")
-    if isinstance(error, ValueError) and "matmul" in message:
-        sentence += (" The factors of @ do not fit: an (a, b) @ (b, c) product needs the inner sizes equal; a "
-                     "missing or extra .T, or the factors in the wrong order, is the usual cause.")
-    elif isinstance(error, ValueError) and "broadcast" in message:
+    if isinstance(error, ValueError) and "matmul" in message and line:
+        sentence += explain_matmul(message)
+    elif isinstance(error, ValueError) and "broadcast" in message and line:
         sentence += explain_broadcast(message)
-    elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message):
+    elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message) \
+            and raised_at_the_call(error):
         sentence += " Write the function's first line, its name and arguments, exactly as the exercise gives it."
     return sentence
 
@@ -179,8 +210,54 @@ def gradient_problem(got, expected, what, batch_size, owns_the_mean=False):
     factors = {batch_size: too_large, 1 / batch_size: too_small,
                -1: f"{what} has the wrong sign: check the order of a subtraction (P - Y, not Y - P) or a stray minus."}
     return next((sentence for factor, sentence in factors.items() if same(got, factor * expected)),
+                None) or fixed_divisor_problem(got, expected, what, batch_size, owns_the_mean) or (
                 f"{what} differs from the central-difference gradient (relative error "
                 f"{relative_error(np.asarray(got, dtype=float), expected):.1e}; a right one is below 1e-6).")
+
+
+def constant_ratio(got, expected):
+    """The number c with got = c * expected, if there is one (and expected is not all zeros), else None."""
+    try:
+        got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if got.shape != expected.shape or not np.any(expected):
+        return None
+    c = float(np.sum(got * expected) / np.sum(expected * expected))
+    return c if c and same(got, c * expected) else None
+
+
+def fixed_divisor_problem(got, expected, what, batch_size, owns_the_mean):
+    """A sentence if got is expected with the batch size B replaced by a fixed number (a hard-coded B)."""
+    c = constant_ratio(got, expected)
+    if c is None:
+        return None
+    divisor = batch_size / c if owns_the_mean else 1 / c  # the number the student divided by
+    if divisor < 1.5 or abs(divisor - round(divisor)) > 1e-6 or round(divisor) == batch_size:
+        return None
+    if owns_the_mean:
+        return (f"{what} is divided by {round(divisor)}, a fixed number, not by this batch's size B = {batch_size}: "
+                "take B from the arrays, len(y) or logits.shape[0], so that every batch size works.")
+    return (f"{what} is divided by {round(divisor)}: nothing here scales with the batch size (the gradient flowing "
+            "in already carries the 1/B of the mean loss), and B is never a fixed number.")
+
+
+def second_call_problem(first_call, second_call, names=("the array it returns",)):
+    """None if calling again (on other inputs) leaves the arrays the first call returned as they were.
+
+    A function that hands back a buffer it keeps between calls (made once outside it, or a default argument)
+    overwrites the result its caller already holds.
+    """
+    first = first_call()
+    returned = list(first) if isinstance(first, (tuple, list)) else [first]
+    kept = [np.array(value, copy=True) if isinstance(value, np.ndarray) else None for value in returned]
+    second_call()
+    for name, value, copy in zip(names, returned, kept):
+        if copy is not None and not np.array_equal(value, copy, equal_nan=copy.dtype.kind in "fc"):
+            return (f"{name} changed when the function was called again: it hands back an array it keeps between "
+                    "calls (made once, outside the function, or as a default argument) and overwrites it. Make a "
+                    "new array at every call.")
+    return None
 
 
 def input_changed_problem(function, **inputs):
@@ -223,6 +300,15 @@ MODULE_ANSWERS = {
     "dropout_forward": DROPOUT_ANSWERS,
     "dropout_backward": DROPOUT_ANSWERS,
     "loss_and_grads_with_dropout": DROPOUT_ANSWERS,
+    "parse_idx": ("read_idx", "read_file_bytes", "load_mnist"),
+    "one_hot": ("one_hot",),
+    "minibatches": ("iterate_minibatches",),
+    "linear_forward": ("linear_forward", "forward"),
+    "relu": ("relu", "leaky_relu"),
+    "forward": ("forward", "linear_forward", "relu", "loss_and_grads", "predict"),
+    "init_params": ("init_params", "he_scale", "glorot_scale"),
+    "confusion_matrix": ("confusion_matrix",),
+    "most_confused_pairs": ("confusion_matrix",),
 }
 
 
@@ -263,8 +349,12 @@ def replaced(replacements, namespace):
                     namespace[key] = replacement
         yield
     finally:
-        for where, key, value in reversed(undo):
-            where[key] = value
+        ALARM["deferred"] += 1  # a time limit must not strike halfway through putting the module back
+        try:
+            for where, key, value in reversed(undo):
+                where[key] = value
+        finally:
+            ALARM["deferred"] -= 1
 
 
 def call_recorder(original, name, calls):
@@ -289,7 +379,199 @@ def watched(student_fn, names, calls):
     return run
 
 
+# ---- A time limit on every check -----------------------------------------------------------------------
+
+TIME_LIMIT = 10  # seconds of computing one check may spend in a student's function; a right one needs under 1
+WAIT_LIMIT = 60  # seconds on the clock, for a function that waits (sleeps, reads input) rather than computes
+ALARM = {"armed": False, "deferred": 0}  # deferred > 0 while the module's functions are being put back
+
+
+class TooSlow(BaseException):  # not an error of the student's code: the check stops it
+    """Raised inside the student's code when a check has run longer than TIME_LIMIT."""
+
+
+def on_alarm(signum, frame):
+    if ALARM["armed"] and not ALARM["deferred"]:
+        raise TooSlow(signum)
+
+
+@contextlib.contextmanager
+def time_limit(seconds, wait_seconds=None):
+    """Within the block, raise TooSlow after `seconds` of the process's CPU time (SIGPROF: other programs
+    on a busy machine do not count), or after `wait_seconds` on the clock (SIGALRM), and again every second
+    after (in case a bare `except:` in the student's code swallows it). Needs Unix signals and the main
+    thread: elsewhere (Windows) there is no limit."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    timers = [(signal.SIGPROF, signal.ITIMER_PROF, seconds),
+              (signal.SIGALRM, signal.ITIMER_REAL, wait_seconds or max(WAIT_LIMIT, 6 * seconds))]
+    previous = [signal.signal(number, on_alarm) for number, _, _ in timers]
+    ALARM["armed"] = True
+    for _, timer, limit in timers:
+        signal.setitimer(timer, limit, 1.0)
+    try:
+        yield
+    finally:
+        for _ in range(100):  # an alarm that strikes while we disarm is simply disarmed again
+            try:
+                ALARM["armed"] = False
+                for (number, timer, _), handler in zip(timers, previous):
+                    signal.setitimer(timer, 0)
+                    signal.signal(number, handler)
+                break
+            except TooSlow:
+                continue
+
+
+# ---- Borrowing, read from the student function's own code ------------------------------------------------
+
+# Names whose use in a student's function reaches code it did not write: loading the module again, running
+# text as code, reading the module's source. Refused wherever they appear in the function's own code.
+FORBIDDEN_NAMES = {"importlib", "exec", "eval", "compile", "__import__", "inspect", "runpy", "globals", "vars",
+                   "builtins", "__builtins__", "getsource", "import_module", "spec_from_file_location",
+                   "module_from_spec", "exec_module", "load_module", "modules", "__code__", "__dict__",
+                   "__globals__", "__file__", "types", "marshal"}
+FORBIDDEN_IMPORTS = {"mnist_ann", "importlib", "inspect", "runpy", "imp", "builtins", "types", "marshal"}
+
+
+def module_file():
+    return getattr(mnist_ann, "__file__", None) or ""
+
+
+def from_module_file(value):
+    """True if value is mnist_ann, a copy of it loaded again, or a function whose code comes from its file."""
+    value = unwrapped(value)
+    if isinstance(value, types.ModuleType):
+        return value is mnist_ann or (getattr(value, "__file__", None) or "") == module_file() != ""
+    code = getattr(value, "__code__", None)
+    return code is not None and code.co_filename == module_file() != ""
+
+
+def readable_source(function):
+    """The function's own source text, dedented, or None if it cannot be read (made by exec or compile)."""
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        return None
+
+
+def syntax_tree(function):
+    """The function's syntax tree, or None (a lambda inside a line, or no source to read)."""
+    source = readable_source(function)
+    if source is None or getattr(function, "__name__", "") == "<lambda>":
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return functions[0] if len(functions) == 1 else None
+
+
+def used_names(function):
+    """(names and attributes the function's code uses, modules it imports, objects getattr is called on).
+
+    Read from the syntax tree when the source can be read, else from the bytecode, nested functions included.
+    """
+    tree = syntax_tree(function)
+    if tree is not None:
+        names, imports, getattr_on = set(), set(), set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                names.add(node.attr)
+            elif isinstance(node, ast.Import):
+                imports |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imports.add((node.module or "").split(".")[0])
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+                    and node.args and isinstance(node.args[0], ast.Name)):
+                getattr_on.add(node.args[0].id)
+        return names, imports, getattr_on
+    names, imports, codes = set(), set(), [getattr(function, "__code__", None)]
+    while codes:
+        code = codes.pop()
+        if code is None:
+            continue
+        names |= set(code.co_names) | set(code.co_freevars)
+        imports |= {str(instruction.argval).split(".")[0] for instruction in dis.get_instructions(code)
+                    if instruction.opname == "IMPORT_NAME"}
+        codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+    return names, imports, (set(names) if "getattr" in names else set())
+
+
+def bound_value(function, name):
+    """What name refers to in the function's closure or globals (a missing name gives None)."""
+    code = getattr(function, "__code__", None)
+    for free, cell in zip(getattr(code, "co_freevars", ()), getattr(function, "__closure__", None) or ()):
+        if free == name:
+            try:
+                return cell.cell_contents
+            except ValueError:  # a closure cell not yet filled
+                return None
+    return getattr(function, "__globals__", {}).get(name)
+
+
+def code_signature(code):
+    """What two copies of one function's text share, whatever Python version compiled them: names, constants
+    (the docstring among them) and variables, nested functions' included."""
+    return (code.co_names, code.co_varnames, code.co_argcount,
+            tuple(code_signature(c) if isinstance(c, types.CodeType) else c for c in code.co_consts))
+
+
+def own_code_problem(function, answers, seen=None):
+    """A sentence if the function's own code (or a helper of the student's it calls) reaches the module's
+    answers by a back door; else None. answers: the module's functions this exercise must not use."""
+    function = unwrapped(function)
+    seen = set() if seen is None else seen
+    if id(function) in seen or len(seen) > 20 or not isinstance(function, types.FunctionType):
+        return None
+    seen.add(id(function))
+    own = getattr(function, "__name__", "it")
+    if from_module_file(function):
+        return (f"{own} is code from mnist_ann.py (the module loaded again, or its text run), the module's own "
+                "answer, which earns nothing: write the body yourself.")
+    for answer in answers:
+        original = getattr(mnist_ann, answer, None)
+        code = getattr(original, "__code__", None)
+        if code is not None and readable_source(function) is None and code_signature(function.__code__) \
+                == code_signature(code):
+            return (f"{own} is mnist_ann.{answer}'s code, run from its text by exec or compile: the module's own "
+                    "answer, which earns nothing: write the body yourself.")
+    names, imports, getattr_on = used_names(function)
+    used = ([f"import {module}" for module in sorted(imports & FORBIDDEN_IMPORTS)]
+            + sorted(names & FORBIDDEN_NAMES, key=lambda name: (name.startswith("_"), name)))
+    if used:
+        return (f"{own}'s code uses {used[0]}, which can reach the module's own answer; the checks refuse it: "
+                "write the body with NumPy alone (and your own functions from the exercises above).")
+    for name in sorted(names):
+        value = bound_value(function, name)
+        if from_module_file(value) and isinstance(value, types.ModuleType):
+            if name in getattr_on:
+                return (f"{own} looks up the module's functions with getattr(mnist_ann, ...), which the checks "
+                        "refuse: write the body yourself.")
+            reached = sorted(names & set(answers))
+            if reached and value is not mnist_ann:
+                return (f"{own} uses {reached[0]} from a copy of mnist_ann loaded again, the module's own answer, "
+                        "which earns nothing: write the body yourself.")
+        elif from_module_file(value) and getattr(unwrapped(value), "__name__", None) in answers \
+                and unwrapped(value) is not getattr(mnist_ann, unwrapped(value).__name__, None):
+            return (f"{own} calls {name}, a copy of mnist_ann.{unwrapped(value).__name__}, the module's own "
+                    "answer, which earns nothing: write the body yourself.")
+        elif isinstance(value, types.FunctionType) and not value.__code__.co_filename.startswith(
+                (sys.prefix, sys.base_prefix)) and not from_module_file(value):
+            problem = own_code_problem(value, answers, seen)  # a helper of the student's own
+            if problem:
+                return problem
+    return None
+
+
 # ---- Running the checks --------------------------------------------------------------------------------
+
+# The exercises whose @ errors have a cause of their own: any other gets matmul_hint.
+MATMUL_HINTS = {"dropout_forward": elementwise_matmul_hint, "dropout_backward": elementwise_matmul_hint}
 
 # The exercises whose broadcast errors have a cause of their own: any other gets broadcast_hint.
 BROADCAST_HINTS = {"backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
@@ -298,7 +580,7 @@ BROADCAST_HINTS = {"backward": backward_broadcast_hint, "sgd_step": optimizer_br
                    "loss_and_grads_with_dropout": dropout_broadcast_hint}
 
 
-def first_problem(checks, explain_broadcast=broadcast_hint):
+def first_problem(checks, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint):
     """Run (label, check) pairs in order; the sentence of the first that fails, or None if all pass.
 
     A check calls the student's function and returns None when it is right, else a sentence saying what
@@ -306,15 +588,22 @@ def first_problem(checks, explain_broadcast=broadcast_hint):
     """
     for number, (label, check) in enumerate(checks, start=1):
         try:
-            with np.errstate(all="ignore"):  # overflow is diagnosed by the checks, not warned about
+            with time_limit(TIME_LIMIT), np.errstate(all="ignore"):  # overflow is diagnosed, not warned about
                 problem = check()
+        except TooSlow as stop:
+            if stop.args and stop.args[0] == getattr(signal, "SIGALRM", None):
+                return (f"check {number} of {len(checks)} ({label}) failed: your function did not finish in "
+                        f"{max(WAIT_LIMIT, 6 * TIME_LIMIT):g} s on the clock, so the check stopped it: does it "
+                        "wait for something (time.sleep, input())?")
+            return (f"check {number} of {len(checks)} ({label}) failed: your function did not finish in "
+                    f"{TIME_LIMIT:g} s, so the check stopped it: a loop that never ends?")
         except NotImplementedError as error:
             return (f"not implemented yet: `{innermost_function(error)}` still raises NotImplementedError. "
                     "Write its body in place of that line, run its cell, then run this check again.")
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # noqa: B036 (even sys.exit() in the student's code is reported)
-            problem = describe_error(error, explain_broadcast)
+            problem = describe_error(error, explain_broadcast, explain_matmul)
         if problem:
             return f"check {number} of {len(checks)} ({label}) failed: {problem}"
     return None
@@ -336,15 +625,20 @@ def verdict(name, student_fn, check, *args, **kwargs):
     if borrowed:
         return (f"this is mnist_ann.{borrowed} itself, the module's answer, which earns nothing: "
                 f"write your own {name}."), False
+    answers = MODULE_ANSWERS.get(name, ())
     calls = []
     try:
-        checks = check(watched(student_fn, MODULE_ANSWERS.get(name, ()), calls), *args, **kwargs)
+        checks = check(watched(student_fn, answers, calls), *args, **kwargs)
     except Exception as error:
         return setup_failure(error), False
-    problem = first_problem(checks, BROADCAST_HINTS.get(name, broadcast_hint))
+    problem = first_problem(checks, BROADCAST_HINTS.get(name, broadcast_hint),
+                            MATMUL_HINTS.get(name, matmul_hint))
     if calls:
         return (f"it calls mnist_ann.{calls[0]}, the module's own answer, which earns nothing: write the body "
                 "yourself (your own functions from the exercises above may be called)."), False
+    borrowed = own_code_problem(student_fn, answers)
+    if borrowed:
+        return borrowed, False
     return (problem, False) if problem else (f"all {len(checks)} checks passed.", True)
 
 
@@ -379,6 +673,10 @@ LARGE_LABELS = np.array([1, 0])  # the true classes have the smallest logits: th
 # maximum (its largest size, say) shows here, while every correct shift passes.
 CLOSE_LARGE_LOGITS = (np.array([[1000.0, 1001.0, 999.0]]), np.array([[-1000.0, -1001.0, -999.0]]))
 CLOSE_LARGE_LABELS = np.array([0])
+# One batch whose rows have maxima far apart (1000, 2, -999): a shift by the batch's largest logit, or by one
+# row's, leaves exp(-2000) = 0 in the rows far below it, while a shift by each row's own maximum is exact.
+SPREAD_LOGITS = np.array([[1000.0, 999.0, 998.0], [0.0, 1.0, 2.0], [-1000.0, -1001.0, -999.0]])
+SPREAD_LABELS = np.array([0, 2, 1])
 # Nothing overflows here, but the true class's probability, e^-800, underflows to 0: log(P) is -inf.
 UNDERFLOW_LOGITS, UNDERFLOW_LABELS = np.array([[0.0, -800.0, 0.0]]), np.array([1])
 
@@ -424,14 +722,39 @@ def softmax_example_problem(softmax_fn):
         f"yours is {show(P)}.")
 
 
+def batch_of_one_problem(got, expected, what):
+    """None if got has expected's shape; else say that a batch of one row keeps its batch axis."""
+    if np.shape(got) == np.shape(expected):
+        return None
+    if np.shape(got) == np.shape(expected)[1:]:
+        return (f"for a batch of one row, {what} has shape {np.shape(got)}, not {np.shape(expected)}: the batch "
+                "axis is lost (a squeeze, an [0], or a sum without keepdims=True); keep one row per example.")
+    return shape_problem(got, np.shape(expected), what)
+
+
 def close_large_logits_problem(student_fn, reference_fn, what, *labels):
     """None if student_fn matches reference_fn on rows of large logits close together (see CLOSE_LARGE_LOGITS)."""
     for logits in CLOSE_LARGE_LOGITS:
         got, expected = student_fn(logits.copy(), *labels), reference_fn(logits, *labels)
+        problem = batch_of_one_problem(got, expected, what)
+        if problem:
+            return problem
         if not same(got, expected):
             return (f"for the logits {show(logits)}, {what} should be {show(expected)}, not {show(got)}: subtract "
                     "each row's own maximum, and do not clip the logits (a cap changes the answer).")
     return None
+
+
+def spread_maxima_problem(student_fn, reference_fn, what, *labels):
+    """None if student_fn is right on a batch whose rows have maxima far apart (see SPREAD_LOGITS)."""
+    got, expected = student_fn(SPREAD_LOGITS.copy(), *labels), reference_fn(SPREAD_LOGITS, *labels)
+    if same(got, expected):
+        return None
+    problem = shape_problem(got, np.shape(expected), what) if np.ndim(expected) else None
+    return problem or (
+        f"for one batch whose rows have maxima 1000, 2 and -999, {what} is wrong: each row must be shifted by "
+        "its own maximum, logits.max(axis=1, keepdims=True). A shift by the batch's largest logit (a max "
+        "without axis=1) or by one row's makes exp underflow to 0 in the rows far below it.")
 
 
 @graded
@@ -445,7 +768,10 @@ def check_softmax(softmax_fn):
             softmax_fn(logits.copy()), softmax(logits), "P", "mnist_ann.softmax")),
         ("logits of ±1000", lambda: large_logits_problem(softmax_fn(LARGE_LOGITS.copy()), softmax(LARGE_LOGITS), "P")),
         ("large logits close together", lambda: close_large_logits_problem(softmax_fn, softmax, "P")),
+        ("rows with maxima far apart", lambda: spread_maxima_problem(softmax_fn, softmax, "P")),
         ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
+        ("a second call leaves the first P as it was", lambda: second_call_problem(
+            lambda: softmax_fn(logits.copy()), lambda: softmax_fn(-2 * logits), ["the P it returned"])),
     ]
 
 
@@ -455,28 +781,60 @@ def loss_shape_problem(loss, batch_size):
     return shape_problem(loss, (), "the loss")
 
 
-def cross_entropy_example_problem(cross_entropy_fn):
-    loss, log_P = cross_entropy_fn(HAND_LOGITS.copy(), HAND_LABELS), log_softmax(HAND_LOGITS)
-    picked = log_P[np.arange(2), HAND_LABELS]  # log 1/3 and log 1/2
-    if same(loss, -picked.mean()):
-        return None
-    row_max = HAND_LOGITS.max(axis=1, keepdims=True)
-    unshifted_first_term = HAND_LOGITS - (row_max + np.log(np.exp(HAND_LOGITS - row_max).sum(axis=1, keepdims=True)))
-    column_log_P = HAND_LOGITS - np.log(np.exp(HAND_LOGITS).sum(axis=0, keepdims=True))
-    return first_mistake(loss, [
+# A second hand example, where the mistakes that agree on the first come apart: P's rows are
+# [1/4, 1/2, 1/4], [1/4, 1/4, 1/2] and [1/2, 1/4, 1/4], the true classes' 1/2, 1/4 and 1/2.
+HAND_LOGITS_2 = np.log([[1.0, 2.0, 1.0], [1.0, 1.0, 2.0], [4.0, 2.0, 2.0]])
+HAND_LABELS_2 = np.array([1, 0, 0])
+HAND_EXAMPLES = [(HAND_LOGITS, HAND_LABELS, "logits log([[1, 1, 1], [1, 2, 3]]) and y = [0, 2]",
+                  "(log 3 + log 2) / 2 = 0.8959"),
+                 (HAND_LOGITS_2, HAND_LABELS_2, "logits log([[1, 2, 1], [1, 1, 2], [4, 2, 2]]) and y = [1, 0, 0]",
+                  "(log 2 + log 4 + log 2) / 3 = 0.9242")]
+
+
+def cross_entropy_mistakes(logits, labels):
+    """(wrong loss, sentence) pairs for the usual cross-entropy mistakes on these logits and labels."""
+    B, log_P = len(labels), log_softmax(logits)
+    picked = log_P[np.arange(B), labels]
+    row_max = logits.max(axis=1, keepdims=True)
+    unshifted_first_term = logits - (row_max + np.log(np.exp(logits - row_max).sum(axis=1, keepdims=True)))
+    column_log_P = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
+    return [
         (-picked.sum(), "the loss is summed over the batch instead of averaged: divide by B (use .mean())."),
         (picked.mean(), "the loss has the wrong sign: it is -log p of the true class, a positive number."),
         (-picked.sum() / log_P.size, "the loss is averaged over all B×C entries; average over the B examples only."),
-        (-log_P[:, HAND_LABELS].mean(), "log_P[:, y] picks a B×B block; pick one entry per row: "
-                                        "log_P[np.arange(B), y]."),
+        (-log_P[:, labels].mean(), "log_P[:, y] picks a B×B block; pick one entry per row: log_P[np.arange(B), y]."),
         (-np.exp(picked).mean(), "the log is missing: the loss is -log p, not -p."),
-        (-column_log_P[np.arange(2), HAND_LABELS].mean(), "log P is normalised down each column (axis=0); the sum "
-                                                          "in log-sum-exp runs along each row, axis=1."),
-        (-(unshifted_first_term + row_max)[np.arange(2), HAND_LABELS].mean(),
+        (-column_log_P[np.arange(B), labels].mean(), "log P is normalised down each column (axis=0); the sum "
+                                                     "in log-sum-exp runs along each row, axis=1."),
+        (-(unshifted_first_term + row_max)[np.arange(B), labels].mean(),
          "the row maximum is subtracted inside the sum but not from the first term: "
          "log P = (Z - m) - log(sum(exp(Z - m)))."),
-    ]) or (f"for logits log([[1, 1, 1], [1, 2, 3]]) and y = [0, 2] the loss is (log 3 + log 2) / 2 = 0.8959; "
-           f"yours is {float(loss):.4f}.")
+        (-picked[1:].mean(), "the first example is left out (a range or slice starting at 1): average over all "
+                             "B examples."),
+        (-picked[:-1].mean(), "the last example is left out (a range or slice that stops one short): average over "
+                              "all B examples."),
+        (-picked[1:].sum() / B, "the first example is left out of the sum (a range or slice starting at 1): "
+                                "sum over all B examples, then divide by B."),
+        (-picked[:-1].sum() / B, "the last example is left out of the sum (a range or slice that stops one "
+                                 "short): sum over all B examples, then divide by B."),
+    ]
+
+
+def cross_entropy_example_problem(cross_entropy_fn):
+    """On two hand examples: a mistake is named only if it explains both (two mistakes may agree on one)."""
+    losses = [cross_entropy_fn(logits.copy(), labels) for logits, labels, _, _ in HAND_EXAMPLES]
+    wrong = [not same(loss, -log_softmax(logits)[np.arange(len(labels)), labels].mean())
+             for loss, (logits, labels, _, _) in zip(losses, HAND_EXAMPLES)]
+    if not any(wrong):
+        return None
+    mistakes = [cross_entropy_mistakes(logits, labels) for logits, labels, _, _ in HAND_EXAMPLES]
+    for pairs in zip(*mistakes):
+        if all(same(loss, value) for loss, (value, _) in zip(losses, pairs)):
+            return pairs[0][1]
+    index = wrong.index(True)
+    _, _, given, answer = HAND_EXAMPLES[index]
+    named = first_mistake(losses[index], mistakes[index])
+    return named or f"for {given} the loss is {answer}; yours is {float(losses[index]):.4f}."
 
 
 def cross_entropy_large_logits_problem(cross_entropy_fn):
@@ -508,6 +866,8 @@ def check_cross_entropy(cross_entropy_fn):
         ("logits of ±1000", lambda: cross_entropy_large_logits_problem(cross_entropy_fn)),
         ("large logits close together", lambda: close_large_logits_problem(
             cross_entropy_fn, cross_entropy, "the loss", CLOSE_LARGE_LABELS)),
+        ("rows with maxima far apart", lambda: spread_maxima_problem(
+            cross_entropy_fn, cross_entropy, "the loss", SPREAD_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_fn, logits=logits, y=y)),
     ]
 
@@ -540,7 +900,12 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
             cross_entropy_grad_fn(LARGE_LOGITS.copy(), LARGE_LABELS), large, "dlogits")),
         ("large logits close together", lambda: close_large_logits_problem(
             cross_entropy_grad_fn, cross_entropy_grad, "dlogits", CLOSE_LARGE_LABELS)),
+        ("rows with maxima far apart", lambda: spread_maxima_problem(
+            cross_entropy_grad_fn, cross_entropy_grad, "dlogits", SPREAD_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_grad_fn, logits=logits, y=y)),
+        ("a second call leaves the first dlogits as it was", lambda: second_call_problem(
+            lambda: cross_entropy_grad_fn(logits.copy(), y), lambda: cross_entropy_grad_fn(-2 * logits, y[::-1]),
+            ["the dlogits it returned"])),
     ]
 
 
@@ -594,7 +959,16 @@ def check_linear_backward(linear_backward_fn):
         ("against numerical_gradient", lambda: linear_gradients_problem(
             linear_backward_fn(dZ.copy(), X.copy(), W.copy()), dZ, X, W, b)),
         ("its inputs are left unchanged", lambda: input_changed_problem(linear_backward_fn, dZ=dZ, X=X, W=W)),
+        ("a second call leaves the first results as they were", lambda: second_call_problem(
+            lambda: linear_backward_fn(dZ.copy(), X.copy(), W.copy()),
+            lambda: linear_backward_fn(-2 * dZ, X[::-1].copy(), 3 * W),
+            ["the dX it returned", "the dW it returned", "the db it returned"])),
     ]
+
+
+def sigmoid_slope(Z):
+    s = 1 / (1 + np.exp(-Z))
+    return s * (1 - s)
 
 
 def relu_backward_example_problem(relu_backward_fn):
@@ -611,6 +985,15 @@ def relu_backward_example_problem(relu_backward_fn):
         (dA * relu(Z), "it multiplies dA by relu(Z); multiply by relu's slope instead, the mask (Z > 0)."),
         (relu(dA), "it applies relu to dA; the gradient passes where Z > 0, whatever dA's sign: dA * (Z > 0)."),
         (dA, "dA passes unchanged: zero it where Z <= 0, dZ = dA * (Z > 0)."),
+        (-dA * (Z > 0), "dZ has the wrong sign: relu's slope is +1 where Z > 0, so dZ = dA * (Z > 0), no minus."),
+        (dA * sigmoid_slope(Z), "it multiplies dA by the derivative of the sigmoid, s * (1 - s); relu's derivative "
+                                "is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0)."),
+        (dA * (1 - np.tanh(Z) ** 2), "it multiplies dA by the derivative of tanh, 1 - tanh(Z)**2; relu's "
+                                     "derivative is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0)."),
+        (dA * np.where(Z > 0, 1.0, 0.01), "it uses leaky ReLU's slope (0.01 where Z <= 0); relu's slope there is "
+                                          "0: dZ = dA * (Z > 0)."),
+        (dA / (1 + np.exp(-Z)), "it multiplies dA by the sigmoid of Z, which is the derivative of softplus; relu's "
+                                "derivative is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0)."),
     ]) or (f"for dA = [[5, -6, 7], [-8, 9, 10]] and Z = [[-2, 0, 3], [1, -1, 2]], dZ should be "
            f"[[0, 0, 7], [-8, 0, 10]]; yours is {show(dZ)}.")
 
@@ -637,6 +1020,9 @@ def check_relu_backward(relu_backward_fn):
                                                                 "dZ", batch_size=5)),
         ("tiny positive Z", lambda: tiny_pre_activations_problem(relu_backward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(relu_backward_fn, dA=dA, Z=Z)),
+        ("a second call leaves the first dZ as it was", lambda: second_call_problem(
+            lambda: relu_backward_fn(dA.copy(), Z.copy()), lambda: relu_backward_fn(-2 * dA, -Z),
+            ["the dZ it returned"])),
     ]
 
 
@@ -720,6 +1106,122 @@ def side_effects_problem(backward_fn):
     return None
 
 
+class RecordingDict(dict):
+    """A dict that notes each key read from it, so that a check sees in which order backward visits the layers."""
+
+    def __init__(self, data, record):
+        super().__init__(data)
+        self.record = record
+
+    def __getitem__(self, key):
+        self.record.append(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.record.append(key)
+        return super().get(key, default)
+
+
+class RecordingList(list):
+    """A list that notes each index read from it (negative indices counted from the end)."""
+
+    def __init__(self, data, record):
+        super().__init__(data)
+        self.record = record
+
+    def __getitem__(self, index):
+        if isinstance(index, int):
+            self.record.append(index % len(self) if -len(self) <= index < len(self) else index)
+        return super().__getitem__(index)
+
+
+def walk_hint(keys, indices, n_layers):
+    """What the parameters and cache entries backward read say about its walk through the layers, or None."""
+    layers = [int(key[1:]) for key in keys if isinstance(key, str) and key[:1] == "W" and key[1:].isdigit()]
+    entries = [index for index in indices if isinstance(index, int)]
+    numbering = (f"layers are numbered from 1: W1, b1, ..., W{n_layers}, b{n_layers}, and layer l's input "
+                 "and Z are cache[l - 1].")
+    fixed = ("the number of layers is fixed in the code. Take it from params, L = len(params) // 2, so that "
+             "backward works at any depth.")
+    if 0 in layers or "b0" in keys:
+        return f"It reads W0 or b0, but {numbering}"
+    if layers and entries and layers[0] == entries[0] < n_layers:
+        return f"It reads cache[{entries[0]}] with W{layers[0]}, counting layers from 0, but {numbering}"
+    if any(layer > n_layers for layer in layers):
+        return f"It reads W{max(layers)} of a network of {n_layers} layers: {fixed}"
+    if len(layers) >= 1 and layers[0] == 1 and n_layers > 1:
+        return (f"It walks the layers forward, from layer 1: backpropagation starts at the last layer, "
+                f"W{n_layers}, whose dZ is dlogits, and goes back: for l in range(L, 0, -1).")
+    if layers and max(layers) < n_layers:
+        return f"It never reads W{n_layers} of a network of {n_layers} layers: {fixed}"
+    if any(index >= n_layers for index in entries):
+        return (f"It reads cache[{max(entries)}], but cache holds one entry per layer, cache[0] to "
+                f"cache[{n_layers - 1}]: layer l's input and Z are cache[l - 1].")
+    return None
+
+
+def backward_walk_problem(backward_fn):
+    """Run backward on params and a cache that note what is read: an error or wrong gradients are explained by
+    the walk through the layers when it is wrong (layers counted from 0, walked forward, a fixed depth)."""
+    params, cache, dlogits, X = network_case()
+    keys, indices = [], []
+    try:
+        grads = backward_fn(RecordingDict(params, keys), RecordingList(cache, indices), dlogits)
+    except Exception as error:  # noqa: BLE001 (explained by the walk if it can be; else described as any error)
+        hint = walk_hint(keys, indices, len(params) // 2)
+        if hint:
+            return describe_error(error, explain_broadcast=lambda message: "", explain_matmul=lambda message: "") \
+                + " " + hint
+        raise
+    if isinstance(grads, dict) and grads_layout_problem(grads, params) is None \
+            and backward_gradients_problem(grads, params, X) is None:
+        return None
+    return walk_hint(keys, indices, len(params) // 2)
+
+
+def reference_backward(params, cache, dlogits, slope_at_zero=0.0):
+    """The gradients of every parameter, as backpropagation derives them, with relu's slope 0 at Z = 0."""
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A_in = cache[layer - 1][0]
+        grads[f"W{layer}"], grads[f"b{layer}"] = A_in.T @ dZ, dZ.sum(axis=0)
+        if layer > 1:
+            Z = cache[layer - 2][1]
+            dZ = (dZ @ params[f"W{layer}"].T) * np.where(Z == 0, slope_at_zero, Z > 0)
+    return grads
+
+
+def zero_pre_activations_case(params, X):
+    """params with zero biases, and X with an all-zero first row: every hidden Z of that row is exactly 0."""
+    params = {name: np.zeros_like(value) if name.startswith("b") else value.copy() for name, value in params.items()}
+    X = X.copy()
+    X[0] = 0
+    return params, X
+
+
+def zero_pre_activations_problem(grads, params, cache, dlogits, what="grads"):
+    """None if grads are right where some Z is exactly 0 (relu's slope there is 0, by our convention)."""
+    expected = reference_backward(params, cache, dlogits)
+    wrong = [name for name in reversed(list(params)) if not same(grads[name], expected[name])]
+    if not wrong:
+        return None
+    with_slope_1 = reference_backward(params, cache, dlogits, slope_at_zero=1.0)
+    if all(same(grads[name], with_slope_1[name]) for name in params):
+        return (f"where Z is exactly 0 (zero biases and an all-zero input row give it), {what}['{wrong[0]}'] is "
+                "wrong: the gradient passes where Z >= 0, but relu's slope at 0 is 0 by our convention: use "
+                "Z > 0.")
+    return (f"with zero biases and an all-zero input row, so that Z is exactly 0 in places, {what}['{wrong[0]}'] "
+            "differs from backpropagation's: relu's slope is 1 where Z > 0 and 0 elsewhere, Z = 0 included.")
+
+
+def backward_zeros_problem(backward_fn):
+    params, _, _, X = network_case()
+    params, X = zero_pre_activations_case(params, X)
+    logits, cache = forward(params, X)
+    dlogits = cross_entropy_grad(logits, LABELS)
+    return zero_pre_activations_problem(backward_fn(params, cache, dlogits), params, cache, dlogits)
+
+
 @graded
 def check_backward(backward_fn):
     """Check a student's backward(params, cache, dlogits) -> grads, layer by layer; True if it is right."""
@@ -728,12 +1230,14 @@ def check_backward(backward_fn):
 
     params, _, dlogits, X = network_case()
     return [
+        ("the layers, from the last back to the first", lambda: backward_walk_problem(backward_fn)),
         ("a gradient for every parameter, shaped like it", lambda: grads_layout_problem(student_grads(), params)),
         ("against numerical_gradient, from the last layer back", lambda: backward_gradients_problem(
             student_grads(), params, X)),
         ("dlogits is left unchanged", lambda: input_changed_problem(
             lambda dlogits_: backward_fn(*network_case()[:2], dlogits_), dlogits=dlogits)),
         ("params and the cache left unchanged, a new dict each call", lambda: side_effects_problem(backward_fn)),
+        ("Z exactly 0 in places", lambda: backward_zeros_problem(backward_fn)),
     ]
 
 
@@ -798,8 +1302,15 @@ def in_place_problem(step_fn, lr=0.1, **settings):
     """None if two steps change the caller's own arrays in place (momentum's first step may not move them)."""
     params, grads = optimizer_case()
     arrays = dict(params)  # the caller's own arrays
-    state = step_fn(params, copy_params(grads), {}, lr, **settings)
-    step_fn(params, copy_params(grads), state if isinstance(state, dict) else {}, lr, **settings)
+    given = [copy_params(grads), copy_params(grads)]
+    state = step_fn(params, given[0], {}, lr, **settings)
+    step_fn(params, given[1], state if isinstance(state, dict) else {}, lr, **settings)
+    params_moved = any(not np.array_equal(array, optimizer_case()[0][name]) for name, array in arrays.items())
+    grads_moved = any(not np.array_equal(now[name], grads[name]) for now in given for name in grads
+                      if isinstance(now, dict) and name in now)
+    if grads_moved and not params_moved:
+        return ("it updates grads, not params: the step changes each parameter, params[name] -= lr * "
+                "grads[name], and leaves the gradients as they were.")
     unchanged = [name for name, array in arrays.items() if np.array_equal(array, optimizer_case()[0][name])]
     for name, array in arrays.items():
         if params[name] is not array:
@@ -969,7 +1480,8 @@ def changing_gradients_problem(step_fn, reference_fn, variants=(), **settings):
         return f"it ignores {', '.join(settings)}: use the arguments it is given, not fixed numbers."
     return named_variant(step_fn, variants, **settings) or nan_problem(trajectory) or (
         f"after four steps with changing gradients and learning rates ({', '.join(map(str, CHANGING_LRS))}), "
-        f"the params differ from those of mnist_ann.{reference_fn.__name__} "
+        f"the params differ from those of "
+        f"{getattr(reference_fn, 'reference_name', 'mnist_ann.' + reference_fn.__name__)} "
         f"(relative error {relative_error(got, expected):.1e}).")
 
 
@@ -1051,7 +1563,7 @@ def adam_mistakes(beta1=0.9, beta2=0.999):
     ]
 
 
-def textbook_adam(params, grads, state, lr, beta1, beta2, eps, form="right"):
+def textbook_adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, form="right"):
     """Adam as the exercise writes it, or in a form with one of the usual mistakes: the checks' second opinion."""
     if not state:
         state = {"t": 0, "m": {n: np.zeros_like(g) for n, g in grads.items()},
@@ -1081,6 +1593,15 @@ ADAM_VARIANTS = [
 ADAM_SETTINGS = {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6}  # every argument given, none at its default
 
 
+def derived_adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam as notebook 06 derives it (m, v, their bias corrections, eps outside the root): the checks'
+    reference, rather than the module's step, whose arithmetic may be arranged otherwise."""
+    return textbook_adam(params, grads, state, lr, beta1, beta2, eps)
+
+
+derived_adam.reference_name = "Adam as derived (m, v, bias corrections, eps added to sqrt(v_hat))"
+
+
 # Gradients with exact zeros (blank pixels: their weights get no gradient) and tiny entries, where eps decides
 # the step; eps = 1e-4 is larger than the tiny entries, so a fixed 1e-8 or an eps inside the root shows.
 SPARSE_GRADS = {"W": np.array([[0.0, 1e-6], [-3.0, 0.0]]), "b": np.array([-2e-6, 0.5])}
@@ -1093,7 +1614,7 @@ def sparse_gradients_problem(adam_fn, lr=0.1):
         return run_steps(step_fn, [SPARSE_GRADS] * 3, lr, **{**SPARSE_SETTINGS, **settings})
 
     got = trajectory(adam_fn)
-    if same(flatten(got), flatten(trajectory(adam_step))):
+    if same(flatten(got), flatten(trajectory(derived_adam))):
         return None
     broken = nan_problem(got, SPARSE_GRADS)
     if broken:
@@ -1101,11 +1622,26 @@ def sparse_gradients_problem(adam_fn, lr=0.1):
     if same(flatten(got), flatten(trajectory(functools.partial(textbook_adam, form="eps inside the root")))):
         return ("eps is inside the square root, np.sqrt(v_hat + eps), so where the gradient is tiny (1e-6) the "
                 "step is about 100 times too small: add eps outside, np.sqrt(v_hat) + eps.")
-    if same(flatten(got), flatten(trajectory(adam_step, eps=1e-8))):
+    if same(flatten(got), flatten(trajectory(derived_adam, eps=1e-8))):
         return "it ignores the eps it is given (1e-4 here): use eps, not a fixed 1e-8."
+    if eps_only_problem(adam_fn):
+        return eps_only_problem(adam_fn)
     return ("with gradients holding exact zeros and tiny entries (1e-6), and beta1 = 0.8, beta2 = 0.99, eps = 1e-4, "
-            f"three steps differ from mnist_ann.adam_step's (relative error "
-            f"{relative_error(flatten(got), flatten(trajectory(adam_step))):.1e}).")
+            f"three steps differ from Adam's as derived (relative error "
+            f"{relative_error(flatten(got), flatten(trajectory(derived_adam))):.1e}).")
+
+
+def eps_only_problem(adam_fn):
+    """A sentence if the steps are right with eps = 0 and wrong with eps > 0: eps enters in the wrong place."""
+    sequence, settings = changing_gradients(), {**ADAM_SETTINGS, "eps": 0.0}
+    with np.errstate(all="ignore"):
+        got = flatten(run_steps(adam_fn, sequence, CHANGING_LRS, **settings))
+        expected = flatten(run_steps(derived_adam, sequence, CHANGING_LRS, **settings))
+    if not same(got, expected):
+        return None
+    return ("its steps are Adam's when eps = 0 and differ when eps > 0, so eps enters in the wrong place: add it "
+            "to the root of the bias-corrected v, m_hat / (np.sqrt(v_hat) + eps). (With the bias corrections "
+            "folded into the step size, eps must be scaled too: eps * np.sqrt(1 - beta2 ** t).)")
 
 
 @graded
@@ -1155,7 +1691,9 @@ def check_adam_step(adam_step_fn):
             eps=1e-8)),
         ("gradients with exact zeros and tiny entries", lambda: sparse_gradients_problem(adam_step_fn)),
         ("changing gradients and learning rates", lambda: changing_gradients_problem(
-            adam_step_fn, adam_step, ADAM_VARIANTS, **ADAM_SETTINGS)),
+            adam_step_fn, derived_adam, ADAM_VARIANTS, **ADAM_SETTINGS) and (eps_only_problem(
+                adam_step_fn) or changing_gradients_problem(adam_step_fn, derived_adam, ADAM_VARIANTS,
+                                                            **ADAM_SETTINGS))),
     ]
 
 
@@ -1286,7 +1824,8 @@ def shuffling_problem(run, epochs):
                 "rng.permutation(N) or iterate_minibatches(X, y, batch_size, rng).")
     if all(np.array_equal(order, orders[0]) for order in orders):
         return ("every epoch sees the examples in the same order: draw a new order at every epoch, inside "
-                "`for epoch in range(epochs)`.")
+                "`for epoch in range(epochs)`, from the rng you are given, and only from it (a generator made "
+                "again, or seeded again, at each epoch draws its first order again).")
     return None
 
 
@@ -1526,10 +2065,25 @@ def dropout_mask_problem(factors, rate, what="A_out"):
                 f"{scale:.4g}.")
 
 
+def swapped_problem(result, A):
+    """A sentence if result is (mask, A_out), the two values in the wrong order."""
+    first, second = (np.asarray(value, dtype=float) if isinstance(value, np.ndarray) else None for value in result)
+    if first is None or second is None or first.shape != A.shape or second.shape != A.shape:
+        return None
+    A = np.asarray(A, dtype=float)
+    if np.allclose(second, A * first, rtol=1e-5, atol=0) and not np.allclose(first, A * second, rtol=1e-5, atol=0):
+        return ("it returns (mask, A_out), the two values in the wrong order: return A_out first, then the mask, "
+                "as the exercise's last line gives them: return A_out, mask.")
+    return None
+
+
 def two_values_problem(result, A, when=""):
     """None if result is (A_out, mask) with A_out an array of A's shape and dtype."""
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return f"{when}it should return two values, A_out and the mask; it returns {describe_value(result)}."
+    swapped = swapped_problem(result, A)
+    if swapped:
+        return when + swapped
     problem = shape_problem(result[0], A.shape, "A_out")
     if problem:
         return when + problem
@@ -1723,6 +2277,9 @@ def check_dropout_forward(dropout_forward_fn):
         ("training=False returns A unchanged", lambda: dropout_evaluation_problem(dropout_forward_fn, A)),
         ("its input is left unchanged", lambda: input_changed_problem(
             lambda A_: dropout_forward_fn(A_, DROP_RATE, np.random.default_rng(0)), A=A)),
+        ("a second call leaves the first A_out and mask as they were", lambda: second_call_problem(
+            lambda: run(A), lambda: dropout_forward_fn(-A, 0.6, np.random.default_rng(5)),
+            ["the A_out it returned", "the mask it returned"])),
     ]
 
 
@@ -1753,6 +2310,8 @@ def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
                                "dA = dA_out * mask."),
         (dA_out * (mask == 0) * scale, "the mask is inverted: the gradient must pass where the mask is nonzero, "
                                        "dA = dA_out * mask."),
+        *([(dA_out @ mask, "it multiplies with @, a matrix product; dropout multiplies entry by entry: "
+                           "dA = dA_out * mask.")] if dA_out.shape[1] == mask.shape[0] else []),
     ])
     if named:
         return named
@@ -1795,6 +2354,9 @@ def dropout_backward_repeat_problem(dropout_backward_fn):
 def dropout_backward_shape_problem(dropout_backward_fn):
     dA_out, mask = dropout_activations((5, 4)), np.ones((5, 4), dtype=np.float32)
     dA = dropout_backward_fn(dA_out.copy(), mask.copy())
+    if np.shape(dA) in ((5, 5), (4, 4)):
+        return (f"dA has shape {np.shape(dA)}, not (5, 4): it is a matrix product (@ or np.dot) of dA_out and "
+                "the mask. Dropout multiplies entry by entry: dA = dA_out * mask.")
     problem = shape_problem(dA, (5, 4), "dA")
     if problem:
         return problem
@@ -1820,6 +2382,9 @@ def check_dropout_backward(dropout_backward_fn):
         ("against numerical_gradient", lambda: dropout_backward_gradient_problem(dropout_backward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(dropout_backward_fn, dA_out=dA_out,
                                                                         mask=mask)),
+        ("a second call leaves the first dA as it was", lambda: second_call_problem(
+            lambda: dropout_backward_fn(dA_out.copy(), mask.copy()),
+            lambda: dropout_backward_fn(-3 * dA_out, mask[::-1].copy()), ["the dA it returned"])),
     ]
 
 
@@ -1993,6 +2558,31 @@ def dropout_network_inputs_problem(network_fn):
     return None
 
 
+def dropout_network_zeros_problem(network_fn):
+    """At rate 0, with zero biases and an all-zero input row (Z1 exactly 0 there), the network's gradients."""
+    params, _, _, X = smaller_network_case()
+    params, X = zero_pre_activations_case(params, X)
+    _, grads, _ = network_fn(copy_params(params), X.copy(), LABELS.copy(), 0.0, np.random.default_rng(0))
+    logits, cache = forward(params, X)
+    return zero_pre_activations_problem(grads, params, cache, cross_entropy_grad(logits, LABELS))
+
+
+def dropout_network_float32_problem(network_fn):
+    """None if a float32 network gives float32 logits and gradients (no float64 mask leaks in)."""
+    params, _, _, X = smaller_network_case()
+    params32 = {name: value.astype(np.float32) for name, value in params.items()}
+    _, grads, logits = network_fn(params32, X.astype(np.float32), LABELS.copy(), DROP_RATE,
+                                  np.random.default_rng(0))
+    found = [("logits", np.asarray(logits).dtype)] + [(f"grads['{name}']", np.asarray(grads[name]).dtype)
+                                                       for name in params]
+    leaked = [(what, dtype) for what, dtype in found if dtype != np.float32]
+    if not leaked:
+        return None
+    return (f"with float32 params and X, {leaked[0][0]} is {leaked[0][1]}: a float64 array, most likely the "
+            "mask (a boolean array divided by 1 - rate is float64), promoted the network. Make the mask in A's "
+            "dtype, (...).astype(A.dtype), so that a float32 network stays float32.")
+
+
 @graded
 def check_loss_and_grads_with_dropout(network_fn):
     """Check a student's loss_and_grads_with_dropout(params, X, y, rate, rng) -> loss, grads, logits; True if right.
@@ -2012,4 +2602,592 @@ def check_loss_and_grads_with_dropout(network_fn):
         ("against numerical_gradient, the mask fixed by the seed", lambda: dropout_network_gradients_problem(
             network_fn)),
         ("params and X left unchanged", lambda: dropout_network_inputs_problem(network_fn)),
+        ("Z exactly 0 in places, at rate 0", lambda: dropout_network_zeros_problem(network_fn)),
+        ("a float32 network stays float32", lambda: dropout_network_float32_problem(network_fn)),
+    ]
+
+
+# ---- Exercise 6: reading the data ----------------------------------------------------------------------
+
+IDX_CODES = {np.dtype("uint8"): 0x08, np.dtype(">i2"): 0x0B, np.dtype(">f4"): 0x0D}
+
+
+def idx_bytes(array):
+    """The bytes of an IDX file holding array: two zero bytes, the type code, the number of dimensions,
+    each size as a big-endian 4-byte integer, then the data, big-endian."""
+    header = bytes([0, 0, IDX_CODES[array.dtype], array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    return header + array.tobytes()
+
+
+# Sizes that give themselves away: 3 images of 4 rows of 5 columns, and sizes above 255 (two bytes each).
+IDX_CASES = [
+    ("labels, one dimension", np.array([7, 2, 1, 0, 4], dtype=np.uint8)),
+    ("images, three dimensions", (np.arange(60) * 4 % 256).astype(np.uint8).reshape(3, 4, 5)),
+    ("300 labels", (np.arange(300) % 10).astype(np.uint8)),
+    ("big-endian int16 (code 0x0B)", np.array([[1, -2, 300], [-400, 5, 6]], dtype=">i2")),
+    ("big-endian float32 (code 0x0D)", np.array([[0.5, -1.25], [3.0, 1e-3]], dtype=">f4")),
+]
+
+
+def idx_problem(parse_fn, what, array):
+    raw = idx_bytes(array)
+    little = tuple(int(n) for n in np.frombuffer(raw, dtype="<u4", count=array.ndim, offset=4))
+    try:
+        got = parse_fn(raw)
+    except (ValueError, MemoryError) as error:
+        if any(str(n) in str(error) for n in little if n > 255):
+            return (f"for {what} it reads the sizes little-endian ({little} instead of {array.shape}): IDX "
+                    "numbers are big-endian, dtype '>u4' (or int.from_bytes(..., 'big')).")
+        raise
+    if not isinstance(got, np.ndarray):
+        return f"for {what} it should return an array; it returns {describe_value(got)}."
+    if got.shape != array.shape:
+        if got.shape == little or (got.ndim == array.ndim and any(n > 10 ** 6 for n in got.shape)):
+            return (f"for {what} the shape is {got.shape}, not {array.shape}: the sizes are read little-endian; "
+                    "IDX numbers are big-endian, dtype '>u4' (or int.from_bytes(..., 'big')).")
+        if got.ndim == 1 and got.size != array.size:
+            return (f"for {what} it returns {got.size} numbers for {array.size}: the data starts after the header "
+                    f"of 4 + 4 * ndim bytes ({4 + 4 * array.ndim} here).")
+        if got.ndim == 1 and array.ndim > 1:
+            return (f"for {what} it returns a flat array of {got.size}: reshape it to the sizes the header gives, "
+                    f"{array.shape}.")
+        return f"for {what} the shape is {got.shape}; the header says {array.shape}."
+    if np.array_equal(got, array):
+        if got.dtype.kind != array.dtype.kind or got.dtype.itemsize != array.dtype.itemsize:
+            return (f"for {what} the values are right but the dtype is {got.dtype}: keep the type the header's "
+                    f"code names ({array.dtype.str}), as IDX_DTYPES gives it.")
+        return None
+    swapped = np.frombuffer(array.tobytes(), dtype=array.dtype.newbyteorder("<")).reshape(array.shape)
+    if array.dtype.itemsize > 1 and np.array_equal(got, swapped):
+        return (f"for {what} the values are read little-endian: the data is big-endian too, so use the dtype "
+                f"IDX_DTYPES gives ('{array.dtype.str}'), not '{swapped.dtype.str}'.")
+    if got.dtype.kind != array.dtype.kind or got.dtype.itemsize != array.dtype.itemsize:
+        return (f"for {what} the data is read as {got.dtype}, but the header's third byte, "
+                f"0x{IDX_CODES[array.dtype]:02X}, names {array.dtype.str}: take the dtype from it, "
+                "IDX_DTYPES[raw[2]].")
+    for offset in (4, 4 + array.ndim, 8, 16):
+        data = np.frombuffer(raw, dtype=np.uint8, offset=offset)
+        if array.dtype == np.uint8 and len(data) >= array.size and np.array_equal(got.ravel(), data[:array.size]):
+            return (f"for {what} the data is read from byte {offset}: it starts after the header of "
+                    f"4 + 4 * ndim bytes, byte {4 + 4 * array.ndim} here.")
+    return f"for {what} the values differ from the data after the header."
+
+
+@graded
+def check_parse_idx(parse_fn):
+    """Check a student's parse_idx(raw) -> array of the IDX file's bytes raw; True if it is right."""
+    return [(what, functools.partial(idx_problem, parse_fn, what, array)) for what, array in IDX_CASES]
+
+
+def one_hot_problem(one_hot_fn):
+    y = np.array([2, 0, 2, 1])
+    Y = one_hot_fn(y.copy(), 4)
+    expected = np.eye(4, dtype=np.float32)[y]
+    if same(Y, expected):
+        if np.asarray(Y).dtype != np.float32:
+            return f"Y is {np.asarray(Y).dtype}: make it float32, like the images (np.zeros(..., np.float32))."
+        return None
+    problem = shape_problem(Y, (4, 4), "Y")
+    if problem and np.shape(Y) == (4, 3):
+        return ("for y = [2, 0, 2, 1] and num_classes = 4, Y has 3 columns: it takes its width from the labels "
+                "present (y.max() + 1); use num_classes, as a class may be missing from a batch.")
+    if problem:
+        return problem
+    return first_mistake(Y, [
+        (expected.T, "Y is transposed: one row per example, with its 1 in column y[i]."),
+        (np.where(np.isin(np.arange(4), y), 1.0, 0.0) * np.ones((4, 1)), "Y[:, y] = 1 sets whole columns: set "
+                                                                         "one entry per row, Y[np.arange(B), y] = 1."),
+        (1 - expected, "the 0s and 1s are swapped: 1 at the true class, 0 elsewhere."),
+    ]) or f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}."
+
+
+@graded
+def check_one_hot(one_hot_fn):
+    """Check a student's one_hot(y, num_classes=10) -> Y (B, C) float32; True if it is right."""
+    y = np.array([3, 9, 0])
+    return [
+        ("a hand-computable example with num_classes = 4", lambda: one_hot_problem(one_hot_fn)),
+        ("ten classes by default", lambda: shape_problem(one_hot_fn(y.copy()), (3, 10), "Y for 3 labels")
+         or values_problem(one_hot_fn(y.copy()), np.eye(10)[y], "Y", "np.eye(10)[y]")),
+        ("its input is left unchanged", lambda: input_changed_problem(lambda y_: one_hot_fn(y_, 10), y=y)),
+    ]
+
+
+def batches_of(minibatches_fn, X, y, batch_size, seed):
+    return [(np.array(X_batch), np.array(y_batch)) for X_batch, y_batch in
+            minibatches_fn(X, y, batch_size, np.random.default_rng(seed))]
+
+
+def minibatches_problem(minibatches_fn):
+    N, batch_size = 23, 5  # four batches of 5 and a last one of 3
+    X = np.arange(N * 2, dtype=np.float32).reshape(N, 2)  # row i holds 2i and 2i + 1
+    y = np.arange(N) % 10
+    batches = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 0)
+    sizes = [len(y_batch) for _, y_batch in batches]
+    if sum(sizes) == 20 and len(sizes) == 4:
+        return ("the last, smaller batch is dropped: 23 examples in batches of 5 make five batches, the last "
+                "of 3; loop over range(0, N, batch_size).")
+    if any(size > batch_size for size in sizes) or not sizes:
+        return f"the batches hold {sizes} examples; each should hold at most batch_size = {batch_size}."
+    rows = np.concatenate([X_batch for X_batch, _ in batches])
+    labels = np.concatenate([y_batch for _, y_batch in batches])
+    index = (rows[:, 0] / 2).astype(int)
+    if len(index) != N or sorted(index.tolist()) != list(range(N)):
+        return ("the batches do not hold every example exactly once: cut one permutation of the indices into "
+                "consecutive slices, order[start:start + batch_size].")
+    if not np.array_equal(labels, y[index]):
+        return ("the labels do not belong to their images: index X and y with the same batch of indices, "
+                "X[batch] and y[batch].")
+    if np.array_equal(index, np.arange(N)):
+        return "the examples come in their stored order: shuffle them, order = rng.permutation(N)."
+    again = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 0)
+    other = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 1)
+    first = np.concatenate([b for _, b in batches])
+    if not np.array_equal(first, np.concatenate([b for _, b in again])):
+        return ("the order changes from call to call with the same rng: draw it from the rng you are given, "
+                "rng.permutation(N), not np.random or a generator of its own.")
+    if np.array_equal(np.concatenate([X_batch for X_batch, _ in other]), rows):
+        return ("the order is the same whatever rng it is given: draw it from the rng you are given, "
+                "rng.permutation(N).")
+    return None
+
+
+@graded
+def check_minibatches(minibatches_fn):
+    """Check a student's minibatches(X, y, batch_size, rng) -> (X_batch, y_batch) pairs; True if it is right."""
+    X, y = np.arange(46, dtype=np.float32).reshape(23, 2), np.arange(23) % 10
+    return [
+        ("23 examples in batches of 5, shuffled by the rng", lambda: minibatches_problem(minibatches_fn)),
+        ("X and y are left unchanged", lambda: input_changed_problem(
+            lambda X_, y_: batches_of(minibatches_fn, X_, y_, 5, 0), X=X, y=y)),
+    ]
+
+# ---- Exercise 7: the forward pass -----------------------------------------------------------------------
+
+def linear_example_problem(linear_forward_fn):
+    # X (3, 2), W (2, 1), b (1,): Z = [[-1 + 10], [-1 + 10], [-1 + 10]] + ... worked out by hand below.
+    X, W, b = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), np.array([[1.0], [-1.0]]), np.array([10.0])
+    Z = linear_forward_fn(X.copy(), W.copy(), b.copy())
+    expected = X @ W + b  # [[9], [9], [9]]
+    if same(Z, expected):
+        return None
+    problem = shape_problem(Z, (3, 1), "Z")
+    if problem:
+        return problem
+    return first_mistake(Z, [
+        (X @ W, "the bias is missing: Z = X @ W + b."),
+        (X @ W - b, "the bias is subtracted: Z = X @ W + b."),
+        (X @ W + b.sum(), "the bias is summed: each output unit adds its own b[j], X @ W + b."),
+    ]) or (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and b = [10], Z should be [[9], [9], [9]]; "
+           f"yours is {show(Z)}.")
+
+
+def linear_random_problem(linear_forward_fn):
+    X, W, b = random_arrays((5, 4), (4, 3), (3,))
+    Z = linear_forward_fn(X.copy(), W.copy(), b.copy())
+    problem = shape_problem(Z, (5, 3), "Z (B, out)")
+    if problem:
+        return problem
+    if same(Z, X @ W + b):
+        return None
+    return first_mistake(Z, [
+        (X @ W, "the bias is missing: Z = X @ W + b."),
+        (X @ W - b, "the bias is subtracted: Z = X @ W + b."),
+        (X @ W + b.sum(), "the biases are summed into one number: each output unit adds its own b[j], X @ W + b."),
+        (X @ W + b.mean(), "the biases are averaged into one number: each output unit adds its own b[j]."),
+    ]) or f"Z differs from X @ W + b (relative error {relative_error(np.asarray(Z, dtype=float), X @ W + b):.1e})."
+
+
+def square_layer_problem(linear_forward_fn):
+    """With a square W, a transpose no longer breaks the shapes: Z must still be X @ W, not X @ W.T."""
+    X, W, b = random_arrays((4, 4), (4, 4), (4,))
+    Z = linear_forward_fn(X.copy(), W.copy(), b.copy())
+    if same(Z, X @ W + b):
+        return None
+    return first_mistake(Z, [
+        (X @ W.T + b, "it multiplies by W.T: weights are stored (in, out), so Z = X @ W + b needs no transpose."),
+        (W @ X + b, "the factors are in the wrong order: one example per row of X, so Z = X @ W + b."),
+        ((W @ X.T).T + b, "it computes (W @ X.T).T: that is X @ W.T; with W stored (in, out), Z = X @ W + b."),
+    ]) or "for a square W, Z differs from X @ W + b."
+
+
+@graded
+def check_linear_forward(linear_forward_fn):
+    """Check a student's linear_forward(X, W, b) -> Z (B, out); print a diagnosis, True if it is right."""
+    X, W, b = random_arrays((5, 4), (4, 3), (3,))
+    return [
+        ("a hand-computable example", lambda: linear_example_problem(linear_forward_fn)),
+        ("a batch of 5, 4 inputs, 3 outputs", lambda: linear_random_problem(linear_forward_fn)),
+        ("a square W", lambda: square_layer_problem(linear_forward_fn)),
+        ("its inputs are left unchanged", lambda: input_changed_problem(linear_forward_fn, X=X, W=W, b=b)),
+        ("a second call leaves the first Z as it was", lambda: second_call_problem(
+            lambda: linear_forward_fn(X.copy(), W.copy(), b.copy()), lambda: linear_forward_fn(-X, 2 * W, b),
+            ["the Z it returned"])),
+    ]
+
+
+HAND_Z = np.array([[-2.0, 0.0, 3.0], [1.5, -0.5, 0.0]])
+
+
+def relu_example_problem(relu_fn):
+    A = relu_fn(HAND_Z.copy())
+    expected = np.maximum(HAND_Z, 0)
+    if same(A, expected):
+        return None
+    if np.shape(A) in ((3,), (2,)):
+        return ("it returns one number per column or row: np.max(Z, 0) takes the largest entry along axis 0; "
+                "np.maximum(Z, 0) compares each entry with 0.")
+    return first_mistake(A, [
+        (HAND_Z > 0, "it returns the mask Z > 0 (the slope); relu's output is Z itself where Z > 0: "
+                     "np.maximum(Z, 0)."),
+        (np.abs(HAND_Z), "it takes |Z|: negative entries must become 0, not positive: np.maximum(Z, 0)."),
+        (np.minimum(HAND_Z, 0), "it keeps the negative entries: relu keeps the positive ones, np.maximum(Z, 0)."),
+        (-np.maximum(HAND_Z, 0), "the sign is flipped: relu(Z) = max(Z, 0)."),
+    ]) or (f"for Z = [[-2, 0, 3], [1.5, -0.5, 0]], relu(Z) should be [[0, 0, 3], [1.5, 0, 0]]; yours is {show(A)}.")
+
+
+def relu_dtype_problem(relu_fn):
+    Z = HAND_Z.astype(np.float32)
+    A = relu_fn(Z.copy())
+    if np.asarray(A).dtype == np.float32:
+        return None
+    return (f"relu of a float32 Z is {np.asarray(A).dtype}: keep Z's dtype (np.maximum(Z, 0) does; a float64 "
+            "array or np.where with 0.0 of another dtype does not), so that the network stays in float32.")
+
+
+@graded
+def check_relu(relu_fn):
+    """Check a student's relu(Z) -> A, entry by entry; print a diagnosis, True if it is right."""
+    Z = random_arrays((5, 4))[0]
+    return [
+        ("a hand-computable example", lambda: relu_example_problem(relu_fn)),
+        ("a batch of 5 rows of 4", lambda: shape_problem(relu_fn(Z.copy()), (5, 4), "A") or values_problem(
+            relu_fn(Z.copy()), np.maximum(Z, 0), "A", "np.maximum(Z, 0)")),
+        ("float32 stays float32", lambda: relu_dtype_problem(relu_fn)),
+        ("its input is left unchanged", lambda: input_changed_problem(relu_fn, Z=Z)),
+        ("a second call leaves the first A as it was", lambda: second_call_problem(
+            lambda: relu_fn(Z.copy()), lambda: relu_fn(-Z), ["the A it returned"])),
+    ]
+
+
+def reference_forward(params, X, relu_on_last=False, relu_on_hidden=True):
+    cache, A = [], X
+    L = len(params) // 2
+    for layer in range(1, L + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0) if (layer < L and relu_on_hidden) or (layer == L and relu_on_last) else Z
+    return A, cache
+
+
+def forward_result_problem(result, n_layers):
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return f"it should return two values, logits and cache; it returns {describe_value(result)}."
+    logits, cache = result
+    if not isinstance(cache, (list, tuple)):
+        return f"the cache should be a list with one (A_in, Z) pair per layer; it is {describe_value(cache)}."
+    if len(cache) != n_layers:
+        return (f"the cache holds {len(cache)} entries for a network of {n_layers} layers: append one (A_in, Z) "
+                "pair per layer (if it is fixed in the code, take the number of layers from params: "
+                "L = len(params) // 2).")
+    if not all(isinstance(entry, (tuple, list)) and len(entry) == 2 for entry in cache):
+        return "each cache entry should be a pair (A_in, Z): the layer's input and its pre-activation."
+    return None
+
+
+def forward_values_problem(forward_fn, params, X):
+    n_layers = len(params) // 2
+    try:
+        result = forward_fn(copy_params(params), X.copy())
+    except KeyError as error:
+        key = error.args[0] if error.args else None
+        if isinstance(key, str) and re.fullmatch(r"[Wb]\d+", key):
+            return (f"for a network of {n_layers} layers it reads {key}, which that network lacks: the number of "
+                    "layers is fixed in the code. Take it from params, L = len(params) // 2.")
+        raise
+    problem = forward_result_problem(result, n_layers)
+    if problem:
+        return problem
+    logits, cache = result
+    expected_logits, expected_cache = reference_forward(params, X)
+    for layer, ((A_in, Z), (right_A, right_Z)) in enumerate(zip(cache, expected_cache), start=1):
+        if same(A_in, right_Z) and same(Z, right_A):
+            return f"cache[{layer - 1}] holds (Z, A_in) in swapped order: append (A_in, Z), the input first."
+        if not same(A_in, right_A):
+            after = expected_cache[layer][0] if layer < n_layers else None
+            if layer < n_layers and same(A_in, after):
+                return (f"cache[{layer - 1}][0] is layer {layer}'s output, not its input: append (A, Z) before "
+                        "A becomes relu(Z).")
+            return (f"cache[{layer - 1}][0] should be layer {layer}'s input (X for layer 1, then the previous "
+                    "layer's relu(Z)).")
+        if not same(Z, right_Z):
+            return f"cache[{layer - 1}][1], layer {layer}'s Z, should be its input @ W{layer} + b{layer}."
+    if same(logits, expected_logits):
+        return None
+    return first_mistake(logits, [
+        (reference_forward(params, X, relu_on_last=True)[0], "relu is applied to the last layer too: the last "
+                                                             "layer's Z are the logits, with no relu after it."),
+        (reference_forward(params, X, relu_on_hidden=False)[0], "no relu between the layers: every hidden layer's "
+                                                                "A is relu(Z)."),
+    ]) or f"the logits should be the last layer's Z, cache[{n_layers - 1}][1]."
+
+
+def forward_case(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    params = {}
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{layer}"] = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+        params[f"b{layer}"] = 0.1 * rng.standard_normal(n_out)
+    return params, rng.standard_normal((5, sizes[0]))
+
+
+@graded
+def check_forward(forward_fn):
+    """Check a student's forward(params, X) -> logits, cache; print a diagnosis, True if it is right."""
+    params, X = forward_case([4, 6, 7, 3])
+    return [
+        ("a 4-6-7-3 network: logits and cache", lambda: forward_values_problem(forward_fn, params, X)),
+        ("a 4-3 network of one layer", lambda: forward_values_problem(forward_fn, *forward_case([4, 3], 1))),
+        ("a 4-6-5-7-3 network of four layers", lambda: forward_values_problem(
+            forward_fn, *forward_case([4, 6, 5, 7, 3], 2))),
+        ("params and X left unchanged", lambda: input_changed_problem(
+            lambda X_: forward_fn(params, X_), X=X) or (None if all(np.array_equal(params[n], forward_case(
+                [4, 6, 7, 3])[0][n]) for n in params) else "it changes params: the forward pass only reads them.")),
+    ]
+
+
+def init_shapes_problem(params, sizes):
+    if not isinstance(params, dict):
+        return f"it should return a dict of arrays, W1, b1, W2, b2, ...; it returns {describe_value(params)}."
+    if "W0" in params or "b0" in params:
+        return "params holds W0 or b0: layers are numbered from 1, W1, b1, ..., as forward and backward read them."
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        for name, shape in ((f"W{layer}", (n_in, n_out)), (f"b{layer}", (n_out,))):
+            if name not in params:
+                return f"params has no {name}: one W and one b per layer, numbered from 1."
+            problem = shape_problem(params[name], shape, f"params['{name}']")
+            if problem:
+                return problem + (" Weights are stored (in, out), one row per input." if name[0] == "W" else "")
+    extra = sorted(set(params) - {f"{p}{layer}" for layer in range(1, len(sizes)) for p in "Wb"})
+    return f"params holds {extra[0]}, which no layer has." if extra else None
+
+
+def init_values_problem(init_fn):
+    sizes = [784, 256, 10]
+    params = init_fn(sizes, np.random.default_rng(0))
+    problem = init_shapes_problem(params, sizes)
+    if problem:
+        return problem
+    for name in params:
+        if np.asarray(params[name]).dtype != np.float32:
+            return (f"params['{name}'] is {np.asarray(params[name]).dtype}: make every array float32, like the "
+                    "images (.astype(np.float32)).")
+    for layer in (1, 2):
+        b = np.asarray(params[f"b{layer}"], dtype=float)
+        if np.any(b):
+            return f"b{layer} is not zero: biases start at 0 (np.zeros(n_out, dtype=np.float32))."
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        W = np.asarray(params[f"W{layer}"], dtype=float)
+        std, mean = W.std(), W.mean()
+        he = np.sqrt(2 / fan_in)
+        if abs(mean) > 5 * he / np.sqrt(W.size) + 1e-3 * he and abs(mean) > 0.2 * std:
+            return (f"W{layer}'s entries have mean {mean:.3g}, not 0: draw them from a normal distribution "
+                    "centred on 0, rng.standard_normal.")
+        if abs(std / he - 1) < 0.05:
+            kurtosis = float(np.mean((W - mean) ** 4) / std ** 4)
+            if kurtosis < 2.5:
+                return (f"W{layer}'s entries are spread evenly rather than normally (a uniform draw?): He "
+                        "initialisation draws from a normal distribution, rng.standard_normal(...) * scale.")
+            continue
+        named = {np.sqrt(1 / fan_in): "1 / sqrt(fan_in) (LeCun's scale, for activations that keep both halves)",
+                 np.sqrt(2 / fan_out): "sqrt(2 / fan_out), the layer's outputs rather than its inputs",
+                 np.sqrt(2 / (fan_in + fan_out)): "sqrt(2 / (fan_in + fan_out)), Glorot's scale for sigmoid, tanh",
+                 2 / fan_in: "2 / fan_in, the variance rather than the standard deviation",
+                 1.0: "1, no scale at all"}
+        cause = next((text for value, text in named.items() if abs(std / value - 1) < 0.05), None)
+        return (f"W{layer}'s standard deviation is {std:.4f}; He initialisation gives sqrt(2 / fan_in) = {he:.4f} "
+                f"for fan_in = {fan_in}" + (f": yours is {cause}." if cause else "."))
+    return None
+
+
+def init_rng_problem(init_fn):
+    sizes = [20, 8, 3]
+    first, again, other = (init_fn(sizes, np.random.default_rng(seed)) for seed in (1, 1, 2))
+    use_it = ("draw from the rng you are given, rng.standard_normal((n_in, n_out)), not np.random or a "
+              "generator of its own.")
+    if not np.array_equal(np.asarray(first["W1"]), np.asarray(again["W1"])):
+        return f"two calls with the same seed give different weights: {use_it}"
+    if np.array_equal(np.asarray(first["W1"]), np.asarray(other["W1"])):
+        return f"the weights are the same whatever rng it is given: {use_it}"
+    draws = [np.asarray(first[name], dtype=float).ravel()[:3] / np.sqrt(2 / n_in) for name, n_in in (("W1", 20),
+                                                                                                    ("W2", 8))]
+    if np.allclose(*draws):
+        return "every layer gets the same draws: draw each layer's weights in turn from the one rng."
+    return None
+
+
+@graded
+def check_init_params(init_fn):
+    """Check a student's init_params(layer_sizes, rng) -> params, He-initialised; True if it is right."""
+    return [
+        ("W and b for each layer, shaped (in, out) and (out,)", lambda: init_shapes_problem(
+            init_fn([4, 6, 7, 3], np.random.default_rng(0)), [4, 6, 7, 3])),
+        ("784-256-10: float32, zero biases, He's scale", lambda: init_values_problem(init_fn)),
+        ("the rng it is given decides the weights", lambda: init_rng_problem(init_fn)),
+    ]
+
+# ---- Exercise 8: what the network gets wrong -------------------------------------------------------------
+
+# y and predictions for C = 3 classes, each (true, predicted) pair of the hand example on its own line:
+# (0, 0), (0, 1), (1, 1), (2, 2), (2, 0), (2, 2). The pair (2, 2) comes twice, so a fancy-indexed
+# `counts[y, predicted] += 1`, which adds once per distinct pair, shows; and no two rows of counts are alike.
+HAND_Y, HAND_PREDICTED = np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2])
+HAND_COUNTS = np.array([[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+
+
+def reference_confusion(predicted, y, num_classes):
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for true, guess in zip(y, predicted):
+        counts[true, guess] += 1
+    return counts
+
+
+def confusion_shape_problem(confusion_fn):
+    counts = confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=5)
+    if not isinstance(counts, np.ndarray):
+        return f"it should return an array of counts, shape (C, C); it returns {describe_value(counts)}."
+    if counts.shape == (10, 10):
+        return ("for num_classes = 5 it returns a (10, 10) array: it ignores num_classes; make the array "
+                "np.zeros((num_classes, num_classes)).")
+    if counts.shape == (3, 3):
+        return ("for num_classes = 5 it returns a (3, 3) array: its size comes from the largest label present "
+                "(here 2), which misses classes that never occur; make it (num_classes, num_classes).")
+    return shape_problem(counts, (5, 5), "counts")
+
+
+def confusion_example_problem(confusion_fn):
+    counts = confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3)
+    if same(counts, HAND_COUNTS):
+        return None
+    return first_mistake(counts, [
+        (HAND_COUNTS.T, "rows and columns are swapped: row i counts the examples whose true label is i, column j "
+                        "those predicted j, so add 1 at counts[y[n], predicted[n]]."),
+        (np.minimum(HAND_COUNTS, 1), "a (true, predicted) pair that occurs twice is counted once: a fancy-indexed "
+                                     "counts[y, predicted] += 1 adds 1 once per distinct pair. Use "
+                                     "np.add.at(counts, (y, predicted), 1), or a loop over the examples."),
+        (np.diag(np.diag(HAND_COUNTS)), "only the right predictions are counted: count every example, at row "
+                                        "y[n] and column predicted[n], the mistakes too."),
+        (HAND_COUNTS - np.diag(np.diag(HAND_COUNTS)), "only the mistakes are counted: the diagonal holds the "
+                                                      "right predictions, count them too."),
+    ]) or (f"for y = [0, 0, 1, 2, 2, 2] and predicted = [0, 1, 1, 2, 0, 2], counts should be "
+           f"[[1, 1, 0], [0, 1, 0], [1, 0, 2]]; yours is {show(counts)}.")
+
+
+def confusion_random_problem(confusion_fn):
+    rng = np.random.default_rng(0)
+    y, predicted = rng.integers(0, 10, 1000), rng.integers(0, 10, 1000)
+    counts = confusion_fn(predicted.copy(), y.copy())
+    expected = reference_confusion(predicted, y, 10)
+    if same(counts, expected):
+        return None
+    if np.shape(counts) == (10, 10) and float(np.sum(counts)) != 1000:
+        return (f"for 1,000 examples its counts add up to {float(np.sum(counts)):g}: each example adds 1 to "
+                "exactly one entry, so they must add up to 1,000.")
+    return ("for 1,000 random labels and predictions, counts differ from the number of examples with each "
+            "(true, predicted) pair.")
+
+
+@graded
+def check_confusion_matrix(confusion_fn):
+    """Check a student's confusion_matrix(predicted, y, num_classes=10) -> counts (C, C); True if it is right."""
+    return [
+        ("a (C, C) array for num_classes = C", lambda: confusion_shape_problem(confusion_fn)),
+        ("a hand-computable example", lambda: confusion_example_problem(confusion_fn)),
+        ("its inputs are left unchanged", lambda: input_changed_problem(
+            lambda predicted, y: confusion_fn(predicted, y, num_classes=3), predicted=HAND_PREDICTED[::-1],
+            y=HAND_Y[::-1])),
+        ("1,000 random labels and predictions", lambda: confusion_random_problem(confusion_fn)),
+        ("a second call leaves the first counts as they were", lambda: second_call_problem(
+            lambda: confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3),
+            lambda: confusion_fn(HAND_Y.copy(), HAND_PREDICTED.copy(), num_classes=3), ["the counts it returned"])),
+    ]
+
+
+# Counts with a large diagonal (the right answers, never a "confusion"), off-diagonal counts of several sizes,
+# and a tie (two pairs of 4), to be ordered by the true label, then the predicted one.
+HAND_CONFUSION = np.array([[50, 4, 0, 1], [2, 60, 7, 0], [0, 4, 40, 3], [9, 0, 1, 70]])
+HAND_PAIRS = [(3, 0, 9), (1, 2, 7), (0, 1, 4), (2, 1, 4)]
+
+
+def reference_pairs(counts, k):
+    C = len(counts)
+    pairs = [(i, j, int(counts[i, j])) for i in range(C) for j in range(C) if i != j]
+    return sorted(pairs, key=lambda pair: (-pair[2], pair[0], pair[1]))[:k]
+
+
+def as_pairs(result):
+    """result as a list of (int, int, int), or None if it is not a sequence of three numbers each."""
+    try:
+        return [tuple(int(value) for value in pair) for pair in result if len(pair) == 3] \
+            if len(result) == len([pair for pair in result if len(pair) == 3]) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def confused_pairs_problem(pairs_fn, counts, k):
+    """None if pairs_fn(counts, k) gives the k largest off-diagonal counts; else name the mistake."""
+    result = pairs_fn(counts.copy(), k)
+    got, expected = as_pairs(result), reference_pairs(counts, k)
+    if got is None:
+        return (f"it should return a list of {k} (true, predicted, count) tuples; it returns "
+                f"{describe_value(result)}.")
+    if got == expected:
+        return None
+    C = len(counts)
+    everything = sorted([(i, j, int(counts[i, j])) for i in range(C) for j in range(C)],
+                        key=lambda pair: (-pair[2], pair[0], pair[1]))
+    mistakes = [
+        (everything[:k], "the diagonal is included: counts[i, i] are the right answers, not confusions; skip "
+                         "i == j (or set a copy's diagonal to 0)."),
+        ([(j, i, n) for i, j, n in expected], "each pair comes out as (predicted, true): the row of counts is the "
+                                              "true label, the column the prediction, so give (row, column, count)."),
+        (sorted(expected, key=lambda pair: (pair[2], pair[0], pair[1])),
+         "the pairs come in increasing order of count: give the most frequent confusion first."),
+        (reference_pairs(counts, len(counts) ** 2)[-k:][::-1], "these are the least frequent confusions: give the "
+                                                               "largest counts, the most frequent first."),
+    ]
+    named = next((sentence for wrong, sentence in mistakes if got == wrong), None)
+    if named:
+        return named
+    if len(got) != k:
+        return f"it returns {len(got)} pairs for k = {k}: return exactly the k most frequent confusions."
+    valid = all(0 <= i < C and 0 <= j < C and i != j and counts[i, j] == n for i, j, n in got)
+    if valid and [n for _, _, n in got] == [n for _, _, n in expected]:
+        return ("the counts are right, but pairs with equal counts come in another order: order them by the true "
+                "label, then by the predicted one (a stable sort of the flattened counts, kind='stable', does so).")
+    return f"for counts {counts.tolist()} and k = {k}, the pairs should be {expected}; yours are {got}."
+
+
+def confusion_counts_unchanged_problem(pairs_fn):
+    counts = HAND_CONFUSION.copy()
+    pairs_fn(counts, 2)
+    if np.array_equal(counts, HAND_CONFUSION):
+        return None
+    if not np.any(np.diag(counts)):
+        return ("it sets the diagonal of the caller's counts to 0 in place: the caller still needs them (the "
+                "diagonal holds the right answers); zero the diagonal of a copy, counts.copy().")
+    return "it changes the caller's counts in place: work on a copy, counts.copy()."
+
+
+@graded
+def check_most_confused_pairs(pairs_fn):
+    """Check a student's most_confused_pairs(counts, k=3) -> [(true, predicted, count), ...]; True if right."""
+    rng = np.random.default_rng(0)
+    big = rng.permutation(100).reshape(10, 10)  # every count different: no ties
+    big[np.arange(10), np.arange(10)] = 900
+    return [
+        ("the hand example, k = 3", lambda: confused_pairs_problem(pairs_fn, HAND_CONFUSION, 3)),
+        ("a tie, k = 4", lambda: confused_pairs_problem(pairs_fn, HAND_CONFUSION, 4)),
+        ("ten classes, k = 5", lambda: confused_pairs_problem(pairs_fn, big, 5)),
+        ("the counts are left unchanged", lambda: confusion_counts_unchanged_problem(pairs_fn)),
     ]
