@@ -950,6 +950,27 @@ def test_disguised_borrowing_is_refused_from_the_functions_own_code(cell, tmp_pa
     assert "earns nothing" in output or "refuse" in output, output
 
 
+def test_objects_of_the_students_own_are_searched_but_its_local_names_are_not(tmp_path, capsys):
+    """A right answer passes beside globals that hold the module's answer under the names of its own local
+    variables (`_` is IPython's last output), and with a helper class of its own; the same class holding the
+    module's answer as a staticmethod is refused."""
+    source = ("_ = mnist_ann.softmax\n"
+              "grads = {'W1': mnist_ann.softmax}\n"
+              "class Helper:\n    @staticmethod\n    def exps(z):\n"
+              "        return np.exp(z - z.max(axis=1, keepdims=True))\n"
+              "def softmax(logits):\n    for _ in range(1):\n        grads = None\n"
+              "    exps = Helper.exps(logits)\n    return exps / exps.sum(axis=1, keepdims=True)\n")
+    path = tmp_path / "cell.py"
+    path.write_text(source)
+    namespace = {"np": np, "mnist_ann": mnist_ann, "__name__": "cell"}
+    exec(compile(source, str(path), "exec"), namespace)
+    passed, output = run_check("softmax", namespace["softmax"], capsys)
+    assert passed is True, output
+    namespace["Helper"].exps = staticmethod(mnist_ann.softmax)
+    passed, output = run_check("softmax", namespace["softmax"], capsys)
+    assert passed is False and "reaches mnist_ann.softmax" in output, output
+
+
 def test_the_modules_text_run_by_exec_is_refused_but_the_same_code_written_passes(capsys):
     """The solution's relu_backward compiles to the module's names and constants; only text nobody can read
     (made by exec or compile) that matches the module's is refused."""
