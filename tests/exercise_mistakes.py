@@ -2224,6 +2224,11 @@ def relu_through_an_exec_copy(Z):
     return _COPIED["relu"](Z)
 
 
+def parse_with_the_modules_header(raw):
+    dtype, shape, header_size = mnist_ann.idx_header(raw)
+    return np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
+
+
 def cm_histogram2d(predicted, y, num_classes=10):
     counts, _, _ = np.histogram2d(y, predicted, bins=num_classes)
     return counts.astype(int)
@@ -2657,6 +2662,7 @@ MISTAKES = [
     ("init_params", "the module's answer as a default argument", init_through_a_default),
     ("minibatches", "yield from the module's answer", minibatches_yield_from_the_module),
     ("relu", "the module's text run by exec into a dict", relu_through_an_exec_copy),
+    ("parse_idx", "the module's idx_header", parse_with_the_modules_header),
     ("confusion_matrix", "np.histogram2d", cm_histogram2d),
     ("confusion_matrix", "uint8 counts", cm_uint8),
     ("confusion_matrix", "float counts", cm_float),

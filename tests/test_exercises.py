@@ -773,6 +773,8 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
      "calls mnist_ann.iterate_minibatches, the module's own answer"),
     ("relu", "the module's text run by exec into a dict", M["the module's text run by exec into a dict"],
      "reaches mnist_ann.relu, the module's own answer"),
+    ("parse_idx", "the module's idx_header", M["the module's idx_header"],
+     "it calls mnist_ann.idx_header, the module's own answer"),
     ("confusion_matrix", "np.histogram2d", M["np.histogram2d"], "np.histogram2d's bins span the range of the data"),
     ("confusion_matrix", "uint8 counts", M["uint8 counts"], "too small an integer type"),
     ("confusion_matrix", "float counts", M["float counts"], "make them integers"),
