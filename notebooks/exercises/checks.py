@@ -16,7 +16,9 @@ thread, as Jupyter and nbgrader run a notebook: Windows has neither SIGPROF nor 
 that never ends runs until the kernel is interrupted). And a check cannot
 be passed with the module's own answer: a function that is one of mnist_ann's answers, calls one while
 it runs, or whose own code reaches the module another way (importlib, exec, eval, inspect, __import__,
-compile, ...: read from its syntax tree), fails with a sentence saying so.
+compile, ...: read from its syntax tree), fails with a sentence saying so. So does one that keeps an answer
+in an object it reaches (a default argument, a closure, a class's staticmethod, functools.partial, a dict
+filled by exec), and anything that is not a plain function of the student's (a partial, a callable object).
 """
 
 import ast
