@@ -10,7 +10,13 @@ written together with that exercise's checks, by the same hand.
 A few (the optimizers that pair by position or change grads, momentum with lr inside the velocity, the
 loops that ignore their rng, and others marked so in MISTAKES' order) come from an independent tester's
 set that got through or was misnamed: they were added with the checks' fixes, so they are not a fresh test.
+The same holds for the block marked "issue 21, second zoo" (borrowing through a staticmethod, functools.partial,
+a default argument, yield from or a copy made by exec; counts in uint8 or floats; caches and reused buffers; ...):
+one per class a second tester's zoo let through or misnamed, written after reading that zoo's answers.
 """
+
+import functools
+import inspect
 
 import numpy as np
 
@@ -2184,6 +2190,162 @@ def mcp_upper_triangle_only(counts, k=3):
     pairs = [(i, j, int(counts[i, j])) for i in range(len(counts)) for j in range(i + 1, len(counts))]
     return sorted(pairs, key=lambda pair: (-pair[2], pair[0], pair[1]))[:k]
 
+
+# ---- issue 21, second zoo: borrowing through objects the function keeps, and the classes it let through -----
+
+class _Borrowed:  # a class of the student's, holding the module's answer as a staticmethod
+    softmax = staticmethod(mnist_ann.softmax)
+
+
+def softmax_through_a_staticmethod(logits):
+    return _Borrowed.softmax(logits)
+
+
+_one_hot_partial = functools.partial(mnist_ann.one_hot)
+
+
+def one_hot_through_partial(y, num_classes=10):
+    return _one_hot_partial(y, num_classes)
+
+
+def init_through_a_default(layer_sizes, rng, _init=mnist_ann.init_params):
+    return _init(layer_sizes, rng=rng)
+
+
+def minibatches_yield_from_the_module(X, y, batch_size, rng):
+    yield from mnist_ann.iterate_minibatches(X, y, batch_size, rng)
+
+
+_COPIED = {"np": np}  # the module's text run again by exec, into a dict of the student's
+exec(inspect.getsource(mnist_ann.relu), _COPIED)  # noqa: S102 (a student's disguised borrowing)
+
+
+def relu_through_an_exec_copy(Z):
+    return _COPIED["relu"](Z)
+
+
+def parse_with_the_modules_header(raw):
+    dtype, shape, header_size = mnist_ann.idx_header(raw)
+    return np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
+
+
+def cm_histogram2d(predicted, y, num_classes=10):
+    counts, _, _ = np.histogram2d(y, predicted, bins=num_classes)
+    return counts.astype(int)
+
+
+def cm_uint8(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=np.uint8)
+    np.add.at(counts, (y, predicted), 1)
+    return counts
+
+
+def cm_float(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes))
+    np.add.at(counts, (y, predicted), 1)
+    return counts
+
+
+_ONE_HOT_CACHE = {}
+
+
+def one_hot_cached_by_length(y, num_classes=10):
+    key = (len(y), num_classes)
+    if key not in _ONE_HOT_CACHE:
+        Y = np.zeros((len(y), num_classes), dtype=np.float32)
+        Y[np.arange(len(y)), y] = 1
+        _ONE_HOT_CACHE[key] = Y
+    return _ONE_HOT_CACHE[key]
+
+
+def minibatches_one_buffer(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    X_batch, y_batch = np.empty((batch_size, *X.shape[1:]), X.dtype), np.empty(batch_size, y.dtype)
+    for start in range(0, len(X), batch_size):
+        batch = order[start:start + batch_size]
+        X_batch[:len(batch)], y_batch[:len(batch)] = X[batch], y[batch]
+        yield X_batch[:len(batch)], y_batch[:len(batch)]
+
+
+def momentum_velocity_by_shape(params, grads, state, lr, beta=0.9):
+    for name in params:
+        velocity = state.setdefault(params[name].shape, np.zeros_like(params[name]))
+        velocity *= beta
+        velocity += grads[name]
+        params[name] -= lr * velocity
+    return state
+
+
+def forward_sorted_names(params, X):
+    weights = [params[name] for name in sorted(params) if name.startswith("W")]
+    biases = [params[name] for name in sorted(params) if name.startswith("b")]
+    cache, A = [], X
+    for layer, (W, b) in enumerate(zip(weights, biases), start=1):
+        Z = A @ W + b
+        cache.append((A, Z))
+        A = np.maximum(Z, 0) if layer < len(weights) else Z
+    return A, cache
+
+
+def mcp_zeroed_diagonal_ranked(counts, k=3):
+    off = counts.copy()
+    np.fill_diagonal(off, 0)
+    pairs = [(i, j, int(off[i, j])) for i in range(len(off)) for j in range(len(off))]
+    return sorted(pairs, key=lambda pair: (-pair[2], pair[0], pair[1]))[:k]
+
+
+def sgd_return_in_the_loop(params, grads, state, lr):
+    for name in params:
+        params[name] -= lr * grads[name]
+        return state
+
+
+def momentum_return_in_the_loop(params, grads, state, lr, beta=0.9):
+    for name in params:
+        state[name] = beta * state.get(name, 0.0) + grads[name]
+        params[name] -= lr * state[name]
+        return state
+
+
+def init_bias_row(layer_sizes, rng):
+    params = {}
+    for layer, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        params[f"W{layer}"] = (rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)).astype(np.float32)
+        params[f"b{layer}"] = np.zeros((1, n_out), dtype=np.float32)
+    return params
+
+
+def parse_sizes_one_byte_each(raw):
+    ndim = raw[3]
+    shape = tuple(raw[7 + 4 * i] for i in range(ndim))
+    return np.frombuffer(raw, dtype=IDX_DTYPES[raw[2]], count=int(np.prod(shape)), offset=4 + 4 * ndim).reshape(shape)
+
+
+def ceg_sorts_the_labels(logits, y):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    P = exps / exps.sum(axis=1, keepdims=True)
+    P[np.arange(len(y)), y] -= 1
+    y.sort()
+    return P / len(y)
+
+
+def loop_epochs_inside_batches(params, X, y, step, lr, epochs, batch_size, rng):
+    losses, state = [0.0] * epochs, {}
+    for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+        for epoch in range(epochs):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            losses[epoch] += len(y_batch) * float(loss) / len(X)
+    return losses
+
+
+def dropout_evaluation_as_float(A, rate, rng, training=True):
+    if not training:
+        return A.astype(float), None
+    mask = (rng.random(A.shape) >= rate).astype(A.dtype) / A.dtype.type(1 - rate)
+    return A * mask, mask
+
+
 MISTAKES = [
     ("softmax", "shift by the row's largest size", softmax_shift_by_largest_size),
     ("softmax", "clipped logits", softmax_clipped),
@@ -2495,4 +2657,25 @@ MISTAKES = [
     ("minibatches", "shuffles the caller's arrays", minibatches_shuffle_in_place),
     ("relu_backward", "softplus's derivative", relu_backward_softplus),
     ("dropout_backward", "np.dot with mask.T", dropout_backward_dot_transposed),
+    ("softmax", "the module's answer as a staticmethod", softmax_through_a_staticmethod),
+    ("one_hot", "functools.partial of the module's answer", one_hot_through_partial),
+    ("init_params", "the module's answer as a default argument", init_through_a_default),
+    ("minibatches", "yield from the module's answer", minibatches_yield_from_the_module),
+    ("relu", "the module's text run by exec into a dict", relu_through_an_exec_copy),
+    ("parse_idx", "the module's idx_header", parse_with_the_modules_header),
+    ("confusion_matrix", "np.histogram2d", cm_histogram2d),
+    ("confusion_matrix", "uint8 counts", cm_uint8),
+    ("confusion_matrix", "float counts", cm_float),
+    ("one_hot", "cached by the length of y", one_hot_cached_by_length),
+    ("minibatches", "one buffer for every batch", minibatches_one_buffer),
+    ("momentum_step", "one velocity per shape", momentum_velocity_by_shape),
+    ("forward", "layers in the sorted order of their names", forward_sorted_names),
+    ("most_confused_pairs", "a zeroed diagonal ranked with the rest", mcp_zeroed_diagonal_ranked),
+    ("sgd_step", "return inside the loop", sgd_return_in_the_loop),
+    ("momentum_step", "return inside the loop", momentum_return_in_the_loop),
+    ("init_params", "biases shaped (1, out)", init_bias_row),
+    ("parse_idx", "each size read from one byte", parse_sizes_one_byte_each),
+    ("cross_entropy_grad", "sorts y in place", ceg_sorts_the_labels),
+    ("train_loop", "the epochs inside the batches", loop_epochs_inside_batches),
+    ("dropout_forward", "A as float64 at evaluation", dropout_evaluation_as_float),
 ]

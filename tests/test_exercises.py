@@ -762,7 +762,61 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("most_confused_pairs", "ties backwards", exercise_mistakes.mcp_unstable_ties, "pairs with equal counts"),
     ("adam_step", "folded constants, eps not rescaled", exercise_mistakes.adam_folded_eps_not_scaled,
      "eps enters in the wrong place"),
+    # issue 21, the second zoo: borrowing through objects kept, and the classes that zoo let through or misnamed
+    ("softmax", "the module's answer as a staticmethod", M["the module's answer as a staticmethod"],
+     "reaches mnist_ann.softmax, the module's own answer"),
+    ("one_hot", "functools.partial of the module's answer", M["functools.partial of the module's answer"],
+     "reaches mnist_ann.one_hot, the module's own answer"),
+    ("init_params", "the module's answer as a default argument", M["the module's answer as a default argument"],
+     "uses mnist_ann.init_params, the module's own answer"),
+    ("minibatches", "yield from the module's answer", M["yield from the module's answer"],
+     "calls mnist_ann.iterate_minibatches, the module's own answer"),
+    ("relu", "the module's text run by exec into a dict", M["the module's text run by exec into a dict"],
+     "reaches mnist_ann.relu, the module's own answer"),
+    ("parse_idx", "the module's idx_header", M["the module's idx_header"],
+     "it calls mnist_ann.idx_header, the module's own answer"),
+    ("confusion_matrix", "np.histogram2d", M["np.histogram2d"], "np.histogram2d's bins span the range of the data"),
+    ("confusion_matrix", "uint8 counts", M["uint8 counts"], "too small an integer type"),
+    ("confusion_matrix", "float counts", M["float counts"], "make them integers"),
+    ("one_hot", "cached by the length of y", M["cached by the length of y"], "returns the first call's Y"),
+    ("minibatches", "one buffer for every batch", M["one buffer for every batch"], "a later batch overwrites them"),
+    ("momentum_step", "one velocity per shape", M["one velocity per shape"], "do they share one velocity?"),
+    ("forward", "layers in the sorted order of their names", M["layers in the sorted order of their names"],
+     "'W10' comes before 'W2'"),
+    ("most_confused_pairs", "a zeroed diagonal ranked with the rest", M["a zeroed diagonal ranked with the rest"],
+     "a cell of the diagonal"),
+    ("sgd_step", "return inside the loop", exercise_mistakes.sgd_return_in_the_loop,
+     "`return` indented inside the loop"),
+    ("momentum_step", "return inside the loop", exercise_mistakes.momentum_return_in_the_loop,
+     "`return` indented inside the loop"),
+    ("init_params", "biases shaped (1, out)", M["biases shaped (1, out)"], "not np.zeros((1, n_out))"),
+    ("parse_idx", "each size read from one byte", M["each size read from one byte"], "read from one byte"),
+    ("cross_entropy_grad", "sorts y in place", exercise_mistakes.ceg_sorts_the_labels, "it changed y in place"),
+    ("train_loop", "the epochs inside the batches", M["the epochs inside the batches"],
+     "the loop over epochs is inside the loop over mini-batches"),
+    ("dropout_forward", "A as float64 at evaluation", M["A as float64 at evaluation"],
+     "return A itself, with no conversion"),
 ]
+
+
+def test_only_a_function_written_with_def_is_checked(capsys):
+    """A wrapper (functools.partial, a class's instance, a builtin) can hide the module's answer: refused."""
+    class Softmax:
+        def __call__(self, logits):
+            exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+            return exps / exps.sum(axis=1, keepdims=True)
+    for wrapped in (Softmax(), functools.partial(SOLUTION["softmax"]), np.exp):
+        passed, output = run_check("softmax", wrapped, capsys)
+        assert passed is False and "give the check a function you wrote yourself with def" in output, output
+
+
+def test_the_checks_constants_survive_a_function_that_changes_its_inputs(capsys):
+    """A student's y.sort() changes a copy: the labels every later check uses stay as they were."""
+    before = checks.LABELS.copy(), checks.HAND_LABELS.copy(), checks.SPREAD_LABELS.copy()
+    run_check("cross_entropy_grad", exercise_mistakes.ceg_sorts_the_labels, capsys)
+    run_check("cross_entropy", lambda logits, y: (y.sort(), 0.0)[1], capsys)
+    assert all(np.array_equal(now, then) for now, then in
+               zip((checks.LABELS, checks.HAND_LABELS, checks.SPREAD_LABELS), before))
 
 
 @pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES, ids=[f"{c[0]}: {c[1]}" for c in CLASSES])
@@ -896,6 +950,27 @@ def test_disguised_borrowing_is_refused_from_the_functions_own_code(cell, tmp_pa
     passed, output = run_check("softmax", namespace["softmax"], capsys)
     assert passed is False and words in output, output
     assert "earns nothing" in output or "refuse" in output, output
+
+
+def test_objects_of_the_students_own_are_searched_but_its_local_names_are_not(tmp_path, capsys):
+    """A right answer passes beside globals that hold the module's answer under the names of its own local
+    variables (`_` is IPython's last output), and with a helper class of its own; the same class holding the
+    module's answer as a staticmethod is refused."""
+    source = ("_ = mnist_ann.softmax\n"
+              "grads = {'W1': mnist_ann.softmax}\n"
+              "class Helper:\n    @staticmethod\n    def exps(z):\n"
+              "        return np.exp(z - z.max(axis=1, keepdims=True))\n"
+              "def softmax(logits):\n    for _ in range(1):\n        grads = None\n"
+              "    exps = Helper.exps(logits)\n    return exps / exps.sum(axis=1, keepdims=True)\n")
+    path = tmp_path / "cell.py"
+    path.write_text(source)
+    namespace = {"np": np, "mnist_ann": mnist_ann, "__name__": "cell"}
+    exec(compile(source, str(path), "exec"), namespace)
+    passed, output = run_check("softmax", namespace["softmax"], capsys)
+    assert passed is True, output
+    namespace["Helper"].exps = staticmethod(mnist_ann.softmax)
+    passed, output = run_check("softmax", namespace["softmax"], capsys)
+    assert passed is False and "reaches mnist_ann.softmax" in output, output
 
 
 def test_the_modules_text_run_by_exec_is_refused_but_the_same_code_written_passes(capsys):

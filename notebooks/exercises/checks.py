@@ -16,7 +16,9 @@ thread, as Jupyter and nbgrader run a notebook: Windows has neither SIGPROF nor 
 that never ends runs until the kernel is interrupted). And a check cannot
 be passed with the module's own answer: a function that is one of mnist_ann's answers, calls one while
 it runs, or whose own code reaches the module another way (importlib, exec, eval, inspect, __import__,
-compile, ...: read from its syntax tree), fails with a sentence saying so.
+compile, ...: read from its syntax tree), fails with a sentence saying so. So does one that keeps an answer
+in an object it reaches (a default argument, a closure, a class's staticmethod, functools.partial, a dict
+filled by exec), and anything that is not a plain function of the student's (a partial, a callable object).
 """
 
 import ast
@@ -266,7 +268,7 @@ def input_changed_problem(function, **inputs):
     function(*copies.values())
     changed = [name for name in inputs if not np.array_equal(inputs[name], copies[name])]
     if changed:
-        return (f"it changed {changed[0]} in place (with -=, *= or [...] =); compute a new array instead, "
+        return (f"it changed {changed[0]} in place (with -=, *=, [...] = or .sort()); compute a new array instead, "
                 f"because the caller still needs {changed[0]} as it was.")
     return None
 
@@ -300,7 +302,7 @@ MODULE_ANSWERS = {
     "dropout_forward": DROPOUT_ANSWERS,
     "dropout_backward": DROPOUT_ANSWERS,
     "loss_and_grads_with_dropout": DROPOUT_ANSWERS,
-    "parse_idx": ("read_idx", "read_file_bytes", "load_mnist"),
+    "parse_idx": ("read_idx", "idx_header", "refuse_damaged_idx_file", "read_file_bytes", "load_mnist"),
     "one_hot": ("one_hot",),
     "minibatches": ("iterate_minibatches",),
     "linear_forward": ("linear_forward", "forward"),
@@ -371,10 +373,21 @@ def watched(student_fn, names, calls):
     namespace = getattr(unwrapped(student_fn), "__globals__", {})
     present = [name for name in names if callable(getattr(mnist_ann, name, None))]
 
+    recorders = {name: call_recorder(getattr(mnist_ann, name), name, calls) for name in present}
+
+    def generated(items):  # a generator's body runs as it is iterated: watch it there too
+        while True:
+            with replaced(recorders, namespace):
+                try:
+                    item = next(items)
+                except StopIteration as stop:
+                    return stop.value
+            yield item
+
     def run(*args, **kwargs):
-        recorders = {name: call_recorder(getattr(mnist_ann, name), name, calls) for name in present}
         with replaced(recorders, namespace):
-            return student_fn(*args, **kwargs)
+            result = student_fn(*args, **kwargs)
+        return generated(result) if isinstance(result, types.GeneratorType) else result
     run.__wrapped__ = student_fn  # so that a check can still find the student's globals
     return run
 
@@ -521,6 +534,100 @@ def code_signature(code):
             tuple(code_signature(c) if isinstance(c, types.CodeType) else c for c in code.co_consts))
 
 
+def is_answer(value, answers):
+    """The name of the module's answer that value is (or a copy of, loaded again or run from its text), else
+    None. answers: the module's functions this exercise must not use."""
+    value = unwrapped(value)
+    for answer in answers:
+        original = getattr(mnist_ann, answer, None)
+        if original is None:
+            continue
+        if value is original:
+            return answer
+        code = getattr(value, "__code__", None)
+        if isinstance(code, types.CodeType) and getattr(value, "__name__", None) == answer and (
+                from_module_file(value) or (readable_source(value) is None  # run from text: exec or compile
+                                            and code_signature(code) == code_signature(original.__code__))):
+            return answer
+    return None
+
+
+def stored_inside(value, home):
+    """The objects value holds that could hide a function: what a wrapper wraps, a function's defaults and
+    closure, a class's attributes (staticmethod and classmethod unwrapped), a container's items, an instance's
+    attributes when its class is the student's (home: the module the student's functions live in)."""
+    if isinstance(value, (staticmethod, classmethod)):
+        return [value.__func__]
+    if isinstance(value, functools.partial):
+        return [value.func, *value.args, *value.keywords.values()]
+    if isinstance(value, types.MethodType):
+        return [value.__func__, value.__self__]
+    if isinstance(value, types.FunctionType):
+        cells = []
+        for cell in value.__closure__ or ():
+            try:
+                cells.append(cell.cell_contents)
+            except ValueError:  # a closure cell not yet filled
+                pass
+        return [*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values(), *cells,
+                *[getattr(value, "__wrapped__", None)]]
+    if isinstance(value, dict):
+        return list(value.values())[:500]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)[:500]
+    if isinstance(value, type):
+        return list(vars(value).values()) if value.__module__ == home else []
+    if isinstance(value, (types.ModuleType, np.ndarray, str, bytes, int, float, complex)):
+        return []
+    if getattr(type(value), "__module__", None) == home:
+        return list(getattr(value, "__dict__", {}).values())
+    return []
+
+
+def reached_answer(function, answers):
+    """The name of a module answer the function can reach without calling it by name where a check would see
+    it (a default argument, a closure, a staticmethod of a class of the student's, functools.partial, a dict
+    filled by exec), else None. Only the student's own objects are searched, never a library's."""
+    home = getattr(function, "__module__", None)
+
+    def outer_values(function):  # what the names it uses refer to outside it (its own variables are not looked up)
+        names, _, _ = used_names(function)
+        return [bound_value(function, name) for name in sorted(names - set(function.__code__.co_varnames))]
+    todo = [function, *outer_values(function)]
+    seen, found = set(), []
+    while todo and len(seen) < 5000:
+        value = todo.pop()
+        if id(value) in seen or value is None:
+            continue
+        seen.add(id(value))
+        answer = is_answer(value, answers)
+        if answer and answer == answers[0]:  # the exercise's own function, rather than a part of it
+            return answer
+        if answer:
+            found.append(answer)
+            continue
+        if isinstance(value, types.FunctionType) and (from_module_file(value) or value.__code__.co_filename
+                                                       .startswith((sys.prefix, sys.base_prefix))):
+            continue  # a library's function, or the module's own (not an answer): allowed
+        if isinstance(value, types.FunctionType) and value is not function:
+            todo += outer_values(value)
+        todo += stored_inside(value, home)
+    return found[0] if found else None
+
+
+def module_attributes(function):
+    """The attributes the function's code reads off a name bound to mnist_ann (or a copy of it loaded again),
+    from its syntax tree: `mnist_ann.iterate_minibatches` in `yield from mnist_ann.iterate_minibatches(...)`,
+    which runs after the function has returned, where no call can be seen."""
+    tree = syntax_tree(function)
+    if tree is None:
+        return set()
+    return {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name) and isinstance(bound_value(function, node.value.id),
+                                                                types.ModuleType)
+            and from_module_file(bound_value(function, node.value.id))}
+
+
 def own_code_problem(function, answers, seen=None):
     """A sentence if the function's own code (or a helper of the student's it calls) reaches the module's
     answers by a back door; else None. answers: the module's functions this exercise must not use."""
@@ -565,6 +672,15 @@ def own_code_problem(function, answers, seen=None):
             problem = own_code_problem(value, answers, seen)  # a helper of the student's own
             if problem:
                 return problem
+    read = sorted(module_attributes(function) & set(answers))
+    if read:
+        return (f"{own} uses mnist_ann.{read[0]}, the module's own answer, which earns nothing: write the body "
+                "yourself (your own functions from the exercises above may be called).")
+    reached = reached_answer(function, answers)
+    if reached:
+        return (f"{own} reaches mnist_ann.{reached}, the module's own answer, through an object it keeps (a "
+                "default argument, a closure, a class's staticmethod, functools.partial, a copy made by exec), "
+                "which earns nothing: write the body yourself.")
     return None
 
 
@@ -625,6 +741,9 @@ def verdict(name, student_fn, check, *args, **kwargs):
     if borrowed:
         return (f"this is mnist_ann.{borrowed} itself, the module's answer, which earns nothing: "
                 f"write your own {name}."), False
+    if not isinstance(student_fn, types.FunctionType):
+        return (f"give the check a function you wrote yourself with def; it got {describe_value(student_fn)}, "
+                "which the checks refuse (a wrapper can hide the module's answer)."), False
     answers = MODULE_ANSWERS.get(name, ())
     calls = []
     try:
@@ -735,7 +854,7 @@ def batch_of_one_problem(got, expected, what):
 def close_large_logits_problem(student_fn, reference_fn, what, *labels):
     """None if student_fn matches reference_fn on rows of large logits close together (see CLOSE_LARGE_LOGITS)."""
     for logits in CLOSE_LARGE_LOGITS:
-        got, expected = student_fn(logits.copy(), *labels), reference_fn(logits, *labels)
+        got, expected = student_fn(logits.copy(), *[label.copy() for label in labels]), reference_fn(logits, *labels)
         problem = batch_of_one_problem(got, expected, what)
         if problem:
             return problem
@@ -747,7 +866,8 @@ def close_large_logits_problem(student_fn, reference_fn, what, *labels):
 
 def spread_maxima_problem(student_fn, reference_fn, what, *labels):
     """None if student_fn is right on a batch whose rows have maxima far apart (see SPREAD_LOGITS)."""
-    got, expected = student_fn(SPREAD_LOGITS.copy(), *labels), reference_fn(SPREAD_LOGITS, *labels)
+    got = student_fn(SPREAD_LOGITS.copy(), *[label.copy() for label in labels])
+    expected = reference_fn(SPREAD_LOGITS, *labels)
     if same(got, expected):
         return None
     problem = shape_problem(got, np.shape(expected), what) if np.ndim(expected) else None
@@ -822,7 +942,7 @@ def cross_entropy_mistakes(logits, labels):
 
 def cross_entropy_example_problem(cross_entropy_fn):
     """On two hand examples: a mistake is named only if it explains both (two mistakes may agree on one)."""
-    losses = [cross_entropy_fn(logits.copy(), labels) for logits, labels, _, _ in HAND_EXAMPLES]
+    losses = [cross_entropy_fn(logits.copy(), labels.copy()) for logits, labels, _, _ in HAND_EXAMPLES]
     wrong = [not same(loss, -log_softmax(logits)[np.arange(len(labels)), labels].mean())
              for loss, (logits, labels, _, _) in zip(losses, HAND_EXAMPLES)]
     if not any(wrong):
@@ -839,7 +959,7 @@ def cross_entropy_example_problem(cross_entropy_fn):
 
 def cross_entropy_large_logits_problem(cross_entropy_fn):
     """At logits of ±1000: an inf from log(softmax) and an inf from an unshifted log-sum-exp need different fixes."""
-    loss = cross_entropy_fn(LARGE_LOGITS.copy(), LARGE_LABELS)
+    loss = cross_entropy_fn(LARGE_LOGITS.copy(), LARGE_LABELS.copy())
     expected = cross_entropy(LARGE_LOGITS, LARGE_LABELS)
     if same(loss, expected) or np.isnan(loss):
         return large_logits_problem(loss, expected, "the loss")
@@ -859,9 +979,9 @@ def check_cross_entropy(cross_entropy_fn):
     """Check a student's cross_entropy(logits, y) -> mean loss; print a diagnosis and return True if it is right."""
     logits, y = random_arrays((5, 3))[0], LABELS
     return [
-        ("one number", lambda: loss_shape_problem(cross_entropy_fn(logits.copy(), y), len(y))),
+        ("one number", lambda: loss_shape_problem(cross_entropy_fn(logits.copy(), y.copy()), len(y))),
         ("a hand-computable example", lambda: cross_entropy_example_problem(cross_entropy_fn)),
-        ("random logits", lambda: values_problem(cross_entropy_fn(logits.copy(), y), cross_entropy(logits, y),
+        ("random logits", lambda: values_problem(cross_entropy_fn(logits.copy(), y.copy()), cross_entropy(logits, y),
                                                  "the loss", "mnist_ann.cross_entropy")),
         ("logits of ±1000", lambda: cross_entropy_large_logits_problem(cross_entropy_fn)),
         ("large logits close together", lambda: close_large_logits_problem(
@@ -873,7 +993,7 @@ def check_cross_entropy(cross_entropy_fn):
 
 
 def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
-    dlogits = cross_entropy_grad_fn(HAND_LOGITS.copy(), HAND_LABELS)
+    dlogits = cross_entropy_grad_fn(HAND_LOGITS.copy(), HAND_LABELS.copy())
     P, Y = softmax(HAND_LOGITS), one_hot(HAND_LABELS, 3)
     return first_mistake(dlogits, [
         (P / 2, "the one-hot labels are not subtracted: dlogits = (P - Y) / B."),
@@ -892,19 +1012,20 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
     numeric = numerical_gradient(lambda Z: cross_entropy(Z, y), logits.copy())
     large = cross_entropy_grad(LARGE_LOGITS, LARGE_LABELS)
     return [
-        ("shape", lambda: shape_problem(cross_entropy_grad_fn(logits.copy(), y), (5, 3), "dlogits")),
+        ("shape", lambda: shape_problem(cross_entropy_grad_fn(logits.copy(), y.copy()), (5, 3), "dlogits")),
         ("a hand-computable example", lambda: cross_entropy_grad_example_problem(cross_entropy_grad_fn)),
-        ("against numerical_gradient", lambda: gradient_problem(cross_entropy_grad_fn(logits.copy(), y), numeric,
+        ("against numerical_gradient", lambda: gradient_problem(cross_entropy_grad_fn(logits.copy(), y.copy()), numeric,
                                                                 "dlogits", len(y), owns_the_mean=True)),
         ("logits of ±1000", lambda: large_logits_problem(
-            cross_entropy_grad_fn(LARGE_LOGITS.copy(), LARGE_LABELS), large, "dlogits")),
+            cross_entropy_grad_fn(LARGE_LOGITS.copy(), LARGE_LABELS.copy()), large, "dlogits")),
         ("large logits close together", lambda: close_large_logits_problem(
             cross_entropy_grad_fn, cross_entropy_grad, "dlogits", CLOSE_LARGE_LABELS)),
         ("rows with maxima far apart", lambda: spread_maxima_problem(
             cross_entropy_grad_fn, cross_entropy_grad, "dlogits", SPREAD_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_grad_fn, logits=logits, y=y)),
         ("a second call leaves the first dlogits as it was", lambda: second_call_problem(
-            lambda: cross_entropy_grad_fn(logits.copy(), y), lambda: cross_entropy_grad_fn(-2 * logits, y[::-1]),
+            lambda: cross_entropy_grad_fn(logits.copy(), y.copy()),
+            lambda: cross_entropy_grad_fn(-2 * logits, y[::-1].copy()),
             ["the dlogits it returned"])),
     ]
 
@@ -1298,6 +1419,14 @@ def params_unchanged_sentence(step_fn, name):
             "write params[name] -= lr * grads[name].")
 
 
+def one_parameter_moves(step_fn, lr, **settings):
+    """True if one step on four parameters (two weights, two biases) moves exactly one of them."""
+    params, grads = layers_case()
+    step_fn(params, copy_params(grads), {}, lr, **settings)
+    before = layers_case()[0]
+    return sum(not np.array_equal(params[name], before[name]) for name in before) == 1
+
+
 def in_place_problem(step_fn, lr=0.1, **settings):
     """None if two steps change the caller's own arrays in place (momentum's first step may not move them)."""
     params, grads = optimizer_case()
@@ -1316,6 +1445,10 @@ def in_place_problem(step_fn, lr=0.1, **settings):
         if params[name] is not array:
             return (f"params['{name}'] was replaced by a new array; update it in place, params[name] -= ..., "
                     "so that everything holding the weights sees the step.")
+    if unchanged and len(unchanged) < len(arrays) and one_parameter_moves(step_fn, lr, **settings):
+        return (f"params['{unchanged[0]}'] did not change, and of four parameters, only the first the loop "
+                "reaches moves: the step ends after one parameter: is `return` indented inside the loop? Return the "
+                "state after the loop, once every parameter is updated.")
     if unchanged and len(unchanged) < len(arrays):
         return (f"params['{unchanged[0]}'] did not change while the others did: update every parameter that "
                 "grads holds a gradient for, the biases too.")
@@ -1483,6 +1616,21 @@ def changing_gradients_problem(step_fn, reference_fn, variants=(), **settings):
         f"the params differ from those of "
         f"{getattr(reference_fn, 'reference_name', 'mnist_ann.' + reference_fn.__name__)} "
         f"(relative error {relative_error(got, expected):.1e}).")
+
+
+def same_shapes_problem(step_fn, reference_fn, what, **settings):
+    """None if two parameters of one shape, with different gradients, move as the reference moves them."""
+    def run(step):
+        params, state = {"W1": np.array([[1.0, -2.0], [0.5, 3.0]]), "W2": np.array([[0.0, 1.0], [-1.0, 2.0]])}, {}
+        for lr in (0.1, 0.05, 0.1):
+            grads = {"W1": np.array([[2.0, -1.0], [0.5, -4.0]]), "W2": np.array([[-3.0, 0.5], [1.0, 1.0]])}
+            state = step(params, grads, state if isinstance(state, dict) else {}, lr, **settings)
+        return flatten([params])
+    if same(run(step_fn), run(reference_fn)):
+        return None
+    return (f"two parameters of the same shape, W1 and W2 (2, 2), do not move as they should over three steps: "
+            f"do they share one {what}? Keep one per parameter, keyed by its name (state[name]), never by its "
+            "shape or position.")
 
 
 SGD_MISTAKES = [  # multipliers of lr * g over three steps, with lr = 0.1
@@ -1672,6 +1820,8 @@ def check_momentum_step(momentum_step_fn):
             momentum_step_fn, [1, 1.5, 1.75], MOMENTUM_MISTAKES, variant=variant, beta=0.5)),
         ("changing gradients and learning rates", lambda: changing_gradients_problem(
             momentum_step_fn, momentum_step, MOMENTUM_VARIANTS, beta=MOMENTUM_VARIANT_BETA)),
+        ("two parameters of one shape keep their own velocities", lambda: same_shapes_problem(
+            momentum_step_fn, momentum_step, "velocity", beta=0.5)),
     ]
 
 
@@ -1694,6 +1844,8 @@ def check_adam_step(adam_step_fn):
             adam_step_fn, derived_adam, ADAM_VARIANTS, **ADAM_SETTINGS) and (eps_only_problem(
                 adam_step_fn) or changing_gradients_problem(adam_step_fn, derived_adam, ADAM_VARIANTS,
                                                             **ADAM_SETTINGS))),
+        ("two parameters of one shape keep their own m and v", lambda: same_shapes_problem(
+            adam_step_fn, derived_adam, "m and v", **ADAM_SETTINGS)),
     ]
 
 
@@ -1809,6 +1961,13 @@ def epoch_orders(run, epochs):
 def shuffling_problem(run, epochs):
     """None if every epoch sees every example once, in a new random order."""
     first, second = (X_batch for X_batch, _, _ in run["batches"][:2])
+    batches = [X_batch for X_batch, _, _ in run["batches"]]
+    if epochs > 1 and len(batches) % epochs == 0 and len(batches) > epochs and not np.array_equal(
+            batches[0], batches[epochs]) and all(np.array_equal(batch, batches[n - n % epochs])
+                                                 for n, batch in enumerate(batches)):
+        return (f"each mini-batch is passed {epochs} times in a row, once per epoch, before the next one comes: the "
+                "loop over epochs is inside the loop over mini-batches. Put it outside: for epoch in "
+                "range(epochs), then, inside it, the loop over the mini-batches of a new order.")
     if np.array_equal(first, second):
         return ("every mini-batch holds the same examples: take each batch from a new slice of the shuffled order, "
                 "order[start:start + batch_size], not X[:batch_size].")
@@ -2090,6 +2249,10 @@ def two_values_problem(result, A, when=""):
     dtype = np.asarray(result[0]).dtype
     if dtype == A.dtype:
         return None
+    if when.startswith("with training=False"):  # no mask here: the evaluation path converts A itself
+        return (f"{when}A_out is {dtype} for a {A.dtype} A: at evaluation nothing is dropped or scaled, so return "
+                "A itself, with no conversion (an .astype(float), a float64 array or np.array(A, float) changes "
+                "its dtype), so that the network stays in A's dtype.")
     if A.dtype == np.float32 and dtype == np.float64:
         return (f"{when}A_out is float64 for a float32 A: a float64 mask (a boolean array divided by 1 - rate is "
                 "float64) promoted it. Make the mask in A's dtype, (...).astype(A.dtype), so that the network stays "
@@ -2645,6 +2808,10 @@ def idx_problem(parse_fn, what, array):
         if got.shape == little or (got.ndim == array.ndim and any(n > 10 ** 6 for n in got.shape)):
             return (f"for {what} the shape is {got.shape}, not {array.shape}: the sizes are read little-endian; "
                     "IDX numbers are big-endian, dtype '>u4' (or int.from_bytes(..., 'big')).")
+        if got.shape == tuple(n % 256 for n in array.shape):
+            return (f"for {what} the shape is {got.shape}, not {array.shape}: each size is read from one byte (its "
+                    "last), so sizes above 255 wrap around. A size is a 4-byte big-endian number: read bytes "
+                    "4 + 4 * i to 8 + 4 * i as '>u4' (or int.from_bytes(..., 'big')).")
         if got.ndim == 1 and got.size != array.size:
             return (f"for {what} it returns {got.size} numbers for {array.size}: the data starts after the header "
                     f"of 4 + 4 * ndim bytes ({4 + 4 * array.ndim} here).")
@@ -2701,6 +2868,24 @@ def one_hot_problem(one_hot_fn):
     ]) or f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}."
 
 
+def one_hot_again_problem(one_hot_fn):
+    """None if two calls with labels of the same length give each its own right Y, the first left as it was."""
+    first_y, second_y = np.array([2, 0, 2, 1]), np.array([1, 3, 0, 0])
+    first = one_hot_fn(first_y.copy(), 4)
+    kept = np.array(first, copy=True)
+    second = one_hot_fn(second_y.copy(), 4)
+    if not same(second, np.eye(4)[second_y]):
+        if same(second, np.eye(4)[first_y]):
+            return ("a second call with other labels, y = [1, 3, 0, 0], returns the first call's Y: is Y kept "
+                    "between calls (a cache, or an array made outside the function)? Build a new Y at every call.")
+        return (f"a second call, with y = [1, 3, 0, 0], gives {show(second)}: it should be "
+                f"{np.eye(4, dtype=int)[second_y].tolist()}.")
+    if not same(first, kept):
+        return ("the Y of a first call changed when the function was called again: it hands back an array it keeps "
+                "between calls and overwrites it. Make a new array at every call.")
+    return None
+
+
 @graded
 def check_one_hot(one_hot_fn):
     """Check a student's one_hot(y, num_classes=10) -> Y (B, C) float32; True if it is right."""
@@ -2710,6 +2895,7 @@ def check_one_hot(one_hot_fn):
         ("ten classes by default", lambda: shape_problem(one_hot_fn(y.copy()), (3, 10), "Y for 3 labels")
          or values_problem(one_hot_fn(y.copy()), np.eye(10)[y], "Y", "np.eye(10)[y]")),
         ("its input is left unchanged", lambda: input_changed_problem(lambda y_: one_hot_fn(y_, 10), y=y)),
+        ("a second call, with other labels", lambda: one_hot_again_problem(one_hot_fn)),
     ]
 
 
@@ -2752,6 +2938,19 @@ def minibatches_problem(minibatches_fn):
     return None
 
 
+def kept_batches_problem(minibatches_fn):
+    """None if the batches, all kept (list(...)) before any is read, hold every example once, rows with labels."""
+    X, y = np.arange(46, dtype=np.float32).reshape(23, 2), np.arange(23)
+    batches = list(minibatches_fn(X.copy(), y.copy(), 5, np.random.default_rng(0)))
+    rows = np.concatenate([np.asarray(X_batch) for X_batch, _ in batches])
+    labels = np.concatenate([np.asarray(y_batch) for _, y_batch in batches])
+    if sorted(labels.tolist()) == list(range(23)) and np.array_equal(rows, X[labels]):
+        return None
+    return ("when all the batches are kept, as list(minibatches(...)) keeps them, earlier batches no longer hold "
+            "their own examples: a later batch overwrites them (one buffer reused for every batch?). Make each "
+            "batch a new array, X[batch] and y[batch].")
+
+
 @graded
 def check_minibatches(minibatches_fn):
     """Check a student's minibatches(X, y, batch_size, rng) -> (X_batch, y_batch) pairs; True if it is right."""
@@ -2760,6 +2959,8 @@ def check_minibatches(minibatches_fn):
         ("23 examples in batches of 5, shuffled by the rng", lambda: minibatches_problem(minibatches_fn)),
         ("X and y are left unchanged", lambda: input_changed_problem(
             lambda X_, y_: batches_of(minibatches_fn, X_, y_, 5, 0), X=X, y=y)),
+        ("list(minibatches(...)): every batch still holds its own rows", lambda: kept_batches_problem(
+            minibatches_fn)),
     ]
 
 # ---- Exercise 7: the forward pass -----------------------------------------------------------------------
@@ -2941,6 +3142,20 @@ def forward_case(sizes, seed=0):
     return params, rng.standard_normal((5, sizes[0]))
 
 
+def many_layers_problem(forward_fn):
+    """None if a network of 11 layers (all 5 wide, so any order of the layers runs) is walked W1, W2, ..., W11."""
+    params, X = forward_case([5] * 12, 3)
+    result = forward_fn(copy_params(params), X.copy())
+    names = sorted(name[1:] for name in params if name.startswith("W"))  # "1", "10", "11", "2", ...
+    shuffled = {f"{p}{new}": params[f"{p}{old}"] for new, old in enumerate(names, start=1) for p in "Wb"}
+    if isinstance(result, (tuple, list)) and len(result) == 2 and same(result[0], reference_forward(shuffled, X)[0]) \
+            and not same(result[0], reference_forward(params, X)[0]):
+        return ("for a network of 11 layers it takes them in the sorted order of their names, W1, W10, W11, W2, "
+                "...: as text, 'W10' comes before 'W2'. Walk the layers by number, for layer in range(1, L + 1), "
+                "reading params[f'W{layer}'] and params[f'b{layer}'].")
+    return forward_values_problem(forward_fn, params, X)
+
+
 @graded
 def check_forward(forward_fn):
     """Check a student's forward(params, X) -> logits, cache; print a diagnosis, True if it is right."""
@@ -2950,6 +3165,7 @@ def check_forward(forward_fn):
         ("a 4-3 network of one layer", lambda: forward_values_problem(forward_fn, *forward_case([4, 3], 1))),
         ("a 4-6-5-7-3 network of four layers", lambda: forward_values_problem(
             forward_fn, *forward_case([4, 6, 5, 7, 3], 2))),
+        ("a network of 11 layers (W10 and W11 come after W9)", lambda: many_layers_problem(forward_fn)),
         ("params and X left unchanged", lambda: input_changed_problem(
             lambda X_: forward_fn(params, X_), X=X) or (None if all(np.array_equal(params[n], forward_case(
                 [4, 6, 7, 3])[0][n]) for n in params) else "it changes params: the forward pass only reads them.")),
@@ -2965,6 +3181,10 @@ def init_shapes_problem(params, sizes):
         for name, shape in ((f"W{layer}", (n_in, n_out)), (f"b{layer}", (n_out,))):
             if name not in params:
                 return f"params has no {name}: one W and one b per layer, numbered from 1."
+            if name[0] == "b" and np.shape(params[name]) == (1, n_out):
+                return (f"params['{name}'] has shape (1, {n_out}), expected ({n_out},): make each bias "
+                        "one-dimensional, np.zeros(n_out), not np.zeros((1, n_out)); it still broadcasts over "
+                        "the batch, and its gradient, summed over axis 0, has that shape.")
             problem = shape_problem(params[name], shape, f"params['{name}']")
             if problem:
                 return problem + (" Weights are stored (in, out), one row per input." if name[0] == "W" else "")
@@ -3097,6 +3317,33 @@ def confusion_random_problem(confusion_fn):
             "(true, predicted) pair.")
 
 
+def confusion_some_classes_problem(confusion_fn):
+    """None if labels that use only classes 1 to 3 of five are counted in their own rows and columns."""
+    y, predicted = np.array([1, 2, 3, 3, 1, 2, 3]), np.array([1, 3, 3, 2, 1, 2, 1])
+    counts = confusion_fn(predicted.copy(), y.copy(), num_classes=5)
+    expected = reference_confusion(predicted, y, 5)
+    if same(counts, expected):
+        return None
+    return (f"for y = {y.tolist()} and predicted = {predicted.tolist()}, which use classes 1 to 3 of "
+            f"num_classes = 5, counts should be {expected.tolist()}; yours is {show(counts)}: example n adds 1 at "
+            "row y[n], column predicted[n], whatever classes occur (np.histogram2d's bins span the range of the "
+            "data, not the classes).")
+
+
+def confusion_integers_problem(confusion_fn):
+    """None if counts are integers that hold a count of 70,000 (more than uint8's or int16's largest)."""
+    counts = confusion_fn(np.zeros(70_000, dtype=np.int64), np.zeros(70_000, dtype=np.int64), num_classes=2)
+    dtype = np.asarray(counts).dtype
+    if dtype.kind not in "iu":
+        return (f"counts are {dtype}: they count examples, so make them integers, np.zeros((num_classes, "
+                "num_classes), dtype=int), as np.zeros alone makes floats.")
+    if not same(counts, [[70_000, 0], [0, 0]]):
+        return (f"for 70,000 examples of the pair (0, 0), counts[0, 0] is {np.asarray(counts)[0, 0]}: the counts "
+                f"are {dtype}, too small an integer type (uint8 stops at 255), so they wrap around. Use "
+                "dtype=int (int64).")
+    return None
+
+
 @graded
 def check_confusion_matrix(confusion_fn):
     """Check a student's confusion_matrix(predicted, y, num_classes=10) -> counts (C, C); True if it is right."""
@@ -3107,6 +3354,8 @@ def check_confusion_matrix(confusion_fn):
             lambda predicted, y: confusion_fn(predicted, y, num_classes=3), predicted=HAND_PREDICTED[::-1],
             y=HAND_Y[::-1])),
         ("1,000 random labels and predictions", lambda: confusion_random_problem(confusion_fn)),
+        ("labels that use some of the classes", lambda: confusion_some_classes_problem(confusion_fn)),
+        ("integer counts, up to 70,000", lambda: confusion_integers_problem(confusion_fn)),
         ("a second call leaves the first counts as they were", lambda: second_call_problem(
             lambda: confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3),
             lambda: confusion_fn(HAND_Y.copy(), HAND_PREDICTED.copy(), num_classes=3), ["the counts it returned"])),
@@ -3117,6 +3366,9 @@ def check_confusion_matrix(confusion_fn):
 # and a tie (two pairs of 4), to be ordered by the true label, then the predicted one.
 HAND_CONFUSION = np.array([[50, 4, 0, 1], [2, 60, 7, 0], [0, 4, 40, 3], [9, 0, 1, 70]])
 HAND_PAIRS = [(3, 0, 9), (1, 2, 7), (0, 1, 4), (2, 1, 4)]
+
+
+FEW_CONFUSIONS = np.array([[5, 0, 0], [2, 6, 0], [0, 0, 7]])  # one confusion: k = 4 needs pairs of count 0
 
 
 def reference_pairs(counts, k):
@@ -3159,6 +3411,11 @@ def confused_pairs_problem(pairs_fn, counts, k):
     named = next((sentence for wrong, sentence in mistakes if got == wrong), None)
     if named:
         return named
+    if any(i == j for i, j, _ in got):
+        diagonal = next((i, j, n) for i, j, n in got if i == j)
+        return (f"for k = {k} it returns {diagonal}, a cell of the diagonal: those are right answers, never a "
+                "confusion, even when set to 0 in a copy (then they rank among the confusions that never "
+                "happen). Skip i == j.")
     if len(got) != k:
         return f"it returns {len(got)} pairs for k = {k}: return exactly the k most frequent confusions."
     valid = all(0 <= i < C and 0 <= j < C and i != j and counts[i, j] == n for i, j, n in got)
@@ -3190,4 +3447,5 @@ def check_most_confused_pairs(pairs_fn):
         ("a tie, k = 4", lambda: confused_pairs_problem(pairs_fn, HAND_CONFUSION, 4)),
         ("ten classes, k = 5", lambda: confused_pairs_problem(pairs_fn, big, 5)),
         ("the counts are left unchanged", lambda: confusion_counts_unchanged_problem(pairs_fn)),
+        ("k beyond the confusions that happen", lambda: confused_pairs_problem(pairs_fn, FEW_CONFUSIONS, 4)),
     ]
