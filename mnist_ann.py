@@ -517,7 +517,8 @@ def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, sch
                              gradients, augment, on_epoch_end)
     epochs, batch_size = int(epochs), int(batch_size)  # 2.0 or np.int64(2) are whole numbers too
     rng, steps_per_epoch = np.random.default_rng(seed), math.ceil(len(X) / batch_size)
-    history, state, best = {key: [] for key in HISTORY_KEYS}, {}, (math.inf, None, 0)
+    history, state = {key: [] for key in HISTORY_KEYS}, {}
+    best_loss, best_params, best_epoch = math.inf, None, 0  # early stopping's best epoch so far
     for epoch in range(1, epochs + 1):
         started, before = time.perf_counter(), copy_params(params)  # to go back to if it blows up
         lrs = epoch_learning_rates(epoch, steps_per_epoch, epochs, lr, schedule)
@@ -526,21 +527,22 @@ def train(params, X, y, X_val=None, y_val=None, optimizer=sgd_step, lr=0.01, sch
             batches = ((augment(X_batch), y_batch) for X_batch, y_batch in batches)
         state, *figures = train_epoch(params, batches, lrs, optimizer, state, optimizer_settings,
                                       gradients, activation, weight_decay)
-        *validation, loss_after = loss_after_epoch(params, X, y, X_val, y_val, activation)
-        if not (figures[0] < DIVERGED_LOSS and loss_after < DIVERGED_LOSS):
+        val_loss, val_accuracy, loss_now = loss_after_epoch(params, X, y, X_val, y_val, activation)
+        if not (figures[0] < DIVERGED_LOSS and loss_now < DIVERGED_LOSS):
             put_back(params, before)
             raise TrainingDiverged(divergence_message(epoch, lr), history)
-        record_epoch(history, epoch, *figures, *validation, lrs[-1], time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        record_epoch(history, epoch, *figures, val_loss, val_accuracy, lrs[-1], seconds)
         if progress:
             print(format_epoch(history, epochs), flush=True)
         if on_epoch_end is not None:
             on_epoch_end(history)
-        if patience and validation[0] < best[0]:
-            best = (validation[0], copy_params(params), epoch)
-        if patience and epoch - best[2] >= patience:
+        if patience and val_loss < best_loss:
+            best_loss, best_params, best_epoch = val_loss, copy_params(params), epoch
+        if patience and epoch - best_epoch >= patience:
             break
-    if best[1] is not None:  # early stopping: go back to the best epoch
-        put_back(params, best[1])
+    if best_params is not None:  # early stopping: go back to the best epoch
+        put_back(params, best_params)
     return history
 
 
