@@ -39,9 +39,10 @@ def one_hot(y):
 # ---- right answers in other forms: every one must pass ------------------------------------------------
 
 def softmax_float32(logits):
-    logits = np.asarray(logits, dtype=np.float32).astype(np.float64)
-    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exps / exps.sum(axis=1, keepdims=True)
+    """Computed in float32 whatever comes in, and returned in the dtype that came in."""
+    shifted = np.asarray(logits, dtype=np.float32) - np.float32(logits.max(axis=1, keepdims=True))
+    exps = np.exp(shifted)
+    return (exps / exps.sum(axis=1, keepdims=True)).astype(logits.dtype)
 
 
 def softmax_loops(logits):
@@ -63,7 +64,7 @@ def cross_entropy_logaddexp(logits, y):
 
 
 def cross_entropy_grad_one_hot(logits, y):
-    return (SOLUTION["softmax"](logits) - one_hot(y)) / len(y)
+    return (SOLUTION["softmax"](logits) - one_hot(y).astype(logits.dtype)) / len(y)
 
 
 def linear_backward_einsum(dZ, X, W):
@@ -129,7 +130,7 @@ def train_loop_numpy_losses(params, X, y, step, lr, epochs, batch_size, rng):
 # einsum linear_backward is linear_backward_einsum above.
 
 def softmax_row_loop(logits):
-    P = np.empty(logits.shape, dtype=float)
+    P = np.empty(logits.shape, dtype=logits.dtype)
     for i in range(logits.shape[0]):
         e = np.exp(logits[i] - max(logits[i]))
         P[i] = e / e.sum()
@@ -159,7 +160,7 @@ def cross_entropy_loop(logits, y):
 def cross_entropy_grad_eye(logits, y):
     z = logits - logits.max(axis=1)[:, None]
     P = np.exp(z) / np.exp(z).sum(axis=1)[:, None]
-    return (P - np.eye(logits.shape[1])[y]) / logits.shape[0]
+    return (P - np.eye(logits.shape[1], dtype=logits.dtype)[y]) / logits.shape[0]
 
 
 def relu_backward_where_float32_zero(dA, Z):
@@ -236,9 +237,9 @@ def dropout_binomial(A, rate, rng, training=True):
     return A * mask, mask
 
 
-def dropout_float32_draws_ones_at_evaluation(A, rate, rng, training=True):
+def dropout_float32_draws(A, rate, rng, training=True):
     if not training:
-        return A.copy(), np.ones_like(A)
+        return A, None
     keep = rng.random(A.shape, dtype=np.float32) < 1 - rate
     mask = keep.astype(A.dtype) / A.dtype.type(1 - rate)
     return A * mask, mask
@@ -413,7 +414,7 @@ ALTERNATIVES = [
     ("train_loop", "np.average with weights", train_loop_np_average),
     ("train_loop", "a float32 array", train_loop_float32_array),
     ("dropout_forward", "rng.binomial", dropout_binomial),
-    ("dropout_forward", "float32 draws, ones at evaluation", dropout_float32_draws_ones_at_evaluation),
+    ("dropout_forward", "float32 draws", dropout_float32_draws),
     ("dropout_forward", "np.where", dropout_where),
     ("dropout_forward", "rng.choice", dropout_choice),
     ("dropout_forward", "A * keep / (1 - rate)", dropout_keep_times_A_then_scale),
@@ -817,6 +818,98 @@ def test_the_checks_constants_survive_a_function_that_changes_its_inputs(capsys)
     run_check("cross_entropy", lambda logits, y: (y.sort(), 0.0)[1], capsys)
     assert all(np.array_equal(now, then) for now, then in
                zip((checks.LABELS, checks.HAND_LABELS, checks.SPREAD_LABELS), before))
+
+
+# ---- the statements' rules: the dtype kept, None at evaluation, a list of integer pairs ----------------------
+
+def softmax_float64_exps(logits):
+    exps = np.exp(logits.astype(float) - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def cross_entropy_grad_float64_eye(logits, y):
+    return (SOLUTION["softmax"](logits) - np.eye(logits.shape[1])[y]) / len(y)
+
+
+def linear_backward_float32_always(dZ, X, W):
+    return tuple(array.astype(np.float32) for array in SOLUTION["linear_backward"](dZ, X, W))
+
+
+def relu_backward_float64_mask(dA, Z):
+    return dA * np.where(Z > 0, 1.0, 0.0)
+
+
+def relu_int(Z):
+    return np.maximum(Z, 0).astype(int)
+
+
+def momentum_float64_velocity(params, grads, state, lr, beta=0.9):
+    for name in params:
+        state.setdefault(name, np.zeros(params[name].shape))
+        state[name][...] = beta * state[name] + grads[name]
+        params[name] -= lr * state[name]
+    return state
+
+
+def linear_forward_float64_bias(X, W, b):
+    return X @ W + b.astype(float)
+
+
+def dropout_ones_at_evaluation(A, rate, rng, training=True):
+    if not training:
+        return A, np.ones_like(A)
+    return SOLUTION["dropout_forward"](A, rate, rng, training)
+
+
+def most_confused_pairs_array(counts, k=3):
+    return np.array(SOLUTION["most_confused_pairs"](counts, k))
+
+
+def most_confused_pairs_float_counts(counts, k=3):
+    return [(i, j, float(n)) for i, j, n in SOLUTION["most_confused_pairs"](counts, k)]
+
+
+def backward_own_Z_where_it_fits(params, cache, dlogits):
+    """The ReLU mask from the layer's own Z where the shapes allow it: right only by luck of widths."""
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A_in, Z_own = cache[layer - 1]
+        grads[f"W{layer}"], grads[f"b{layer}"] = A_in.T @ dZ, dZ.sum(axis=0)
+        if layer > 1:
+            dA = dZ @ params[f"W{layer}"].T
+            Z = Z_own if Z_own.shape == dA.shape else cache[layer - 2][1]
+            dZ = dA * (Z > 0)
+    return grads
+
+
+RULES = [  # (exercise, what breaks the rule, student function, words its diagnosis must contain)
+    ("softmax", "float64 out of float32 logits", softmax_float64_exps, "P is float64 for float32 inputs"),
+    ("cross_entropy_grad", "a float64 np.eye", cross_entropy_grad_float64_eye, "np.eye"),
+    ("linear_backward", "float32 whatever comes in", linear_backward_float32_always, "float32 for float64 inputs"),
+    ("relu_backward", "a float64 mask by np.where", relu_backward_float64_mask, "dZ is float64"),
+    ("relu", "integers out", relu_int, "integer conversion"),
+    ("momentum_step", "a float64 velocity", momentum_float64_velocity, "np.zeros"),
+    ("linear_forward", "a float64 bias", linear_forward_float64_bias, "Z is float64"),
+    ("dropout_forward", "ones for the mask at evaluation", dropout_ones_at_evaluation, "return None for it"),
+    ("most_confused_pairs", "an array of pairs", most_confused_pairs_array, "a Python list of tuples"),
+    ("most_confused_pairs", "float counts", most_confused_pairs_float_counts, "not an integer"),
+    ("backward", "the layer's own Z where the widths agree", backward_own_Z_where_it_fits, "own pre-activation"),
+]
+
+
+@pytest.mark.parametrize("name, rule, student_fn, words", RULES, ids=[f"{r[0]}: {r[1]}" for r in RULES])
+def test_a_rule_of_the_statement_broken_is_named(name, rule, student_fn, words, capsys):
+    passed, output = run_check(name, student_fn, capsys)
+    assert passed is False and words in output, output
+
+
+def test_every_array_check_asks_for_the_dtype_it_was_given():
+    """The statements ask every function to keep its inputs' dtype: each check that gets arrays tests it."""
+    source = inspect.getsource(checks)
+    for name in ["softmax", "cross_entropy_grad", "linear_backward", "relu_backward", "backward", "sgd_step",
+                 "momentum_step", "adam_step", "linear_forward", "forward"]:
+        body = source.split(f"def check_{name}(")[1].split("\n@graded")[0]
+        assert "dtype_problem(" in body, name
 
 
 @pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES, ids=[f"{c[0]}: {c[1]}" for c in CLASSES])

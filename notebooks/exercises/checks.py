@@ -279,6 +279,60 @@ def random_arrays(*shapes):
     return [rng.standard_normal(shape) for shape in shapes]
 
 
+def named_arrays(name, value):
+    """(name, array) for each array in value: an array itself, or one inside dicts, lists and tuples."""
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in named_arrays(f"{name}[{key!r}]", item)]
+    if isinstance(value, (list, tuple)):
+        return [pair for index, item in enumerate(value) for pair in named_arrays(f"{name}[{index}]", item)]
+    return [(name, value)] if isinstance(value, np.ndarray) else []
+
+
+def in_dtype(values, dtype):
+    """values with every float array in them converted to dtype (dicts, lists and tuples rebuilt)."""
+    if isinstance(values, dict):
+        return {key: in_dtype(value, dtype) for key, value in values.items()}
+    if isinstance(values, (list, tuple)):
+        return type(values)(in_dtype(value, dtype) for value in values)
+    return values.astype(dtype) if isinstance(values, np.ndarray) and values.dtype.kind == "f" else values
+
+
+def dtype_sentence(what, found, given):
+    """What to say of an array that comes back as found for inputs of dtype given."""
+    if found.kind == "b":
+        return (f"{what} is bool for {given} inputs: it returns a comparison, True and False, instead of "
+                "numbers; compute the values themselves.")
+    if found.kind in "iu":
+        return (f"{what} is {found} for {given} inputs: an integer conversion (astype(int), //, np.int_) "
+                "truncates its values; keep it a float of the inputs' dtype.")
+    if given == np.float32 and found == np.float64:
+        return (f"{what} is float64 for float32 inputs: a float64 array slipped in (np.zeros, np.ones or np.eye "
+                "without dtype=, .astype(float), np.array(..., dtype=float)) and promoted the result. Make new "
+                "arrays in the inputs' dtype (dtype=X.dtype, np.zeros_like), so that a float32 network stays "
+                "float32.")
+    return (f"{what} is {found} for {given} inputs: it converts to another dtype (an astype?); keep the dtype "
+            "it is given, so that a float64 network stays float64 and a float32 one float32.")
+
+
+def dtype_problem(call, names, integers_only=False):
+    """None if call(dtype), the student's function run on inputs of that dtype, keeps it in its arrays.
+
+    names: what each returned value is called (None: not checked); arrays inside dicts and lists are named
+    by their keys. integers_only: report only an integer array (a mistake of values, told first).
+    """
+    for dtype in (np.float32, np.float64):
+        result = call(dtype)
+        values = list(result) if isinstance(result, tuple) else [result]
+        for name, value in zip(names, values):
+            for what, array in named_arrays(name, value) if name else ():
+                if name == "state" and array.dtype.kind != "f":
+                    continue  # a step count kept as an integer array is no mistake
+                wrong = array.dtype.kind in "iu" if integers_only else array.dtype != dtype
+                if wrong:
+                    return dtype_sentence(what, array.dtype, np.dtype(dtype))
+    return None
+
+
 # ---- Answers that cannot be borrowed -----------------------------------------------------------------
 
 # For each exercise, the module's functions that do its job, or a part of it that another exercise asks
@@ -883,6 +937,7 @@ def check_softmax(softmax_fn):
     logits = random_arrays((5, 3))[0]
     return [
         ("shape", lambda: shape_problem(softmax_fn(logits.copy()), (5, 3), "P")),
+        ("floats, not integers", lambda: dtype_problem(lambda dtype: softmax_fn(logits.astype(dtype)), ["P"], True)),
         ("a hand-computable example", lambda: softmax_example_problem(softmax_fn)),
         ("random logits", lambda: first_mistake(softmax_fn(logits.copy()), softmax_mistakes(logits)) or values_problem(
             softmax_fn(logits.copy()), softmax(logits), "P", "mnist_ann.softmax")),
@@ -892,6 +947,7 @@ def check_softmax(softmax_fn):
         ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
         ("a second call leaves the first P as it was", lambda: second_call_problem(
             lambda: softmax_fn(logits.copy()), lambda: softmax_fn(-2 * logits), ["the P it returned"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: softmax_fn(logits.astype(dtype)), ["P"])),
     ]
 
 
@@ -1027,6 +1083,8 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
             lambda: cross_entropy_grad_fn(logits.copy(), y.copy()),
             lambda: cross_entropy_grad_fn(-2 * logits, y[::-1].copy()),
             ["the dlogits it returned"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: cross_entropy_grad_fn(logits.astype(dtype), y.copy()), ["dlogits"])),
     ]
 
 
@@ -1084,6 +1142,8 @@ def check_linear_backward(linear_backward_fn):
             lambda: linear_backward_fn(dZ.copy(), X.copy(), W.copy()),
             lambda: linear_backward_fn(-2 * dZ, X[::-1].copy(), 3 * W),
             ["the dX it returned", "the dW it returned", "the db it returned"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: linear_backward_fn(
+            dZ.astype(dtype), X.astype(dtype), W.astype(dtype)), ["dX", "dW", "db"])),
     ]
 
 
@@ -1136,6 +1196,8 @@ def check_relu_backward(relu_backward_fn):
     numeric = numerical_gradient(lambda Z_: np.sum(dA * relu(Z_)), Z.copy())  # random Z stays clear of the kink
     return [
         ("shape", lambda: shape_problem(relu_backward_fn(dA.copy(), Z.copy()), (5, 4), "dZ")),
+        ("floats, not integers", lambda: dtype_problem(
+            lambda dtype: relu_backward_fn(dA.astype(dtype), Z.astype(dtype)), ["dZ"], True)),
         ("a hand-computable example", lambda: relu_backward_example_problem(relu_backward_fn)),
         ("against numerical_gradient", lambda: gradient_problem(relu_backward_fn(dA.copy(), Z.copy()), numeric,
                                                                 "dZ", batch_size=5)),
@@ -1144,13 +1206,14 @@ def check_relu_backward(relu_backward_fn):
         ("a second call leaves the first dZ as it was", lambda: second_call_problem(
             lambda: relu_backward_fn(dA.copy(), Z.copy()), lambda: relu_backward_fn(-2 * dA, -Z),
             ["the dZ it returned"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: relu_backward_fn(dA.astype(dtype), Z.astype(dtype)), ["dZ"])),
     ]
 
 
-def network_case():
+def network_case(sizes=(4, 6, 7, 3)):
     """A float64 network 4-6-7-3 with random weights and biases, a batch of 5, its cache and its dlogits."""
-    rng = np.random.default_rng(0)
-    sizes, params = [4, 6, 7, 3], {}
+    rng, params = np.random.default_rng(0), {}
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         params[f"W{layer}"] = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
         params[f"b{layer}"] = 0.1 * rng.standard_normal(n_out)
@@ -1343,6 +1406,12 @@ def backward_zeros_problem(backward_fn):
     return zero_pre_activations_problem(backward_fn(params, cache, dlogits), params, cache, dlogits)
 
 
+def same_widths_problem(backward_fn):
+    """None if backward is right where two layers' arrays have the same shapes, so a wrong index still fits."""
+    params, cache, dlogits, X = network_case((4, 6, 6, 3))
+    return backward_gradients_problem(backward_fn(params, cache, dlogits), params, X)
+
+
 @graded
 def check_backward(backward_fn):
     """Check a student's backward(params, cache, dlogits) -> grads, layer by layer; True if it is right."""
@@ -1359,6 +1428,9 @@ def check_backward(backward_fn):
             lambda dlogits_: backward_fn(*network_case()[:2], dlogits_), dlogits=dlogits)),
         ("params and the cache left unchanged, a new dict each call", lambda: side_effects_problem(backward_fn)),
         ("Z exactly 0 in places", lambda: backward_zeros_problem(backward_fn)),
+        ("two hidden layers of one width, 4-6-6-3", lambda: same_widths_problem(backward_fn)),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: backward_fn(*in_dtype(network_case()[:3], dtype)),
+                                                   ["grads"])),
     ]
 
 
@@ -1382,6 +1454,15 @@ def run_steps(step_fn, grads_sequence, lrs, fresh_state=False, **settings):
         state = step_fn(params, copy_params(grads), {} if fresh_state else state, lr, **settings)
         trajectory.append(copy_params(params))
     return trajectory
+
+
+def step_in_dtype(step_fn, dtype, lr=0.1, **settings):
+    """The params and state after two steps from optimizer_case() in dtype: the state is made, then updated."""
+    params, grads = in_dtype(optimizer_case(), dtype)
+    state = {}
+    for _ in range(2):
+        state = step_fn(params, copy_params(grads), state, lr, **settings)
+    return params, state
 
 
 def flatten(trajectory):
@@ -1802,6 +1883,7 @@ def check_sgd_step(sgd_step_fn):
         ("the gradients are left unchanged", lambda: gradients_changed_problem(sgd_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(sgd_step_fn, [1, 1, 1], SGD_MISTAKES)),
         ("changing gradients and learning rates", lambda: changing_gradients_problem(sgd_step_fn, sgd_step)),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: step_in_dtype(sgd_step_fn, dtype), ["params"])),
     ]
 
 
@@ -1822,6 +1904,8 @@ def check_momentum_step(momentum_step_fn):
             momentum_step_fn, momentum_step, MOMENTUM_VARIANTS, beta=MOMENTUM_VARIANT_BETA)),
         ("two parameters of one shape keep their own velocities", lambda: same_shapes_problem(
             momentum_step_fn, momentum_step, "velocity", beta=0.5)),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: step_in_dtype(momentum_step_fn, dtype, beta=0.5), ["params", "state"])),
     ]
 
 
@@ -1846,6 +1930,8 @@ def check_adam_step(adam_step_fn):
                                                             **ADAM_SETTINGS))),
         ("two parameters of one shape keep their own m and v", lambda: same_shapes_problem(
             adam_step_fn, derived_adam, "m and v", **ADAM_SETTINGS)),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: step_in_dtype(adam_step_fn, dtype, **ADAM_SETTINGS), ["params", "state"])),
     ]
 
 
@@ -2393,7 +2479,7 @@ def dropout_rate_zero_problem(dropout_forward_fn, A):
 
 
 def dropout_evaluation_problem(dropout_forward_fn, A):
-    """None if, with training=False, A comes back unchanged, with no mask (None, or ones)."""
+    """None if, with training=False, A comes back unchanged, and None for the mask."""
     result = dropout_forward_fn(A.copy(), DROP_RATE, np.random.default_rng(0), training=False)
     problem = two_values_problem(result, A, when="with training=False, ")
     if problem:
@@ -2401,10 +2487,10 @@ def dropout_evaluation_problem(dropout_forward_fn, A):
     A_out, mask = result
     factors, scale = factors_of(A_out, A), 1 / (1 - DROP_RATE)
     if same(A_out, A):
-        if mask is None or np.all(np.asarray(mask, dtype=float) == 1):
+        if mask is None:
             return None
-        return ("with training=False nothing is dropped, so there is no mask to return: return None for it "
-                f"(or ones), not {describe_value(mask)} with zeros or scaled entries.")
+        return ("with training=False nothing is dropped, so there is no mask to return: return None for it, as "
+                f"the statement asks, not {describe_value(mask)}.")
     if np.any(factors == 0):
         return ("dropout is left on at evaluation: with training=False it still drops units. Return A unchanged "
                 "(and None for the mask): the kept units were already scaled by 1/(1 - rate) during training.")
@@ -3024,6 +3110,8 @@ def check_linear_forward(linear_forward_fn):
         ("a second call leaves the first Z as it was", lambda: second_call_problem(
             lambda: linear_forward_fn(X.copy(), W.copy(), b.copy()), lambda: linear_forward_fn(-X, 2 * W, b),
             ["the Z it returned"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: linear_forward_fn(X.astype(dtype), W.astype(dtype), b.astype(dtype)), ["Z"])),
     ]
 
 
@@ -3061,6 +3149,7 @@ def check_relu(relu_fn):
     """Check a student's relu(Z) -> A, entry by entry; print a diagnosis, True if it is right."""
     Z = random_arrays((5, 4))[0]
     return [
+        ("floats, not integers", lambda: dtype_problem(lambda dtype: relu_fn(Z.astype(dtype)), ["A"], True)),
         ("a hand-computable example", lambda: relu_example_problem(relu_fn)),
         ("a batch of 5 rows of 4", lambda: shape_problem(relu_fn(Z.copy()), (5, 4), "A") or values_problem(
             relu_fn(Z.copy()), np.maximum(Z, 0), "A", "np.maximum(Z, 0)")),
@@ -3169,6 +3258,8 @@ def check_forward(forward_fn):
         ("params and X left unchanged", lambda: input_changed_problem(
             lambda X_: forward_fn(params, X_), X=X) or (None if all(np.array_equal(params[n], forward_case(
                 [4, 6, 7, 3])[0][n]) for n in params) else "it changes params: the forward pass only reads them.")),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: forward_fn(*in_dtype(forward_case([4, 6, 7, 3]), dtype)), ["logits", "cache"])),
     ]
 
 
@@ -3386,6 +3477,19 @@ def as_pairs(result):
         return None
 
 
+def pairs_type_problem(result):
+    """None if the right pairs come as a list of sequences of integers, as the statement asks."""
+    if not isinstance(result, list):
+        return (f"the pairs are right, but they come as {describe_value(result)} of type {type(result).__name__}: "
+                "return a Python list of tuples, [(true, predicted, count), ...] (.tolist() turns an array into one).")
+    number = next((value for pair in result for value in pair
+                   if not isinstance(value, (int, np.integer)) or isinstance(value, bool)), None)
+    if number is not None:
+        return (f"the pairs are right, but {number!r} is a {type(number).__name__}, not an integer: a count or a "
+                "label taken from a float array (the diagonal set to -inf, say); convert each with int().")
+    return None
+
+
 def confused_pairs_problem(pairs_fn, counts, k):
     """None if pairs_fn(counts, k) gives the k largest off-diagonal counts; else name the mistake."""
     result = pairs_fn(counts.copy(), k)
@@ -3394,7 +3498,7 @@ def confused_pairs_problem(pairs_fn, counts, k):
         return (f"it should return a list of {k} (true, predicted, count) tuples; it returns "
                 f"{describe_value(result)}.")
     if got == expected:
-        return None
+        return pairs_type_problem(result)
     C = len(counts)
     everything = sorted([(i, j, int(counts[i, j])) for i in range(C) for j in range(C)],
                         key=lambda pair: (-pair[2], pair[0], pair[1]))
