@@ -882,6 +882,145 @@ def backward_own_Z_where_it_fits(params, cache, dlogits):
     return grads
 
 
+def softmax_sigmoid(logits):
+    return 1 / (1 + np.exp(-logits))
+
+
+def cross_entropy_log10(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.mean(log_P[np.arange(len(y)), y]) / np.log(10)
+
+
+def relu_leaky(Z):
+    return np.where(Z > 0, Z, 0.01 * Z)
+
+
+def relu_backward_sign(dA, Z):
+    return dA * np.sign(Z)
+
+
+def linear_backward_dX_times_X(dZ, X, W):
+    dX, dW, db = SOLUTION["linear_backward"](dZ, X, W)
+    return dX * X, dW, db
+
+
+def adam_betas_swapped(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return SOLUTION["adam_step"](params, grads, state, lr, beta2, beta1, eps)
+
+
+def adam_keeps_corrected_means(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state.setdefault("t", 0)
+    state["t"] += 1
+    for name in params:
+        m = beta1 * state.get("m" + name, 0) + (1 - beta1) * grads[name]
+        v = beta2 * state.get("v" + name, 0) + (1 - beta2) * grads[name] ** 2
+        state["m" + name], state["v" + name] = m / (1 - beta1 ** state["t"]), v / (1 - beta2 ** state["t"])
+        params[name] -= lr * state["m" + name] / (np.sqrt(state["v" + name]) + eps)
+    return state
+
+
+VELOCITIES = {}
+
+
+def momentum_velocities_in_a_global(params, grads, state, lr, beta=0.9):
+    for name in params:
+        VELOCITIES[name] = beta * VELOCITIES.get(name, 0) + grads[name]
+        params[name] -= lr * VELOCITIES[name]
+    return state
+
+
+def momentum_one_velocity_for_all(params, grads, state, lr, beta=0.9):
+    state["v"] = beta * state.get("v", 0) + sum(float(g.mean()) for g in grads.values())
+    for name in params:
+        params[name] -= lr * state["v"]
+    return state
+
+
+def dropout_backward_divides(dA_out, mask):
+    return np.divide(dA_out, mask, out=np.zeros_like(dA_out), where=mask != 0)
+
+
+def parse_idx_type_from_byte_3(raw):
+    ndim = raw[2]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    return np.frombuffer(raw, IDX_DTYPES[raw[3]], offset=4 + 4 * ndim).reshape(shape)
+
+
+def parse_idx_offset_without_magic(raw):
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=int(np.prod(shape)), offset=4 * ndim + 8).reshape(shape)
+
+
+def backward_W_of_the_layer_below(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        A_in, _ = cache[layer - 1]
+        grads[f"W{layer}"], grads[f"b{layer}"] = A_in.T @ dZ, dZ.sum(axis=0)
+        if layer > 1:
+            dZ = (dZ @ params[f"W{layer - 1}"].T) * (cache[layer - 2][1] > 0)
+    return grads
+
+
+def forward_relu_in_place(params, X):
+    A, cache = X, []
+    for layer in range(1, len(params) // 2 + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((A, Z))
+        if layer < len(params) // 2:
+            np.maximum(Z, 0, out=Z)
+        A = Z
+    return A, cache
+
+
+def network_returns_grads_first(params, X, y, rate, rng):
+    loss, grads, logits = SOLUTION["loss_and_grads_with_dropout"](params, X, y, rate, rng)
+    return grads, loss, logits
+
+
+def confusion_rates(predicted, y, num_classes=10):
+    counts = SOLUTION["confusion_matrix"](predicted, y, num_classes).astype(float)
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+
+
+def most_confused_pairs_ascending(counts, k=3):
+    return SOLUTION["most_confused_pairs"](counts, counts.size)[::-1][:k]
+
+
+def most_confused_pairs_merged_mirrors(counts, k=3):
+    merged = counts + counts.T
+    return [(i, j, int(merged[i, j])) for i, j, _ in SOLUTION["most_confused_pairs"](np.triu(merged), k)]
+
+
+PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
+    ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
+    ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
+    ("relu", "leaky", relu_leaky, "only the entries where Z < 0 are wrong"),
+    ("relu_backward", "times sign(Z)", relu_backward_sign, "only the entries where Z < 0 are wrong"),
+    ("linear_backward", "dX times X", linear_backward_dX_times_X, "dX = dZ @ W.T"),
+    ("adam_step", "betas swapped", adam_betas_swapped, "swapped"),
+    ("adam_step", "the corrected means kept", adam_keeps_corrected_means, "m_hat and v_hat in state"),
+    ("momentum_step", "velocities in a global", momentum_velocities_in_a_global, "outside state"),
+    ("momentum_step", "one velocity for all", momentum_one_velocity_for_all, "shared one velocity"),
+    ("dropout_backward", "divides by the mask", dropout_backward_divides, "divides by the mask"),
+    ("parse_idx", "the type code from byte 3", parse_idx_type_from_byte_3, "byte 2 is the type code"),
+    ("parse_idx", "the data offset without the magic", parse_idx_offset_without_magic, "offset 4 + 4 * ndim"),
+    ("backward", "W of the layer below", backward_W_of_the_layer_below, "the index of W is one short"),
+    ("forward", "relu in place on the cached Z", forward_relu_in_place, "changed Z in place"),
+    ("loss_and_grads_with_dropout", "grads first", network_returns_grads_first, "returns grads, loss, logits"),
+    ("confusion_matrix", "rates", confusion_rates, "fractions, not counts"),
+    ("most_confused_pairs", "ascending", most_confused_pairs_ascending, "least frequent"),
+    ("most_confused_pairs", "mirrors merged", most_confused_pairs_merged_mirrors, "not merged with its mirror"),
+]
+
+
+@pytest.mark.parametrize("name, mistake, student_fn, words", PATTERNS, ids=[f"{p[0]}: {p[1]}" for p in PATTERNS])
+def test_a_mistake_that_shows_only_in_the_values_is_named(name, mistake, student_fn, words, capsys):
+    passed, output = run_check(name, student_fn, capsys)
+    assert passed is False and words in output, output
+
+
 RULES = [  # (exercise, what breaks the rule, student function, words its diagnosis must contain)
     ("softmax", "float64 out of float32 logits", softmax_float64_exps, "P is float64 for float32 inputs"),
     ("cross_entropy_grad", "a float64 np.eye", cross_entropy_grad_float64_eye, "np.eye"),

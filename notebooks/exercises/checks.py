@@ -87,7 +87,10 @@ def backward_broadcast_hint(message):
     if {1, 2} <= dimensions:
         return (" A vector such as a bias gradient stands where a batch of rows (dA, one row per example) belongs: "
                 "linear_backward returns dX, dW, db in that order, so unpack it as dA, dW, db = linear_backward(...).")
-    return broadcast_hint(message)
+    return (" Two batches of rows of different widths meet: arrays of two different layers. Going back from layer "
+            "l, dA = dZ @ W.T takes W of layer l (params[f'W{l}']), and relu_backward(dA, Z) takes Z of layer l - 1, "
+            "cache[l - 2][1]; an index shifted by one (the layer's own Z, another layer's W) gives shapes that do "
+            "not fit.")
 
 
 def dropout_broadcast_hint(message):
@@ -113,7 +116,23 @@ def raised_at_the_call(error):
     return bool(frames) and frames[-1].filename == __file__
 
 
-def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint):
+def idx_error_hint(error, message):
+    """In parse_idx, an error from np.frombuffer, reshape or IDX_DTYPES means the header was misread."""
+    if isinstance(error, KeyError):
+        return (f" {message} is not a type code of IDX_DTYPES: the type code is byte 2, raw[2] (byte 3, raw[3], is "
+                "the number of dimensions).")
+    if isinstance(error, ValueError) and any(words in message for words in ("buffer", "offset", "reshape")):
+        return (" The header is misread, so the sizes or the start of the data are wrong: byte 2 is the type code, "
+                "byte 3 the number of dimensions ndim, then ndim sizes of 4 bytes each, big-endian ('>u4'), and the "
+                "numbers start right after them, at offset 4 + 4 * ndim.")
+    return ""
+
+
+ERROR_HINTS = {"parse_idx": idx_error_hint}  # the exercises whose other errors have a cause of their own
+
+
+def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
+                   explain_other=lambda error, message: ""):
     """One sentence for an error raised in a student's code: what, where, and a hint when the kind is known.
 
     explain_broadcast and explain_matmul name the likely cause of a broadcast or @ error from its message; each
@@ -131,6 +150,8 @@ def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmu
     elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message) \
             and raised_at_the_call(error):
         sentence += " Write the function's first line, its name and arguments, exactly as the exercise gives it."
+    elif line:
+        sentence += explain_other(error, message)
     return sentence
 
 
@@ -157,6 +178,61 @@ def same(got, expected, tolerance=1e-6):
         return got.shape == expected.shape and relative_error(got, expected) < tolerance
     except (TypeError, ValueError):
         return False
+
+
+# Constant factors with a cause of their own: got = factor * expected.
+KNOWN_FACTORS = [(-1.0, "it has the opposite sign everywhere: a minus too many or too few (a subtraction the "
+                        "other way round?)"),
+                 (1 / math.log(10), "it is the right value divided by ln 10: np.log10 where the natural log, "
+                                    "np.log, belongs"),
+                 (1 / math.log(2), "it is the right value divided by ln 2: np.log2 where the natural log, np.log, "
+                                   "belongs"),
+                 (2.0, "every entry is twice the right one: something is counted twice, or a stray factor 2"),
+                 (0.5, "every entry is half the right one: a stray factor 1/2")]
+
+
+def pattern_of(got, expected, regions=()):
+    """A clause (starting with ': ') naming how got differs from expected when the difference tells a cause.
+
+    regions: (mask of expected's shape, where it is) pairs, e.g. (Z < 0, "where Z < 0"): if the wrong entries
+    are exactly one region's, that region is named. '' if no pattern shows.
+    """
+    try:
+        got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return ""
+    if got.shape != expected.shape or got.size == 0:
+        return ""
+    if not np.all(np.isfinite(got)):
+        return ": it holds nan or inf, from an overflow, a division by zero or the log of 0"
+    wrong = ~np.isclose(got, expected, rtol=1e-5, atol=1e-8)
+    if np.any(expected) and not np.any(got):
+        return (": it is all zeros: an integer division (//) or an integer array truncated it, or nothing was "
+                "added in")
+    ratio = constant_ratio(got, expected)
+    if ratio is not None:
+        named = next((sentence for factor, sentence in KNOWN_FACTORS if math.isclose(ratio, factor, rel_tol=1e-4)),
+                     None)
+        if got.size == 1:
+            return f": {named.replace('every entry is', 'it is')}" if named else ""
+        return ": " + (named or f"every entry is {ratio:.4g} times the right one: a stray constant factor")
+    if got.size == 1:
+        return ""
+    shift = got - expected
+    if np.allclose(shift, shift.flat[0], rtol=1e-6, atol=1e-9):
+        return f": every entry is off by the same {shift.flat[0]:.4g}: a stray added constant"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and same(got, expected.T):
+        return ": it is the transpose of the right one: rows and columns are swapped"
+    for mask, where in regions:
+        if np.array_equal(wrong, np.asarray(mask, dtype=bool)):
+            return f": only the entries {where}"
+    if np.all(got == np.round(got)) and not np.all(expected == np.round(expected)):
+        return ": your values are all whole numbers: an integer conversion (int, astype(int), //) truncates them"
+    if got.ndim == 2 and 0 < wrong.any(axis=1).sum() < len(got):
+        rows = np.flatnonzero(wrong.any(axis=1)).tolist()
+        return (f": only row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))} of {len(got)} "
+                f"{'are' if len(rows) > 1 else 'is'} wrong (a loop or a slice that misses or mixes up examples?)")
+    return ""
 
 
 def first_mistake(got, mistakes):
@@ -189,7 +265,8 @@ def shape_problem(got, shape, what, batch_size=None):
 def values_problem(got, expected, what, reference):
     if same(got, expected):
         return None
-    return f"{what} differs from what {reference} gives (relative error {relative_error(got, expected):.1e})."
+    return (f"{what} differs from what {reference} gives (relative error {relative_error(got, expected):.1e})"
+            f"{pattern_of(got, expected)}.")
 
 
 def gradient_problem(got, expected, what, batch_size, owns_the_mean=False):
@@ -214,7 +291,8 @@ def gradient_problem(got, expected, what, batch_size, owns_the_mean=False):
     return next((sentence for factor, sentence in factors.items() if same(got, factor * expected)),
                 None) or fixed_divisor_problem(got, expected, what, batch_size, owns_the_mean) or (
                 f"{what} differs from the central-difference gradient (relative error "
-                f"{relative_error(np.asarray(got, dtype=float), expected):.1e}; a right one is below 1e-6).")
+                f"{relative_error(np.asarray(got, dtype=float), expected):.1e}; a right one is below 1e-6)"
+                f"{pattern_of(got, expected)}.")
 
 
 def constant_ratio(got, expected):
@@ -750,7 +828,8 @@ BROADCAST_HINTS = {"backward": backward_broadcast_hint, "sgd_step": optimizer_br
                    "loss_and_grads_with_dropout": dropout_broadcast_hint}
 
 
-def first_problem(checks, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint):
+def first_problem(checks, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
+                  explain_other=lambda error, message: ""):
     """Run (label, check) pairs in order; the sentence of the first that fails, or None if all pass.
 
     A check calls the student's function and returns None when it is right, else a sentence saying what
@@ -773,7 +852,7 @@ def first_problem(checks, explain_broadcast=broadcast_hint, explain_matmul=matmu
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # noqa: B036 (even sys.exit() in the student's code is reported)
-            problem = describe_error(error, explain_broadcast, explain_matmul)
+            problem = describe_error(error, explain_broadcast, explain_matmul, explain_other)
         if problem:
             return f"check {number} of {len(checks)} ({label}) failed: {problem}"
     return None
@@ -805,7 +884,7 @@ def verdict(name, student_fn, check, *args, **kwargs):
     except Exception as error:
         return setup_failure(error), False
     problem = first_problem(checks, BROADCAST_HINTS.get(name, broadcast_hint),
-                            MATMUL_HINTS.get(name, matmul_hint))
+                            MATMUL_HINTS.get(name, matmul_hint), ERROR_HINTS.get(name, lambda error, message: ""))
     if calls:
         return (f"it calls mnist_ann.{calls[0]}, the module's own answer, which earns nothing: write the body "
                 "yourself (your own functions from the exercises above may be called)."), False
@@ -886,13 +965,25 @@ def softmax_mistakes(logits):
     return mistakes
 
 
+def probabilities_pattern(P, expected):
+    """pattern_of, first saying so when P's rows are not probabilities."""
+    try:
+        sums = np.asarray(P, dtype=float).sum(axis=1)
+    except (TypeError, ValueError, np.exceptions.AxisError):
+        return ""
+    if np.shape(P) == np.shape(expected) and not np.allclose(sums, 1):
+        return (": its rows do not sum to 1, so they are not probabilities: divide each row's exps by that row's "
+                "own sum (a function applied entry by entry, like the sigmoid, never makes a row sum to 1)")
+    return pattern_of(P, expected)
+
+
 def softmax_example_problem(softmax_fn):
     P = softmax_fn(HAND_LOGITS.copy())
     if same(P, softmax(HAND_LOGITS)):
         return None
     return first_mistake(P, softmax_mistakes(HAND_LOGITS)) or (
         f"for logits log([[1, 1, 1], [1, 2, 3]]) P should be [[1/3, 1/3, 1/3], [1/6, 1/3, 1/2]]; "
-        f"yours is {show(P)}.")
+        f"yours is {show(P)}{probabilities_pattern(P, softmax(HAND_LOGITS))}.")
 
 
 def batch_of_one_problem(got, expected, what):
@@ -1010,7 +1101,8 @@ def cross_entropy_example_problem(cross_entropy_fn):
     index = wrong.index(True)
     _, _, given, answer = HAND_EXAMPLES[index]
     named = first_mistake(losses[index], mistakes[index])
-    return named or f"for {given} the loss is {answer}; yours is {float(losses[index]):.4f}."
+    return named or (f"for {given} the loss is {answer}; yours is {float(losses[index]):.4f}"
+                     f"{pattern_of(losses[index], cross_entropy(*HAND_EXAMPLES[index][:2]))}.")
 
 
 def cross_entropy_large_logits_problem(cross_entropy_fn):
@@ -1101,6 +1193,15 @@ def linear_shapes_problem(result, batch_size, n_in, n_out):
             or shape_problem(db, (n_out,), "db (shaped like b)", batch_size=batch_size))
 
 
+LINEAR_GRADIENTS = {"dX": "dX = dZ @ W.T, with no factor of X", "dW": "dW = X.T @ dZ, with no factor of W",
+                    "db": "db = dZ.sum(axis=0), a sum of dZ alone"}
+
+
+def formula_reminder(problem, name):
+    """When a sentence names no cause, the formula that the gradient name must follow."""
+    return f" The chain rule gives {LINEAR_GRADIENTS[name]}." if "central-difference" in problem else ""
+
+
 def linear_backward_example_problem(linear_backward_fn):
     # db = 6 is neither the mean (2) nor a single row (1 or 5) of dZ, so each of those mistakes shows as itself.
     dZ, W = np.array([[1.0], [0.0], [5.0]]), np.array([[1.0], [-1.0]])
@@ -1111,7 +1212,7 @@ def linear_backward_example_problem(linear_backward_fn):
         problem = gradient_problem(got, right, name, batch_size=3)
         if problem:
             return (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and dZ = [[1], [0], [5]], {name} should "
-                    f"be {show(right)}, not {show(got)}. {problem}")
+                    f"be {show(right)}, not {show(got)}. {problem}{formula_reminder(problem, name)}")
     return None
 
 
@@ -1123,7 +1224,7 @@ def linear_gradients_problem(result, dZ, X, W, b):
     for name, got, array in zip(("dX", "dW", "db"), result, (X, W, b)):
         problem = gradient_problem(got, numerical_gradient(loss, array), name, batch_size=len(X))
         if problem:
-            return problem
+            return problem + formula_reminder(problem, name)
     return None
 
 
@@ -1152,6 +1253,16 @@ def sigmoid_slope(Z):
     return s * (1 - s)
 
 
+def relu_regions(Z):
+    """Where relu's entries differ, for pattern_of: its two pieces, and the kink at 0."""
+    return [(Z < 0, "where Z < 0 are wrong: there relu is flat, so its output is 0 and the gradient stops"),
+            (Z == 0, "where Z = 0 are wrong: relu's slope there is 0 by our convention, so compare Z > 0, not "
+                     "Z >= 0"),
+            (Z > 0, "where Z > 0 are wrong: there relu is the identity, so it passes its input (or the gradient) "
+                    "through unchanged"),
+            (Z <= 0, "where Z <= 0 are wrong: there relu is flat, so its output is 0 and the gradient stops")]
+
+
 def relu_backward_example_problem(relu_backward_fn):
     dA, Z = np.array([[5.0, -6.0, 7.0], [-8.0, 9.0, 10.0]]), np.array([[-2.0, 0.0, 3.0], [1.0, -1.0, 2.0]])
     dZ = relu_backward_fn(dA.copy(), Z.copy())
@@ -1176,7 +1287,7 @@ def relu_backward_example_problem(relu_backward_fn):
         (dA / (1 + np.exp(-Z)), "it multiplies dA by the sigmoid of Z, which is the derivative of softplus; relu's "
                                 "derivative is 1 where Z > 0 and 0 elsewhere: dZ = dA * (Z > 0)."),
     ]) or (f"for dA = [[5, -6, 7], [-8, 9, 10]] and Z = [[-2, 0, 3], [1, -1, 2]], dZ should be "
-           f"[[0, 0, 7], [-8, 0, 10]]; yours is {show(dZ)}.")
+           f"[[0, 0, 7], [-8, 0, 10]]; yours is {show(dZ)}{pattern_of(dZ, dA * (Z > 0), relu_regions(Z))}.")
 
 
 def tiny_pre_activations_problem(relu_backward_fn):
@@ -1330,7 +1441,9 @@ def walk_hint(keys, indices, n_layers):
     if 0 in layers or "b0" in keys:
         return f"It reads W0 or b0, but {numbering}"
     if layers and entries and layers[0] == entries[0] < n_layers:
-        return f"It reads cache[{entries[0]}] with W{layers[0]}, counting layers from 0, but {numbering}"
+        return (f"It reads cache[{entries[0]}] with W{layers[0]}, but layer {entries[0] + 1}, whose input and Z "
+                f"are cache[{entries[0]}], has the weights W{entries[0] + 1}: the index of W is one short (layers "
+                f"counted from 0, or W of the layer below). {numbering[0].upper()}{numbering[1:]}")
     if any(layer > n_layers for layer in layers):
         return f"It reads W{max(layers)} of a network of {n_layers} layers: {fixed}"
     if len(layers) >= 1 and layers[0] == 1 and n_layers > 1:
@@ -1538,6 +1651,17 @@ def in_place_problem(step_fn, lr=0.1, **settings):
     return None
 
 
+def memory_outside_state_problem(step_fn, lr=0.1, **settings):
+    """None if two runs from an empty state take the same steps: everything remembered is in state."""
+    grads = optimizer_case()[1]
+    first, second = (flatten(run_steps(step_fn, [grads] * 3, lr, **settings)) for _ in range(2))
+    if np.allclose(first, second, rtol=1e-6, atol=0, equal_nan=True):
+        return None
+    return ("two runs from an empty state take different steps: it remembers something between calls outside "
+            "state (a global, a default argument, an attribute of the function); keep every velocity, mean or "
+            "count in the state it is given, and create it when that state is empty.")
+
+
 def returned_state_problem(step_fn, lr=0.1, keeps_state=False, **settings):
     """None if the step returns a state dict; with keeps_state, the very dict it was given (plain SGD's)."""
     params, grads = optimizer_case()
@@ -1675,7 +1799,10 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
         return None
     mistake = next((sentence for wrong, sentence in mistakes
                     if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
-    found = "steps that are not multiples of it" if moved is None else ", ".join(f"{m:.4g}" for m in moved)
+    found = ("steps that are not one multiple of it for every entry: the entries do not each follow their own "
+             "gradient, as if some shared one velocity or mean (one state for all the parameters, or a state made "
+             "for some of them only); keep one per parameter, state[name], shaped like it") if moved is None \
+        else ", ".join(f"{m:.4g}" for m in moved)
     return variant() or mistake or (f"with a constant gradient g, three steps should move the params by "
                                     f"{', '.join(f'{m:.4g}' for m in expected)} times lr * {unit}; yours give {found}.")
 
@@ -1802,15 +1929,32 @@ def textbook_adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, fo
     for name, grad in grads.items():
         if form == "t per parameter":  # t then counts the parameters as well as the calls
             state["t"] += 1
-        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * grad
-        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * (np.abs(grad) if form == "v of |g|" else grad ** 2)
+        mean_beta1, mean_beta2 = (beta2, beta1) if form == "betas swapped in the means" else (beta1, beta2)
+        state["m"][name] = mean_beta1 * state["m"][name] + (1 - mean_beta1) * grad
+        state["v"][name] = mean_beta2 * state["v"][name] + (1 - mean_beta2) * (
+            np.abs(grad) if form == "v of |g|" else grad ** 2)
         m_hat, v_hat = state["m"][name] / (1 - beta1 ** state["t"]), state["v"][name] / (1 - beta2 ** state["t"])
+        if form == "corrected means kept":
+            state["m"][name], state["v"][name] = m_hat, v_hat
         root = {"eps inside the root": np.sqrt(v_hat + eps), "no root": v_hat + eps}.get(form, np.sqrt(v_hat) + eps)
         params[name] -= lr * m_hat / root
     return state
 
 
+def adam_with_betas_swapped(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return textbook_adam(params, grads, state, lr, beta2, beta1, eps)
+
+
 ADAM_VARIANTS = [
+    (functools.partial(textbook_adam, form="betas swapped in the means"),
+     "beta1 and beta2 are swapped in the running means: m = beta1 * m + (1 - beta1) * g, and "
+     "v = beta2 * v + (1 - beta2) * g ** 2."),
+    (adam_with_betas_swapped,
+     "beta1 and beta2 are swapped everywhere: beta1 belongs to m (the mean of g) and its correction, beta2 to v "
+     "(the mean of g ** 2) and its correction."),
+    (functools.partial(textbook_adam, form="corrected means kept"),
+     "it keeps the bias-corrected m_hat and v_hat in state in place of m and v, so the correction compounds from "
+     "step to step: keep m and v themselves, and make m_hat and v_hat new at every step."),
     (functools.partial(textbook_adam, form="no root"),
      "it divides by v_hat, not by its square root: the step is lr * m_hat / (np.sqrt(v_hat) + eps)."),
     (functools.partial(textbook_adam, form="v of |g|"),
@@ -1896,6 +2040,7 @@ def check_momentum_step(momentum_step_fn):
     return [
         ("it returns its state", lambda: returned_state_problem(momentum_step_fn, beta=0.5)),
         ("params change in place", lambda: in_place_problem(momentum_step_fn, beta=0.5)),
+        ("two runs from an empty state", lambda: memory_outside_state_problem(momentum_step_fn, beta=0.5)),
         ("each parameter gets the gradient of its name", lambda: pairing_problem(momentum_step_fn, beta=0.5)),
         ("the gradients are left unchanged", lambda: gradients_changed_problem(momentum_step_fn, beta=0.5)),
         ("a constant gradient", lambda: constant_gradient_problem(
@@ -1918,6 +2063,7 @@ def check_adam_step(adam_step_fn):
     return [
         ("it returns its state", lambda: returned_state_problem(adam_step_fn)),
         ("params change in place", lambda: in_place_problem(adam_step_fn)),
+        ("two runs from an empty state", lambda: memory_outside_state_problem(adam_step_fn)),
         ("each parameter gets the gradient of its name", lambda: pairing_problem(adam_step_fn)),
         ("the gradients are left unchanged", lambda: gradients_changed_problem(adam_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(
@@ -2536,6 +2682,11 @@ HAND_DA_OUT = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 HAND_MASK = np.array([[0.0, 2.0, 2.0], [2.0, 0.0, 2.0]])  # rate 0.5: the kept units are scaled by 2
 
 
+def dropout_regions(mask):
+    return [(mask != 0, "of the kept units are wrong: there dA = dA_out * mask, the scale 1/(1 - rate) included"),
+            (mask == 0, "of the dropped units are wrong: there dA is 0")]
+
+
 def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
     """None if dA is dA_out * mask; else name the likely mistake."""
     expected = dA_out * mask
@@ -2555,6 +2706,9 @@ def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
         (dA_out, "dA_out passes unchanged: a dropped unit gave nothing forward, so it gets no gradient back. "
                  "dA = dA_out * mask."),
         (mask, "it returns the mask alone; multiply it by dA_out: dA = dA_out * mask."),
+        (np.divide(dA_out, mask, out=np.zeros_like(dA_out, dtype=float), where=mask != 0),
+         "it divides by the mask where it is nonzero: the forward pass multiplied the kept units by the mask, so "
+         "the gradient is multiplied by it too, dA = dA_out * mask."),
         (dA_out * (mask == 0), "the mask is inverted: the gradient must pass where the mask is nonzero, "
                                "dA = dA_out * mask."),
         (dA_out * (mask == 0) * scale, "the mask is inverted: the gradient must pass where the mask is nonzero, "
@@ -2569,8 +2723,9 @@ def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
                 "draw?) than the one it is given, the forward pass's. Use that mask: dA = dA_out * mask.")
     if hand:
         return (f"for dA_out = [[1, 2, 3], [4, 5, 6]] and mask = [[0, 2, 2], [2, 0, 2]] (rate 0.5), dA should "
-                f"be [[0, 4, 6], [8, 0, 12]]; yours is {show(dA)}.")
-    return f"dA differs from dA_out * mask (relative error {relative_error(dA, expected):.1e})."
+                f"be [[0, 4, 6], [8, 0, 12]]; yours is {show(dA)}{pattern_of(dA, expected, dropout_regions(mask))}.")
+    return (f"dA differs from dA_out * mask (relative error {relative_error(dA, expected):.1e})"
+            f"{pattern_of(dA, expected, dropout_regions(mask))}.")
 
 
 def dropout_backward_case():
@@ -2654,6 +2809,12 @@ def dropout_probe_case():
 def dropout_network_shapes_problem(result, params, batch_size, n_classes):
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         return f"it should return three values, loss, grads and logits; it returns {describe_value(result)}."
+    kinds = [np.ndim(value) == 0 and not isinstance(value, dict) for value in result], \
+        [isinstance(value, dict) for value in result], [np.ndim(value) == 2 for value in result]
+    if [kind.index(True) if kind.count(True) == 1 else None for kind in kinds] not in ([0, 1, 2], [None] * 3) \
+            and all(kind.count(True) == 1 for kind in kinds):
+        order = ", ".join(("loss", "grads", "logits")[kind.index(True)] for kind in zip(*kinds))
+        return f"it returns {order}, in that order: return loss, grads, logits, the order the statement gives."
     loss, grads, logits = result
     missing = [name for name in params if isinstance(grads, dict) and name not in grads and f"d{name}" not in grads]
     if missing:
@@ -2951,7 +3112,8 @@ def one_hot_problem(one_hot_fn):
         (np.where(np.isin(np.arange(4), y), 1.0, 0.0) * np.ones((4, 1)), "Y[:, y] = 1 sets whole columns: set "
                                                                          "one entry per row, Y[np.arange(B), y] = 1."),
         (1 - expected, "the 0s and 1s are swapped: 1 at the true class, 0 elsewhere."),
-    ]) or f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}."
+    ]) or (f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}"
+           f"{pattern_of(Y, expected)}.")
 
 
 def one_hot_again_problem(one_hot_fn):
@@ -3066,7 +3228,7 @@ def linear_example_problem(linear_forward_fn):
         (X @ W - b, "the bias is subtracted: Z = X @ W + b."),
         (X @ W + b.sum(), "the bias is summed: each output unit adds its own b[j], X @ W + b."),
     ]) or (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and b = [10], Z should be [[9], [9], [9]]; "
-           f"yours is {show(Z)}.")
+           f"yours is {show(Z)}{pattern_of(Z, X @ W + b)}.")
 
 
 def linear_random_problem(linear_forward_fn):
@@ -3082,7 +3244,8 @@ def linear_random_problem(linear_forward_fn):
         (X @ W - b, "the bias is subtracted: Z = X @ W + b."),
         (X @ W + b.sum(), "the biases are summed into one number: each output unit adds its own b[j], X @ W + b."),
         (X @ W + b.mean(), "the biases are averaged into one number: each output unit adds its own b[j]."),
-    ]) or f"Z differs from X @ W + b (relative error {relative_error(np.asarray(Z, dtype=float), X @ W + b):.1e})."
+    ]) or (f"Z differs from X @ W + b (relative error {relative_error(np.asarray(Z, dtype=float), X @ W + b):.1e})"
+           f"{pattern_of(Z, X @ W + b)}.")
 
 
 def square_layer_problem(linear_forward_fn):
@@ -3095,7 +3258,7 @@ def square_layer_problem(linear_forward_fn):
         (X @ W.T + b, "it multiplies by W.T: weights are stored (in, out), so Z = X @ W + b needs no transpose."),
         (W @ X + b, "the factors are in the wrong order: one example per row of X, so Z = X @ W + b."),
         ((W @ X.T).T + b, "it computes (W @ X.T).T: that is X @ W.T; with W stored (in, out), Z = X @ W + b."),
-    ]) or "for a square W, Z differs from X @ W + b."
+    ]) or f"for a square W, Z differs from X @ W + b{pattern_of(Z, X @ W + b)}."
 
 
 @graded
@@ -3132,7 +3295,8 @@ def relu_example_problem(relu_fn):
         (np.abs(HAND_Z), "it takes |Z|: negative entries must become 0, not positive: np.maximum(Z, 0)."),
         (np.minimum(HAND_Z, 0), "it keeps the negative entries: relu keeps the positive ones, np.maximum(Z, 0)."),
         (-np.maximum(HAND_Z, 0), "the sign is flipped: relu(Z) = max(Z, 0)."),
-    ]) or (f"for Z = [[-2, 0, 3], [1.5, -0.5, 0]], relu(Z) should be [[0, 0, 3], [1.5, 0, 0]]; yours is {show(A)}.")
+    ]) or (f"for Z = [[-2, 0, 3], [1.5, -0.5, 0]], relu(Z) should be [[0, 0, 3], [1.5, 0, 0]]; yours is {show(A)}"
+           f"{pattern_of(A, expected, relu_regions(HAND_Z))}.")
 
 
 def relu_dtype_problem(relu_fn):
@@ -3211,7 +3375,12 @@ def forward_values_problem(forward_fn, params, X):
             return (f"cache[{layer - 1}][0] should be layer {layer}'s input (X for layer 1, then the previous "
                     "layer's relu(Z)).")
         if not same(Z, right_Z):
-            return f"cache[{layer - 1}][1], layer {layer}'s Z, should be its input @ W{layer} + b{layer}."
+            if same(Z, np.maximum(right_Z, 0)):
+                return (f"cache[{layer - 1}][1], layer {layer}'s Z, holds relu(Z): the ReLU changed Z in place "
+                        "(Z[Z < 0] = 0, np.maximum(Z, 0, out=Z)) after it was cached. Make A a new array, "
+                        "A = relu(Z), and keep Z as it was: the backward pass needs it.")
+            return (f"cache[{layer - 1}][1], layer {layer}'s Z, should be its input @ W{layer} + b{layer}"
+                    f"{pattern_of(Z, right_Z)}.")
     if same(logits, expected_logits):
         return None
     return first_mistake(logits, [
@@ -3391,7 +3560,7 @@ def confusion_example_problem(confusion_fn):
         (HAND_COUNTS - np.diag(np.diag(HAND_COUNTS)), "only the mistakes are counted: the diagonal holds the "
                                                       "right predictions, count them too."),
     ]) or (f"for y = [0, 0, 1, 2, 2, 2] and predicted = [0, 1, 1, 2, 0, 2], counts should be "
-           f"[[1, 1, 0], [0, 1, 0], [1, 0, 2]]; yours is {show(counts)}.")
+           f"[[1, 1, 0], [0, 1, 0], [1, 0, 2]]; yours is {show(counts)}{counts_pattern(counts, HAND_COUNTS)}.")
 
 
 def confusion_random_problem(confusion_fn):
@@ -3406,6 +3575,18 @@ def confusion_random_problem(confusion_fn):
                 "exactly one entry, so they must add up to 1,000.")
     return ("for 1,000 random labels and predictions, counts differ from the number of examples with each "
             "(true, predicted) pair.")
+
+
+def counts_pattern(counts, expected):
+    """pattern_of, first saying so when the counts are rates (rows or columns that sum to 1)."""
+    try:
+        counts = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        return ""
+    if counts.shape == expected.shape and np.any(counts != np.round(counts)):
+        return (": it holds fractions, not counts: each entry is the number of examples, a whole number (do not "
+                "divide by a row's or a column's total)")
+    return pattern_of(counts, expected)
 
 
 def confusion_some_classes_problem(confusion_fn):
@@ -3490,6 +3671,25 @@ def pairs_type_problem(result):
     return None
 
 
+def pairs_pattern(got, expected, counts):
+    """A clause naming what the wrong pairs got show, or ''."""
+    C, found = len(counts), [n for _, _, n in got]
+    misread = next(((i, j, n) for i, j, n in got if 0 <= i < C and 0 <= j < C and counts[i, j] != n), None)
+    if misread:
+        i, j, n = misread
+        return (f": the pair ({i}, {j}) comes with the count {n}, but counts[{i}, {j}] is {counts[i, j]}: give each "
+                "cell's own count (not merged with its mirror (j, i), nor a rate)")
+    if found and max(found) < min(n for _, _, n in expected):
+        return ": these are the smallest counts: sort by decreasing count, the most frequent confusion first"
+    if len(found) > 1 and found == sorted(found) and found != sorted(found, reverse=True):
+        return ": they come in increasing order of count: the most frequent confusion comes first"
+    rows = [i for i, _, _ in expected]
+    if len({i for i, _, _ in got}) == len(got) and len(set(rows)) < len(rows):
+        return (": it takes at most one pair per true label (row), but the largest confusions may share a row: "
+                "rank every off-diagonal cell together")
+    return ""
+
+
 def confused_pairs_problem(pairs_fn, counts, k):
     """None if pairs_fn(counts, k) gives the k largest off-diagonal counts; else name the mistake."""
     result = pairs_fn(counts.copy(), k)
@@ -3526,7 +3726,8 @@ def confused_pairs_problem(pairs_fn, counts, k):
     if valid and [n for _, _, n in got] == [n for _, _, n in expected]:
         return ("the counts are right, but pairs with equal counts come in another order: order them by the true "
                 "label, then by the predicted one (a stable sort of the flattened counts, kind='stable', does so).")
-    return f"for counts {counts.tolist()} and k = {k}, the pairs should be {expected}; yours are {got}."
+    return (f"for counts {counts.tolist()} and k = {k}, the pairs should be {expected}; yours are {got}"
+            f"{pairs_pattern(got, expected, counts)}.")
 
 
 def confusion_counts_unchanged_problem(pairs_fn):
