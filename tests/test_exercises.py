@@ -993,6 +993,120 @@ def most_confused_pairs_merged_mirrors(counts, k=3):
     return [(i, j, int(merged[i, j])) for i, j, _ in SOLUTION["most_confused_pairs"](np.triu(merged), k)]
 
 
+def backward_without_decrement(params, cache, dlogits):
+    layer, grads, dZ = len(params) // 2, {}, dlogits
+    while layer > 0:  # layer -= 1 forgotten
+        A_in, _ = cache[layer - 1]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = dZ @ params[f"W{layer}"].T, A_in.T @ dZ, dZ.sum(axis=0)
+        dZ = dA * (cache[layer - 2][1] > 0)
+    return grads
+
+
+def backward_keys_one_short(params, cache, dlogits):
+    return {f"{name[0]}{int(name[1:]) - 1}": grad for name, grad in SOLUTION["backward"](params, cache, dlogits).items()}
+
+
+def adam_t_after_the_update(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state.setdefault("t", 0)
+    for name in params:
+        m = state[f"m{name}"] = beta1 * state.get(f"m{name}", 0) + (1 - beta1) * grads[name]
+        v = state[f"v{name}"] = beta2 * state.get(f"v{name}", 0) + (1 - beta2) * grads[name] ** 2
+        params[name] -= lr * (m / (1 - beta1 ** state["t"])) / (np.sqrt(v / (1 - beta2 ** state["t"])) + eps)
+    state["t"] += 1
+    return state
+
+
+def adam_v_of_g(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = t = state.get("t", 0) + 1
+    for name in params:
+        m = state[f"m{name}"] = beta1 * state.get(f"m{name}", 0) + (1 - beta1) * grads[name]
+        v = state[f"v{name}"] = beta2 * state.get(f"v{name}", 0) + (1 - beta2) * grads[name]
+        params[name] -= lr * (m / (1 - beta1 ** t)) / (np.sqrt(np.abs(v) / (1 - beta2 ** t)) + eps)
+    return state
+
+
+def adam_beta1_for_v(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return SOLUTION["adam_step"](params, grads, state, lr, beta1, beta1, eps)
+
+
+def adam_fixed_beta2(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return SOLUTION["adam_step"](params, grads, state, lr, beta1, 0.999, eps)
+
+
+def train_loop_one_generator(params, X, y, step, lr, epochs, batch_size, rng):
+    losses, state, batches = [], {}, mnist_ann.iterate_minibatches(X, y, batch_size, rng)
+    for _ in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in batches:
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += len(y_batch) * float(loss)
+        losses.append(total / len(X))
+    return losses
+
+
+def train_loop_step_arguments_swapped(params, X, y, step, lr, epochs, batch_size, rng):
+    losses, state = [], {}
+    for _ in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(grads, params, state, lr)
+            total += len(y_batch) * float(loss)
+        losses.append(total / len(X))
+    return losses
+
+
+def parse_idx_count_ndim(raw):
+    ndim = raw[3]
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=ndim, offset=4 + 4 * ndim)
+
+
+def relu_clipped_at_one(Z):
+    return np.clip(Z, 0, 1)
+
+
+def confusion_matrix_loop_one_short(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for n in range(len(y) - 1):
+        counts[y[n], predicted[n]] += 1
+    return counts
+
+
+def confusion_matrix_bincount_without_minlength(predicted, y, num_classes=10):
+    return np.bincount(np.asarray(y) * num_classes + np.asarray(predicted)).reshape(num_classes, num_classes)
+
+
+def cross_entropy_over_C(logits, y):
+    return SOLUTION["cross_entropy"](logits, y) * len(y) / logits.shape[1]
+
+
+def cross_entropy_every_entry(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return -np.mean(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))
+
+
+def cross_entropy_grad_with_respect_to_P(logits, y):
+    P = SOLUTION["softmax"](logits)
+    G = np.zeros_like(P)
+    G[np.arange(len(y)), y] = -1 / P[np.arange(len(y)), y]
+    return G / len(y)
+
+
+def minibatches_of_indices(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield order[start:start + batch_size]
+
+
+def linear_forward_bias_column(X, W, b):
+    return X @ W + b[:, None]
+
+
+def linear_forward_times(X, W, b):
+    return X * W + b
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1012,6 +1126,24 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("confusion_matrix", "rates", confusion_rates, "fractions, not counts"),
     ("most_confused_pairs", "ascending", most_confused_pairs_ascending, "least frequent"),
     ("most_confused_pairs", "mirrors merged", most_confused_pairs_merged_mirrors, "not merged with its mirror"),
+    ("backward", "a while loop without l -= 1", backward_without_decrement, "a while loop without l -= 1"),
+    ("backward", "keys one short", backward_keys_one_short, "the keys are shifted by -1"),
+    ("adam_step", "t raised after the update", adam_t_after_the_update, "Add 1 to t before using it"),
+    ("adam_step", "v of g", adam_v_of_g, "the running mean of g ** 2"),
+    ("adam_step", "beta1 for v", adam_beta1_for_v, "v uses beta1"),
+    ("adam_step", "beta2 fixed", adam_fixed_beta2, "ignores the beta2 it is given"),
+    ("train_loop", "one generator for every epoch", train_loop_one_generator, "used up after one pass"),
+    ("train_loop", "step(grads, params, ...)", train_loop_step_arguments_swapped, "step(params, grads, state, lr)"),
+    ("parse_idx", "count = ndim", parse_idx_count_ndim, "not the number of dimensions"),
+    ("relu", "clipped at 1", relu_clipped_at_one, "caps the positive entries at 1"),
+    ("confusion_matrix", "a loop one short", confusion_matrix_loop_one_short, "the last example is not counted"),
+    ("confusion_matrix", "bincount without minlength", confusion_matrix_bincount_without_minlength, "minlength"),
+    ("cross_entropy", "divided by C", cross_entropy_over_C, "divided by the number of classes C"),
+    ("cross_entropy", "every entry averaged", cross_entropy_every_entry, "over every entry"),
+    ("cross_entropy_grad", "with respect to P", cross_entropy_grad_with_respect_to_P, "with respect to P"),
+    ("minibatches", "indices yielded", minibatches_of_indices, "yields the indices"),
+    ("linear_forward", "the bias as a column", linear_forward_bias_column, "b is made a column"),
+    ("linear_forward", "X * W", linear_forward_times, "X * W multiplies entry by entry"),
 ]
 
 

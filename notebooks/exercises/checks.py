@@ -65,7 +65,7 @@ def student_line(error):
     return ""
 
 
-def broadcast_hint(message):
+def broadcast_hint(message, line=""):
     """Why two shapes in a NumPy broadcast error do not fit, from the shapes the message names."""
     shapes = [tuple(int(n) for n in re.findall(r"\d+", found)) for found in re.findall(r"\(([\d,]*)\)", message)]
     if len(shapes) >= 2 and any(a[:-1] == b or b[:-1] == a for a in shapes for b in shapes if a != b):
@@ -75,13 +75,24 @@ def broadcast_hint(message):
     return " Two shapes do not fit: write each array's shape beside that line."
 
 
-def optimizer_broadcast_hint(message):
+def linear_broadcast_hint(message, line=""):
+    """In linear_forward, * where @ belongs, or a bias turned into a column."""
+    if re.search(r"\bX\s*\*\s*W\b|\bW\s*\*\s*X\b", line):
+        return (" X * W multiplies entry by entry: the layer is a matrix product, each output a weighted sum of "
+                "the inputs: X @ W + b.")
+    if re.search(r"b\s*\[\s*:\s*,\s*None\s*\]|b\.reshape\(\s*-1\s*,\s*1\s*\)|b\.T\b|\[:, np\.newaxis\]", line):
+        return (" b is made a column, one value per example: it holds one value per output, so add it as it "
+                "is, X @ W + b, and it broadcasts over the rows.")
+    return broadcast_hint(message, line)
+
+
+def optimizer_broadcast_hint(message, line=""):
     """In an optimizer step, arrays of different shapes meet when a parameter gets another's gradient or state."""
     return (" Each parameter must meet the gradient and the state of its own name: pair them by name, "
             "params[name] -= lr * grads[name], with state[name] (not by position, nor keyed by id).")
 
 
-def backward_broadcast_hint(message):
+def backward_broadcast_hint(message, line=""):
     """In backward, a vector meeting a batch of rows is a gradient of linear_backward taken for another."""
     dimensions = {found.rstrip(",").count(",") + 1 for found in re.findall(r"\(([\d,]+)\)", message)}
     if {1, 2} <= dimensions:
@@ -89,11 +100,12 @@ def backward_broadcast_hint(message):
                 "linear_backward returns dX, dW, db in that order, so unpack it as dA, dW, db = linear_backward(...).")
     return (" Two batches of rows of different widths meet: arrays of two different layers. Going back from layer "
             "l, dA = dZ @ W.T takes W of layer l (params[f'W{l}']), and relu_backward(dA, Z) takes Z of layer l - 1, "
-            "cache[l - 2][1]; an index shifted by one (the layer's own Z, another layer's W) gives shapes that do "
-            "not fit.")
+            "cache[l - 2][1], for l > 1 only; each cache entry is (A, Z), the input first. An index shifted by one "
+            "(the layer's own Z, another layer's W), an entry unpacked as (Z, A), or a ReLU below layer 1 gives "
+            "shapes that do not fit.")
 
 
-def dropout_broadcast_hint(message):
+def dropout_broadcast_hint(message, line=""):
     """In dropout, a mask that does not fit the activations was drawn with another shape than theirs."""
     return (" A mask has the shape of the activations it multiplies, one entry per unit of each example: draw it "
             "with rng.random(A.shape), and multiply the gradient by that same mask.")
@@ -128,7 +140,15 @@ def idx_error_hint(error, message):
     return ""
 
 
-ERROR_HINTS = {"parse_idx": idx_error_hint}  # the exercises whose other errors have a cause of their own
+def confusion_error_hint(error, message):
+    """In confusion_matrix, np.bincount without minlength returns too few counts to reshape."""
+    if isinstance(error, ValueError) and "reshape" in message:
+        return (" np.bincount returns counts only up to the largest value that occurs, fewer than C * C when the "
+                "last classes never occur: give it minlength=num_classes ** 2.")
+    return ""
+
+
+ERROR_HINTS = {"parse_idx": idx_error_hint, "confusion_matrix": confusion_error_hint}  # the exercises whose other errors have a cause of their own
 
 
 def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
@@ -146,7 +166,7 @@ def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmu
     if isinstance(error, ValueError) and "matmul" in message and line:
         sentence += explain_matmul(message)
     elif isinstance(error, ValueError) and "broadcast" in message and line:
-        sentence += explain_broadcast(message)
+        sentence += explain_broadcast(message, line)
     elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message) \
             and raised_at_the_call(error):
         sentence += " Write the function's first line, its name and arguments, exactly as the exercise gives it."
@@ -822,7 +842,7 @@ def own_code_problem(function, answers, seen=None):
 MATMUL_HINTS = {"dropout_forward": elementwise_matmul_hint, "dropout_backward": elementwise_matmul_hint}
 
 # The exercises whose broadcast errors have a cause of their own: any other gets broadcast_hint.
-BROADCAST_HINTS = {"backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
+BROADCAST_HINTS = {"linear_forward": linear_broadcast_hint, "backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
                    "momentum_step": optimizer_broadcast_hint, "adam_step": optimizer_broadcast_hint,
                    "dropout_forward": dropout_broadcast_hint, "dropout_backward": dropout_broadcast_hint,
                    "loss_and_grads_with_dropout": dropout_broadcast_hint}
@@ -1076,6 +1096,13 @@ def cross_entropy_mistakes(logits, labels):
         (-(unshifted_first_term + row_max)[np.arange(B), labels].mean(),
          "the row maximum is subtracted inside the sum but not from the first term: "
          "log P = (Z - m) - log(sum(exp(Z - m)))."),
+        (-picked.sum() / logits.shape[1], "the sum is divided by the number of classes C; the loss is the mean over "
+                                          "the B examples: divide by B = len(y)."),
+        (-log_P.mean(), "it averages -log P over every entry of the batch, every class of every example; the loss "
+                        "takes one entry per row, the true class's: -log_P[np.arange(B), y].mean()."),
+        (-((logits - row_max) - np.log(np.exp(logits).sum(axis=1, keepdims=True)))[np.arange(B), labels].mean(),
+         "the row maximum is subtracted from the first term but not inside the sum: log P = (Z - m) - "
+         "log(sum(exp(Z - m))), the same m in both places."),
         (-picked[1:].mean(), "the first example is left out (a range or slice starting at 1): average over all "
                              "B examples."),
         (-picked[:-1].mean(), "the last example is left out (a range or slice that stops one short): average over "
@@ -1150,6 +1177,9 @@ def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
                                   "with P[np.arange(B), y] -= 1."),
         (P - Y / 2, "only Y is divided by B: divide the whole difference, (P - Y) / B."),
         (P / 2 - Y, "only P is divided by B: divide the whole difference, (P - Y) / B."),
+        (-Y / np.where(Y > 0, P, 1) / 2, "this is the gradient with respect to P, -Y / P / B; the exercise asks for "
+                                         "the gradient with respect to the logits, where softmax's Jacobian turns "
+                                         "it into (P - Y) / B."),
     ]) or gradient_problem(dlogits, (P - Y) / 2, "dlogits", batch_size=2, owns_the_mean=True)
 
 
@@ -1340,6 +1370,10 @@ def grads_layout_problem(grads, params):
     if missing and all(f"d{name}" in grads for name in missing):
         return (f"grads is keyed {', '.join(f'd{name}' for name in missing)}; key it like params, "
                 f"{', '.join(missing)}, so that an optimizer step finds each parameter's gradient.")
+    for shift in (-1, 1):
+        if missing and {f"{name[0]}{int(name[1:]) + shift}" for name in params} == set(grads):
+            return (f"grads is keyed {', '.join(sorted(grads))}: the keys are shifted by {shift} from the layers' "
+                    "numbers. Layer l's gradients are grads[f'W{l}'] and grads[f'b{l}'], keyed like params.")
     if missing:
         return (f"grads has no {', '.join(missing)}: every W and b of params needs its gradient; does the loop "
                 "over layers reach layer 1?")
@@ -1440,6 +1474,9 @@ def walk_hint(keys, indices, n_layers):
              "backward works at any depth.")
     if 0 in layers or "b0" in keys:
         return f"It reads W0 or b0, but {numbering}"
+    if len(layers) >= 2 and len(set(layers)) == 1 and n_layers > 1:
+        return (f"It reads W{layers[0]} again and again: the layer number does not change from one pass of the "
+                "loop to the next (a while loop without l -= 1?). Walk l = L, L - 1, ..., 1: for l in range(L, 0, -1).")
     if layers and entries and layers[0] == entries[0] < n_layers:
         return (f"It reads cache[{entries[0]}] with W{layers[0]}, but layer {entries[0] + 1}, whose input and Z "
                 f"are cache[{entries[0]}], has the weights W{entries[0] + 1}: the index of W is one short (layers "
@@ -1467,7 +1504,7 @@ def backward_walk_problem(backward_fn):
     except Exception as error:  # noqa: BLE001 (explained by the walk if it can be; else described as any error)
         hint = walk_hint(keys, indices, len(params) // 2)
         if hint:
-            return describe_error(error, explain_broadcast=lambda message: "", explain_matmul=lambda message: "") \
+            return describe_error(error, explain_broadcast=lambda message, line="": "", explain_matmul=lambda message: "") \
                 + " " + hint
         raise
     if isinstance(grads, dict) and grads_layout_problem(grads, params) is None \
@@ -1582,7 +1619,7 @@ def flatten(trajectory):
     return np.concatenate([np.asarray(params[name], dtype=float).ravel() for params in trajectory for name in params])
 
 
-def nan_problem(trajectory, grads=None):
+def nan_problem(trajectory, grads=None, adam=False):
     """None if no parameter ever became nan or infinite; else say which, when, and (for 0 / 0) why."""
     for step, params in enumerate(trajectory, start=1):
         for name, value in params.items():
@@ -1592,8 +1629,10 @@ def nan_problem(trajectory, grads=None):
             if grads is not None and np.all(np.asarray(grads[name])[broken] == 0):
                 return (f"params['{name}'] became nan at step {step} where its gradient is 0: there m and v are 0, "
                         "and 0 / 0 is nan. Add eps to the denominator, outside the root: np.sqrt(v_hat) + eps.")
+            first = (" At the first step, is t still 0 when the bias corrections divide by 1 - beta ** t, which "
+                     "is then 0? Add 1 to t before using it.") if step == 1 and adam else ""
             return (f"params['{name}'] became nan or infinite at step {step}: a division by zero, or the root of a "
-                    "negative number, in the update.")
+                    f"negative number, in the update.{first}")
     return None
 
 
@@ -1791,7 +1830,7 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
     """
     grads = optimizer_case()[1]
     trajectory = run_steps(step_fn, [grads] * 3, lr, **settings)
-    broken = nan_problem(trajectory)
+    broken = nan_problem(trajectory, adam="beta1" in settings)
     if broken:
         return broken
     moved = step_multipliers(trajectory, grads, lr, unit)
@@ -1799,6 +1838,10 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
         return None
     mistake = next((sentence for wrong, sentence in mistakes
                     if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
+    if moved is None and unit == "sign(g)" and not variant():
+        return ("with a constant gradient, the steps depend on the size of each gradient entry: Adam's step is "
+                "lr * m_hat / (sqrt(v_hat) + eps), and with v the running mean of g ** 2 (squared, not g or |g|), "
+                "m_hat / sqrt(v_hat) = g / |g|, so every entry moves by about lr, whatever its size.")
     found = ("steps that are not one multiple of it for every entry: the entries do not each follow their own "
              "gradient, as if some shared one velocity or mean (one state for all the parameters, or a state made "
              "for some of them only); keep one per parameter, state[name], shaped like it") if moved is None \
@@ -1945,7 +1988,23 @@ def adam_with_betas_swapped(params, grads, state, lr, beta1=0.9, beta2=0.999, ep
     return textbook_adam(params, grads, state, lr, beta2, beta1, eps)
 
 
+def adam_with_beta1_for_v(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return textbook_adam(params, grads, state, lr, beta1, beta1, eps)
+
+
+def adam_with_fixed_beta1(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return textbook_adam(params, grads, state, lr, 0.9, beta2, eps)
+
+
+def adam_with_fixed_beta2(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return textbook_adam(params, grads, state, lr, beta1, 0.999, eps)
+
+
 ADAM_VARIANTS = [
+    (adam_with_beta1_for_v, "v uses beta1, as m does: the mean of g ** 2 and its correction use beta2, "
+                            "v = beta2 * v + (1 - beta2) * g ** 2, v_hat = v / (1 - beta2 ** t)."),
+    (adam_with_fixed_beta1, "it ignores the beta1 it is given and uses 0.9: use the argument beta1."),
+    (adam_with_fixed_beta2, "it ignores the beta2 it is given and uses 0.999: use the argument beta2."),
     (functools.partial(textbook_adam, form="betas swapped in the means"),
      "beta1 and beta2 are swapped in the running means: m = beta1 * m + (1 - beta1) * g, and "
      "v = beta2 * v + (1 - beta2) * g ** 2."),
@@ -2089,6 +2148,7 @@ TRAIN_EXAMPLES, TRAIN_LR = 256, 0.05  # with the default batch of 30: 8 full bat
 def recording_step(run):
     """momentum_step (beta 0.9), recording the state and lr each call receives and the state it returns."""
     def step(params, grads, state, lr):
+        run["grads_first"] = run.get("grads_first", False) or any(params is g for g in run["grads"])
         run["received"].append(state)
         run["lrs"].append(lr)
         run["returned"].append(momentum_step(params, grads, state, lr, beta=0.9))
@@ -2101,6 +2161,7 @@ def recording_loss_and_grads(run, original):
     @functools.wraps(original)
     def loss_and_grads(params, X_batch, y_batch, *args, **kwargs):
         result = original(params, X_batch, y_batch, *args, **kwargs)
+        run["grads"] = [result[1]]  # the latest gradients, to know them when the step receives them
         run["batches"].append((np.array(X_batch, copy=True), np.array(y_batch, copy=True), float(result[0])))
         return result
     return loss_and_grads
@@ -2108,7 +2169,7 @@ def recording_loss_and_grads(run, original):
 
 def new_run(X, y):
     """A record of one training run on X and y, filled in as the student's loop calls loss_and_grads and step."""
-    return {"X": X, "y": y, "received": [], "returned": [], "lrs": [], "batches": []}
+    return {"X": X, "y": y, "received": [], "returned": [], "lrs": [], "batches": [], "grads": []}
 
 
 def training_run_problem(run, train_loop_fn, epochs, batch_size, seed=0):
@@ -2170,6 +2231,11 @@ def step_count_problem(run, epochs, batch_size):
         return "step was never called: call state = step(params, grads, state, lr) once for each mini-batch."
     if steps == epochs:
         return "step was called once per epoch: it belongs inside the loop over mini-batches."
+    if steps == per_epoch and isinstance(run.get("losses"), (list, tuple, np.ndarray)) \
+            and len(run["losses"]) == epochs:
+        return ("every step comes in the first epoch, none in the others: the mini-batches come from one "
+                "generator made before the loop over epochs, used up after one pass. Call "
+                "iterate_minibatches(...) inside `for epoch in range(epochs)`, for a new order every epoch.")
     if steps == per_epoch:
         return "the steps cover one epoch only: put the loop over mini-batches inside `for epoch in range(epochs)`."
     if steps == epochs * (n_examples // batch_size):
@@ -2278,6 +2344,9 @@ def state_passing_problem(run, epochs):
 
 
 def params_changed_problem(run):
+    if run.get("grads_first"):
+        return ("step receives the gradients where the params belong, so it changes the gradients, not the "
+                "weights: call state = step(params, grads, state, lr), in that order.")
     after = float(cross_entropy(forward(run["params"], run["X"])[0], run["y"]))
     if math.isclose(after, float(run["loss_before"])):
         return ("params did not change: train the params dict you are given (pass it to loss_and_grads "
@@ -3059,6 +3128,9 @@ def idx_problem(parse_fn, what, array):
             return (f"for {what} the shape is {got.shape}, not {array.shape}: each size is read from one byte (its "
                     "last), so sizes above 255 wrap around. A size is a 4-byte big-endian number: read bytes "
                     "4 + 4 * i to 8 + 4 * i as '>u4' (or int.from_bytes(..., 'big')).")
+        if got.ndim == 1 and got.size == array.ndim != array.size:
+            return (f"for {what} it reads {got.size} numbers, ndim, for {array.size}: count is the number of values, "
+                    "the product of the sizes (np.prod(shape)), not the number of dimensions.")
         if got.ndim == 1 and got.size != array.size:
             return (f"for {what} it returns {got.size} numbers for {array.size}: the data starts after the header "
                     f"of 4 + 4 * ndim bytes ({4 + 4 * array.ndim} here).")
@@ -3147,16 +3219,31 @@ def check_one_hot(one_hot_fn):
     ]
 
 
+class NotAPair(Exception):
+    """What minibatches yields is not an (X_batch, y_batch) pair."""
+
+
+def as_pair(item):
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        return np.array(item[0]), np.array(item[1])
+    if isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype.kind in "iu":
+        raise NotAPair("it yields the indices of each batch, not the batch itself: yield the pair "
+                       "(X[batch], y[batch]), rows and labels picked with the same indices.")
+    raise NotAPair(f"it yields {describe_value(item)}, not a pair: yield (X_batch, y_batch) for each batch.")
+
+
 def batches_of(minibatches_fn, X, y, batch_size, seed):
-    return [(np.array(X_batch), np.array(y_batch)) for X_batch, y_batch in
-            minibatches_fn(X, y, batch_size, np.random.default_rng(seed))]
+    return [as_pair(item) for item in minibatches_fn(X, y, batch_size, np.random.default_rng(seed))]
 
 
 def minibatches_problem(minibatches_fn):
     N, batch_size = 23, 5  # four batches of 5 and a last one of 3
     X = np.arange(N * 2, dtype=np.float32).reshape(N, 2)  # row i holds 2i and 2i + 1
     y = np.arange(N) % 10
-    batches = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 0)
+    try:
+        batches = batches_of(minibatches_fn, X.copy(), y.copy(), batch_size, 0)
+    except NotAPair as error:
+        return str(error)
     sizes = [len(y_batch) for _, y_batch in batches]
     if sum(sizes) == 20 and len(sizes) == 4:
         return ("the last, smaller batch is dropped: 23 examples in batches of 5 make five batches, the last "
@@ -3289,6 +3376,10 @@ def relu_example_problem(relu_fn):
     if np.shape(A) in ((3,), (2,)):
         return ("it returns one number per column or row: np.max(Z, 0) takes the largest entry along axis 0; "
                 "np.maximum(Z, 0) compares each entry with 0.")
+    small = np.array([[0.5, 2.0, -1.0]])
+    if same(A, HAND_Z > 0) and same(relu_fn(small.copy()), np.clip(small, 0, 1)):
+        return ("it caps the positive entries at 1 (np.clip(Z, 0, 1), or np.minimum(..., 1)): relu has no upper "
+                "bound, relu(Z) = max(Z, 0), so 2 stays 2: np.maximum(Z, 0).")
     return first_mistake(A, [
         (HAND_Z > 0, "it returns the mask Z > 0 (the slope); relu's output is Z itself where Z > 0: "
                      "np.maximum(Z, 0)."),
@@ -3549,6 +3640,10 @@ def confusion_example_problem(confusion_fn):
     counts = confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3)
     if same(counts, HAND_COUNTS):
         return None
+    repeated = confusion_fn(np.zeros(3, dtype=int), np.zeros(3, dtype=int), num_classes=2)  # one pair, 3 times
+    if np.shape(repeated) == (2, 2) and np.asarray(repeated)[0, 0] == 2:
+        return ("three examples of label 0 predicted 0 give counts[0, 0] = 2, not 3: the last example is not "
+                "counted (a range(len(y) - 1), or a slice that stops one short); count all N examples.")
     return first_mistake(counts, [
         (HAND_COUNTS.T, "rows and columns are swapped: row i counts the examples whose true label is i, column j "
                         "those predicted j, so add 1 at counts[y[n], predicted[n]]."),
