@@ -310,7 +310,8 @@ IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 def parse_idx_with_from_bytes(raw):
     ndim = raw[3]
     shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], byteorder="big") for i in range(ndim)]
-    data = np.frombuffer(raw[4 + 4 * ndim:], dtype=IDX_DTYPES[raw[2]])
+    count = int(np.prod(shape))
+    data = np.frombuffer(raw[4 + 4 * ndim:], dtype=IDX_DTYPES[raw[2]], count=count)
     return data.astype(data.dtype.newbyteorder("=")).reshape(shape)
 
 
@@ -374,7 +375,17 @@ def most_confused_pairs_lists(counts, k=3):
     for i, row in enumerate(counts.tolist()):
         pairs += [[i, j, n] for j, n in enumerate(row) if j != i]
     pairs.sort(key=lambda pair: pair[2], reverse=True)  # sort is stable: equal counts keep their order
-    return pairs[:k]
+    return [tuple(pair) for pair in pairs[:k]]
+
+
+def most_confused_pairs_as_lists(counts, k=3):
+    return [list(pair) for pair in SOLUTION["most_confused_pairs"](counts, k)]
+
+
+def parse_idx_to_the_end(raw):
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], offset=4 + 4 * ndim).reshape(shape)
 
 
 ALTERNATIVES = [
@@ -388,7 +399,7 @@ ALTERNATIVES = [
     ("confusion_matrix", "a loop into int32", confusion_matrix_loop),
     ("confusion_matrix", "np.bincount", confusion_matrix_bincount),
     ("most_confused_pairs", "argsort of the flattened counts", most_confused_pairs_argsort),
-    ("most_confused_pairs", "lists of lists", most_confused_pairs_lists),
+    ("most_confused_pairs", "a list built from lists", most_confused_pairs_lists),
     ("softmax", "float32 inputs", softmax_float32),
     ("softmax", "loops", softmax_loops),
     ("cross_entropy", "log-sum-exp", cross_entropy_logsumexp),
@@ -1107,6 +1118,36 @@ def linear_forward_times(X, W, b):
     return X * W + b
 
 
+def parse_idx_offset_in_words(raw):
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=int(np.prod(shape)), offset=1 + ndim).reshape(shape)
+
+
+def parse_idx_little_endian_sizes(raw):
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, "<u4", count=ndim, offset=4))
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=int(np.prod(shape)), offset=4 + 4 * ndim).reshape(shape)
+
+
+def minibatches_permuting_the_batch_size(X, y, batch_size, rng):
+    for start in range(0, len(X), batch_size):
+        batch = rng.permutation(batch_size)[:len(X) - start]
+        yield X[batch], y[batch]
+
+
+def minibatches_one_short(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size - 1]], y[order[start:start + batch_size - 1]]
+
+
+def minibatches_drawn_per_batch(X, y, batch_size, rng):
+    for start in range(0, len(X), batch_size):
+        batch = rng.choice(len(X), size=min(batch_size, len(X) - start), replace=False)
+        yield X[batch], y[batch]
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1144,6 +1185,11 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("minibatches", "indices yielded", minibatches_of_indices, "yields the indices"),
     ("linear_forward", "the bias as a column", linear_forward_bias_column, "b is made a column"),
     ("linear_forward", "X * W", linear_forward_times, "X * W multiplies entry by entry"),
+    ("parse_idx", "the offset in words", parse_idx_offset_in_words, "the data is read from byte 2"),
+    ("parse_idx", "sizes read little-endian", parse_idx_little_endian_sizes, "reads the sizes little-endian"),
+    ("minibatches", "a permutation of batch_size", minibatches_permuting_the_batch_size, "first 5 examples only"),
+    ("minibatches", "slices one short", minibatches_one_short, "one example fewer"),
+    ("minibatches", "drawn anew per batch", minibatches_drawn_per_batch, "drawn anew for each batch"),
 ]
 
 
@@ -1164,6 +1210,8 @@ RULES = [  # (exercise, what breaks the rule, student function, words its diagno
     ("dropout_forward", "ones for the mask at evaluation", dropout_ones_at_evaluation, "return None for it"),
     ("most_confused_pairs", "an array of pairs", most_confused_pairs_array, "a Python list of tuples"),
     ("most_confused_pairs", "float counts", most_confused_pairs_float_counts, "not an integer"),
+    ("most_confused_pairs", "lists, not tuples", most_confused_pairs_as_lists, "make each a tuple"),
+    ("parse_idx", "every byte to the end", parse_idx_to_the_end, "read exactly the numbers the header announces"),
     ("backward", "the layer's own Z where the widths agree", backward_own_Z_where_it_fits, "own pre-activation"),
 ]
 

@@ -3108,13 +3108,23 @@ IDX_CASES = [
 ]
 
 
+def reads_sizes_little_endian(parse_fn, array):
+    """True if parse_fn gets array right from a header whose sizes are written little-endian."""
+    header = bytes([0, 0, IDX_CODES[array.dtype], array.ndim]) + np.array(array.shape, dtype="<u4").tobytes()
+    try:
+        got = parse_fn(header + array.tobytes())
+        return isinstance(got, np.ndarray) and got.shape == array.shape and np.array_equal(got, array)
+    except Exception:  # noqa: BLE001 (any failure means: not this mistake)
+        return False
+
+
 def idx_problem(parse_fn, what, array):
     raw = idx_bytes(array)
     little = tuple(int(n) for n in np.frombuffer(raw, dtype="<u4", count=array.ndim, offset=4))
     try:
         got = parse_fn(raw)
     except (ValueError, MemoryError) as error:
-        if any(str(n) in str(error) for n in little if n > 255):
+        if any(str(n) in str(error) for n in little if n > 255) or reads_sizes_little_endian(parse_fn, array):
             return (f"for {what} it reads the sizes little-endian ({little} instead of {array.shape}): IDX "
                     "numbers are big-endian, dtype '>u4' (or int.from_bytes(..., 'big')).")
         raise
@@ -3151,18 +3161,34 @@ def idx_problem(parse_fn, what, array):
         return (f"for {what} the data is read as {got.dtype}, but the header's third byte, "
                 f"0x{IDX_CODES[array.dtype]:02X}, names {array.dtype.str}: take the dtype from it, "
                 "IDX_DTYPES[raw[2]].")
-    for offset in (4, 4 + array.ndim, 8, 16):
-        data = np.frombuffer(raw, dtype=np.uint8, offset=offset)
-        if array.dtype == np.uint8 and len(data) >= array.size and np.array_equal(got.ravel(), data[:array.size]):
+    for offset in range(min(len(raw), 4 + 4 * array.ndim + 12) + 1):  # the offsets a misread header gives
+        data = np.frombuffer(raw, dtype=np.uint8)[offset:]
+        if offset != 4 + 4 * array.ndim and array.dtype == np.uint8 and len(data) >= array.size \
+                and np.array_equal(got.ravel(), data[:array.size]):
             return (f"for {what} the data is read from byte {offset}: it starts after the header of "
                     f"4 + 4 * ndim bytes, byte {4 + 4 * array.ndim} here.")
     return f"for {what} the values differ from the data after the header."
 
 
+def trailing_bytes_problem(parse_fn):
+    """None if parse_fn reads exactly the numbers the header announces, whatever follows them."""
+    array = IDX_CASES[1][1]
+    try:
+        got = parse_fn(idx_bytes(array) + bytes(7))
+        if isinstance(got, np.ndarray) and got.shape == array.shape and np.array_equal(got, array):
+            return None
+    except ValueError:
+        pass
+    return ("with 7 bytes after the data (3 images of 4 x 5, then more bytes) it does not give back those images: "
+            "read exactly the numbers the header announces, count = the product of the sizes "
+            "(np.frombuffer(..., count=...)), and nothing after them.")
+
+
 @graded
 def check_parse_idx(parse_fn):
     """Check a student's parse_idx(raw) -> array of the IDX file's bytes raw; True if it is right."""
-    return [(what, functools.partial(idx_problem, parse_fn, what, array)) for what, array in IDX_CASES]
+    return [(what, functools.partial(idx_problem, parse_fn, what, array)) for what, array in IDX_CASES] + [
+        ("bytes after the data", lambda: trailing_bytes_problem(parse_fn))]
 
 
 def one_hot_problem(one_hot_fn):
@@ -3236,6 +3262,23 @@ def batches_of(minibatches_fn, X, y, batch_size, seed):
     return [as_pair(item) for item in minibatches_fn(X, y, batch_size, np.random.default_rng(seed))]
 
 
+def coverage_problem(index, sizes, N, batch_size):
+    """Why batches whose rows are X[index] do not hold every one of N examples exactly once."""
+    cut = " Cut one permutation of all N indices into consecutive slices, order[start:start + batch_size]."
+    if len(index) and index.max() < batch_size:
+        return (f"every batch takes its rows from the first {batch_size} examples only: the order is a permutation "
+                f"of batch_size, not of all N = {N} examples.{cut}")
+    if len(index) < N and all(size == min(batch_size - 1, N - start)
+                              for size, start in zip(sizes, range(0, N, batch_size))):
+        return f"each batch holds one example fewer than it should: a slice that stops one short.{cut}"
+    if len(set(index.tolist())) < len(index):
+        return (f"some examples come twice in one epoch and others never: the order is drawn with replacement, or "
+                f"drawn anew for each batch (rng.choice, rng.integers).{cut}")
+    missing = sorted(set(range(N)) - set(index.tolist()))
+    return (f"examples {missing[:5]} never come: the batches do not cover every example once "
+            f"(a slice or a range that stops short?).{cut}")
+
+
 def minibatches_problem(minibatches_fn):
     N, batch_size = 23, 5  # four batches of 5 and a last one of 3
     X = np.arange(N * 2, dtype=np.float32).reshape(N, 2)  # row i holds 2i and 2i + 1
@@ -3254,8 +3297,7 @@ def minibatches_problem(minibatches_fn):
     labels = np.concatenate([y_batch for _, y_batch in batches])
     index = (rows[:, 0] / 2).astype(int)
     if len(index) != N or sorted(index.tolist()) != list(range(N)):
-        return ("the batches do not hold every example exactly once: cut one permutation of the indices into "
-                "consecutive slices, order[start:start + batch_size].")
+        return coverage_problem(index, sizes, N, batch_size)
     if not np.array_equal(labels, y[index]):
         return ("the labels do not belong to their images: index X and y with the same batch of indices, "
                 "X[batch] and y[batch].")
@@ -3758,6 +3800,10 @@ def pairs_type_problem(result):
     if not isinstance(result, list):
         return (f"the pairs are right, but they come as {describe_value(result)} of type {type(result).__name__}: "
                 "return a Python list of tuples, [(true, predicted, count), ...] (.tolist() turns an array into one).")
+    listed = next((pair for pair in result if not isinstance(pair, tuple)), None)
+    if listed is not None:
+        return (f"the pairs are right, but each comes as a {type(listed).__name__}, {listed!r}: make each a tuple, "
+                "(true, predicted, count), as the statement asks; a list [3, 0, 9] is not equal to (3, 0, 9).")
     number = next((value for pair in result for value in pair
                    if not isinstance(value, (int, np.integer)) or isinstance(value, bool)), None)
     if number is not None:
