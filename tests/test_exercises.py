@@ -1148,6 +1148,30 @@ def minibatches_drawn_per_batch(X, y, batch_size, rng):
         yield X[batch], y[batch]
 
 
+def forward_borrowing_run_layers(params, X):
+    return getattr(mnist_ann, "run_" + "layers")(params, X)
+
+
+def forward_without_relu(params, X):
+    A, cache = X, []
+    for layer in range(1, len(params) // 2 + 1):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((A, Z))
+        A = Z
+    return A, cache
+
+
+def forward_cache_reversed(params, X):
+    logits, cache = SOLUTION["forward"](params, X)
+    return logits, cache[::-1]
+
+
+def parse_idx_sizes_reversed(raw):
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))[::-1]
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=int(np.prod(shape)), offset=4 + 4 * ndim).reshape(shape)
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1162,7 +1186,7 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("parse_idx", "the type code from byte 3", parse_idx_type_from_byte_3, "byte 2 is the type code"),
     ("parse_idx", "the data offset without the magic", parse_idx_offset_without_magic, "offset 4 + 4 * ndim"),
     ("backward", "W of the layer below", backward_W_of_the_layer_below, "the index of W is one short"),
-    ("forward", "relu in place on the cached Z", forward_relu_in_place, "changed Z in place"),
+    ("forward", "relu in place on the cached Z", forward_relu_in_place, "a ReLU done in place"),
     ("loss_and_grads_with_dropout", "grads first", network_returns_grads_first, "returns grads, loss, logits"),
     ("confusion_matrix", "rates", confusion_rates, "fractions, not counts"),
     ("most_confused_pairs", "ascending", most_confused_pairs_ascending, "least frequent"),
@@ -1190,6 +1214,10 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("minibatches", "a permutation of batch_size", minibatches_permuting_the_batch_size, "first 5 examples only"),
     ("minibatches", "slices one short", minibatches_one_short, "one example fewer"),
     ("minibatches", "drawn anew per batch", minibatches_drawn_per_batch, "drawn anew for each batch"),
+    ("forward", "run_layers borrowed", forward_borrowing_run_layers, "mnist_ann.run_layers"),
+    ("forward", "no ReLU between layers", forward_without_relu, "the ReLU between the layers is missing"),
+    ("forward", "the cache reversed", forward_cache_reversed, "the cache is in reverse order"),
+    ("parse_idx", "the sizes reversed", parse_idx_sizes_reversed, "reversed"),
 ]
 
 

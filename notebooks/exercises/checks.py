@@ -457,9 +457,10 @@ MODULE_ANSWERS = {
     "parse_idx": ("read_idx", "idx_header", "refuse_damaged_idx_file", "read_file_bytes", "load_mnist"),
     "one_hot": ("one_hot",),
     "minibatches": ("iterate_minibatches",),
-    "linear_forward": ("linear_forward", "forward"),
+    "linear_forward": ("linear_forward", "run_layers", "forward"),
     "relu": ("relu", "leaky_relu"),
-    "forward": ("forward", "linear_forward", "relu", "loss_and_grads", "predict"),
+    "forward": ("forward", "run_layers", "linear_forward", "relu", "loss_and_grads", "batch_loss_and_grads",
+                "predict"),
     "init_params": ("init_params", "he_scale", "glorot_scale"),
     "confusion_matrix": ("confusion_matrix",),
     "most_confused_pairs": ("confusion_matrix",),
@@ -3147,7 +3148,11 @@ def idx_problem(parse_fn, what, array):
         if got.ndim == 1 and array.ndim > 1:
             return (f"for {what} it returns a flat array of {got.size}: reshape it to the sizes the header gives, "
                     f"{array.shape}.")
-        return f"for {what} the shape is {got.shape}; the header says {array.shape}."
+        if got.shape == array.shape[::-1]:
+            return (f"for {what} the shape is {got.shape}, the header's sizes {array.shape} reversed: keep them in "
+                    "the order the header gives them, the first size first.")
+        return (f"for {what} the shape is {got.shape}; the header says {array.shape}: reshape to the header's own "
+                "sizes, the ndim 4-byte numbers after byte 4, whatever the file holds (no fixed (N, -1) or 28 x 28).")
     if np.array_equal(got, array):
         if got.dtype.kind != array.dtype.kind or got.dtype.itemsize != array.dtype.itemsize:
             return (f"for {what} the values are right but the dtype is {got.dtype}: keep the type the header's "
@@ -3202,7 +3207,8 @@ def one_hot_problem(one_hot_fn):
     problem = shape_problem(Y, (4, 4), "Y")
     if problem and np.shape(Y) == (4, 3):
         return ("for y = [2, 0, 2, 1] and num_classes = 4, Y has 3 columns: it takes its width from the labels "
-                "present (y.max() + 1); use num_classes, as a class may be missing from a batch.")
+                "present (y.max() + 1, or the number of distinct labels); use num_classes, as a class may be "
+                "missing from a batch.")
     if problem:
         return problem
     return first_mistake(Y, [
@@ -3501,6 +3507,12 @@ def forward_values_problem(forward_fn, params, X):
         if same(A_in, right_Z) and same(Z, right_A):
             return f"cache[{layer - 1}] holds (Z, A_in) in swapped order: append (A_in, Z), the input first."
         if not same(A_in, right_A):
+            if len(cache) == n_layers and same(cache[-1][0], expected_cache[0][0]) and n_layers > 1:
+                return ("the cache is in reverse order, the last layer first: append each layer's (A_in, Z) as "
+                        "the forward pass meets it, so that cache[l - 1] is layer l's.")
+            if layer > 1 and same(A_in, expected_cache[layer - 2][1]):
+                return (f"layer {layer}'s input is layer {layer - 1}'s Z itself: the ReLU between the layers is "
+                        "missing. A = relu(Z) after every layer but the last.")
             after = expected_cache[layer][0] if layer < n_layers else None
             if layer < n_layers and same(A_in, after):
                 return (f"cache[{layer - 1}][0] is layer {layer}'s output, not its input: append (A, Z) before "
@@ -3509,9 +3521,10 @@ def forward_values_problem(forward_fn, params, X):
                     "layer's relu(Z)).")
         if not same(Z, right_Z):
             if same(Z, np.maximum(right_Z, 0)):
-                return (f"cache[{layer - 1}][1], layer {layer}'s Z, holds relu(Z): the ReLU changed Z in place "
-                        "(Z[Z < 0] = 0, np.maximum(Z, 0, out=Z)) after it was cached. Make A a new array, "
-                        "A = relu(Z), and keep Z as it was: the backward pass needs it.")
+                return (f"cache[{layer - 1}][1], layer {layer}'s Z, holds relu(Z), not Z: the cache keeps the "
+                        "pre-activation Z, before the ReLU (a ReLU done in place, Z[Z < 0] = 0 or np.maximum(Z, 0, "
+                        "out=Z), also changes it after it is cached). Keep Z as it is, A = relu(Z) a new array: "
+                        "the backward pass needs Z.")
             return (f"cache[{layer - 1}][1], layer {layer}'s Z, should be its input @ W{layer} + b{layer}"
                     f"{pattern_of(Z, right_Z)}.")
     if same(logits, expected_logits):
@@ -3745,7 +3758,7 @@ def confusion_integers_problem(confusion_fn):
     dtype = np.asarray(counts).dtype
     if dtype.kind not in "iu":
         return (f"counts are {dtype}: they count examples, so make them integers, np.zeros((num_classes, "
-                "num_classes), dtype=int), as np.zeros alone makes floats.")
+                "num_classes), dtype=int), as np.zeros alone (or np.histogram2d) makes floats.")
     if not same(counts, [[70_000, 0], [0, 0]]):
         return (f"for 70,000 examples of the pair (0, 0), counts[0, 0] is {np.asarray(counts)[0, 0]}: the counts "
                 f"are {dtype}, too small an integer type (uint8 stops at 255), so they wrap around. Use "
