@@ -817,9 +817,16 @@ def test_only_a_function_written_with_def_is_checked(capsys):
         def __call__(self, logits):
             exps = np.exp(logits - logits.max(axis=1, keepdims=True))
             return exps / exps.sum(axis=1, keepdims=True)
-    for wrapped in (Softmax(), functools.partial(SOLUTION["softmax"]), np.exp):
+    for wrapped in (Softmax(), functools.partial(SOLUTION["softmax"])):
         passed, output = run_check("softmax", wrapped, capsys)
         assert passed is False and "give the check a function you wrote yourself with def" in output, output
+
+
+def test_numpys_own_function_is_checked_like_any_other(capsys):
+    """NumPy hides no module answer: dropout_backward = np.multiply is right, softmax = np.exp is not."""
+    assert run_check("dropout_backward", np.multiply, capsys)[0] is True
+    passed, output = run_check("softmax", np.exp, capsys)
+    assert passed is False and "give the check a function" not in output, output
 
 
 def test_the_checks_constants_survive_a_function_that_changes_its_inputs(capsys):

@@ -100,9 +100,9 @@ def backward_broadcast_hint(message, line=""):
                 "linear_backward returns dX, dW, db in that order, so unpack it as dA, dW, db = linear_backward(...).")
     return (" Two batches of rows of different widths meet: arrays of two different layers. Going back from layer "
             "l, dA = dZ @ W.T takes W of layer l (params[f'W{l}']), and relu_backward(dA, Z) takes Z of layer l - 1, "
-            "cache[l - 2][1], for l > 1 only; each cache entry is (A, Z), the input first. An index shifted by one "
-            "(the layer's own Z, another layer's W), an entry unpacked as (Z, A), or a ReLU below layer 1 gives "
-            "shapes that do not fit.")
+            "cache[l - 2][1], for l > 1 only; each cache entry is (A, Z), the input first, and linear_backward "
+            "returns dX, dW, db in that order. An index shifted by one (the layer's own Z, another layer's W), an "
+            "entry or a result unpacked in another order, or a ReLU below layer 1 gives shapes that do not fit.")
 
 
 def dropout_broadcast_hint(message, line=""):
@@ -395,11 +395,14 @@ def in_dtype(values, dtype):
     return values.astype(dtype) if isinstance(values, np.ndarray) and values.dtype.kind == "f" else values
 
 
-def dtype_sentence(what, found, given):
+def dtype_sentence(what, found, given, zeros_and_ones=False):
     """What to say of an array that comes back as found for inputs of dtype given."""
     if found.kind == "b":
         return (f"{what} is bool for {given} inputs: it returns a comparison, True and False, instead of "
                 "numbers; compute the values themselves.")
+    if found.kind in "iu" and zeros_and_ones:
+        return (f"{what} holds only 0s and 1s, as {found}: it returns a mask (a comparison such as Z > 0, as "
+                "integers), not the values themselves.")
     if found.kind in "iu":
         return (f"{what} is {found} for {given} inputs: an integer conversion (astype(int), //, np.int_) "
                 "truncates its values; keep it a float of the inputs' dtype.")
@@ -412,7 +415,7 @@ def dtype_sentence(what, found, given):
             "it is given, so that a float64 network stays float64 and a float32 one float32.")
 
 
-def dtype_problem(call, names, integers_only=False):
+def dtype_problem(call, names, integers_only=False, a_mask_is_likely=False):
     """None if call(dtype), the student's function run on inputs of that dtype, keeps it in its arrays.
 
     names: what each returned value is called (None: not checked); arrays inside dicts and lists are named
@@ -427,7 +430,8 @@ def dtype_problem(call, names, integers_only=False):
                     continue  # a step count kept as an integer array is no mistake
                 wrong = array.dtype.kind in "iu" if integers_only else array.dtype != dtype
                 if wrong:
-                    return dtype_sentence(what, array.dtype, np.dtype(dtype))
+                    mask = a_mask_is_likely and set(np.unique(array).tolist()) == {0, 1}
+                    return dtype_sentence(what, array.dtype, np.dtype(dtype), mask)
     return None
 
 
@@ -887,6 +891,88 @@ def setup_failure(error):
             "tell your teacher, and run the cells above it again.")
 
 
+def is_numpy_function(function):
+    """True for NumPy's own functions and ufuncs (dropout_backward = np.multiply is a right answer)."""
+    return isinstance(function, np.ufunc) or (getattr(function, "__module__", "") or "").startswith("numpy")
+
+
+# Each exercise's parameters, in the statement's order.
+PARAMETERS = {
+    "softmax": ["logits"], "cross_entropy": ["logits", "y"], "cross_entropy_grad": ["logits", "y"],
+    "linear_backward": ["dZ", "X", "W"], "relu_backward": ["dA", "Z"], "backward": ["params", "cache", "dlogits"],
+    "sgd_step": ["params", "grads", "state", "lr"], "momentum_step": ["params", "grads", "state", "lr", "beta"],
+    "adam_step": ["params", "grads", "state", "lr", "beta1", "beta2", "eps"],
+    "train_loop": ["params", "X", "y", "step", "lr", "epochs", "batch_size", "rng"],
+    "dropout_forward": ["A", "rate", "rng", "training"], "dropout_backward": ["dA_out", "mask"],
+    "loss_and_grads_with_dropout": ["params", "X", "y", "rate", "rng"], "parse_idx": ["raw"],
+    "one_hot": ["y", "num_classes"], "minibatches": ["X", "y", "batch_size", "rng"],
+    "linear_forward": ["X", "W", "b"], "relu": ["Z"], "forward": ["params", "X"],
+    "init_params": ["layer_sizes", "rng"], "confusion_matrix": ["predicted", "y", "num_classes"],
+    "most_confused_pairs": ["counts", "k"],
+}
+
+
+def parameter_order_problem(student_fn, check):
+    """A sentence if the function takes the statement's parameters, by name, in another order."""
+    name = check.__name__.removeprefix("check_")
+    try:
+        found = list(inspect.signature(student_fn).parameters)
+    except (TypeError, ValueError):
+        return None
+    expected = PARAMETERS.get(name, [])
+    if sorted(found) == sorted(expected) and found != expected:
+        return (f"its first line takes ({', '.join(found)}), but the statement's order is "
+                f"{name}({', '.join(expected)}): the check, like the notebook's code, passes them in that order.")
+    return None
+
+
+def loops_of(tree):
+    return [node for node in ast.walk(tree) if isinstance(node, (ast.For, ast.While))]
+
+
+# Exercises where range(n - 1) is the idiom (one pass per pair of layer sizes, say), not a slip.
+RANGE_MINUS_ONE_IS_RIGHT = {"init_params", "forward", "backward", "train_loop", "most_confused_pairs"}
+
+
+def code_smell(student_fn, name=""):
+    """A sentence naming a slip the function's own code shows, which values alone do not name; or None."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(student_fn)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    defaults = {id(node) for node in ast.walk(tree) if isinstance(node, ast.arguments)
+                for node in node.defaults + node.kw_defaults if node is not None}
+    for loop in loops_of(tree):
+        if any(isinstance(statement, ast.Return) for statement in loop.body):
+            return ("a `return` stands in the body of a loop, so the function returns during the loop's first "
+                    "pass: put it after the loop (dedent it).")
+    for node in ast.walk(tree):
+        if name not in RANGE_MINUS_ONE_IS_RIGHT and isinstance(node, ast.Call) \
+                and getattr(node.func, "id", None) == "range" and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.Sub) \
+                and getattr(node.args[0].right, "value", None) == 1:
+            return (f"`range({ast.unparse(node.args[0])})` stops one short: range(n) already ends at n - 1, so it "
+                    "leaves the last one out.")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv) \
+                and isinstance(node.left, ast.Constant) and isinstance(node.left.value, (int, float)):
+            return (f"`{ast.unparse(node)}` is a floor division, which rounds down to a whole number (2 // 784 is "
+                    "0): use / for a true division.")
+        if isinstance(node, ast.Constant) and node.value == 10 and not isinstance(node.value, bool) \
+                and id(node) not in defaults:
+            return ("the number 10 is written in the code, but the check's arrays have other sizes: take every "
+                    "size from the arrays (logits.shape[1], len(counts)) or from num_classes.")
+    return None
+
+
+def with_code_smell(problem, student_fn, name=""):
+    """problem, led by the slip the function's code shows, if one does."""
+    smell = code_smell(student_fn, name)
+    head, found, rest = problem.partition(" failed: ")
+    if not smell or not found:
+        return problem
+    return f"{head} failed: {smell} (What the check saw: {rest.rstrip('.')}.)"
+
+
 def verdict(name, student_fn, check, *args, **kwargs):
     """The sentence a check prints (without its name) and whether the student's function passed."""
     if not callable(student_fn):
@@ -895,9 +981,12 @@ def verdict(name, student_fn, check, *args, **kwargs):
     if borrowed:
         return (f"this is mnist_ann.{borrowed} itself, the module's answer, which earns nothing: "
                 f"write your own {name}."), False
-    if not isinstance(student_fn, types.FunctionType):
+    if not isinstance(student_fn, types.FunctionType) and not is_numpy_function(student_fn):
         return (f"give the check a function you wrote yourself with def; it got {describe_value(student_fn)}, "
                 "which the checks refuse (a wrapper can hide the module's answer)."), False
+    reordered = parameter_order_problem(student_fn, check)
+    if reordered:
+        return reordered, False
     answers = MODULE_ANSWERS.get(name, ())
     calls = []
     try:
@@ -909,10 +998,12 @@ def verdict(name, student_fn, check, *args, **kwargs):
     if calls:
         return (f"it calls mnist_ann.{calls[0]}, the module's own answer, which earns nothing: write the body "
                 "yourself (your own functions from the exercises above may be called)."), False
-    borrowed = own_code_problem(student_fn, answers)
+    borrowed = own_code_problem(student_fn, answers) if isinstance(student_fn, types.FunctionType) else None
     if borrowed:
         return borrowed, False
-    return (problem, False) if problem else (f"all {len(checks)} checks passed.", True)
+    if problem:
+        return with_code_smell(problem, student_fn, name), False
+    return f"all {len(checks)} checks passed.", True
 
 
 def graded(check):
@@ -1240,6 +1331,9 @@ def linear_backward_example_problem(linear_backward_fn):
     expected = {"dX": np.array([[1.0, -1.0], [0.0, 0.0], [5.0, -5.0]]), "dW": np.array([[26.0], [32.0]]),
                 "db": np.array([6.0])}
     for (name, right), got in zip(expected.items(), linear_backward_fn(dZ.copy(), X.copy(), W.copy())):
+        if name == "db" and any(same(got, row) for row in dZ):
+            return ("db is one row of dZ, one example's gradient: each bias touches every example, so db sums dZ "
+                    "over the batch, dZ.sum(axis=0).")
         problem = gradient_problem(got, right, name, batch_size=3)
         if problem:
             return (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and dZ = [[1], [0], [5]], {name} should "
@@ -1378,6 +1472,17 @@ def grads_layout_problem(grads, params):
     if missing:
         return (f"grads has no {', '.join(missing)}: every W and b of params needs its gradient; does the loop "
                 "over layers reach layer 1?")
+    for name in params:
+        found = np.shape(grads[name])
+        if name[0] == "W" and found != params[name].shape and found == (params[name].shape[1],) * 2:
+            return (f"grads['{name}'] has shape {found}, expected {params[name].shape}: it is Z.T @ dZ, from the "
+                    "layer's output Z; dW = A.T @ dZ takes the layer's input A, cache[l - 1][0].")
+        other = next((key for key in params if key != name and params[key].shape == found
+                      and found != params[name].shape), None)
+        if other:
+            return (f"grads['{name}'] has the shape of {other}, {found}: the gradients are stored under another "
+                    "layer's name (layers walked in one order, named in another?): store layer l's as "
+                    "grads[f'W{l}'], grads[f'b{l}'].")
     shapes = (shape_problem(grads[name], params[name].shape, f"grads['{name}']", batch_size=5) for name in params)
     return next(filter(None, shapes), None)
 
@@ -2915,6 +3020,9 @@ def dropout_network_without_dropout_problem(network_fn):
     loss, grads, logits = network_fn(copy_params(params), X.copy(), LABELS.copy(), 0.0, np.random.default_rng(0))
     expected_logits = forward(params, X)[0]
     expected_loss = cross_entropy(expected_logits, LABELS)
+    if not np.all(np.isfinite(np.asarray(logits, dtype=float))):
+        return ("at rate = 0 the logits are nan or infinite: the mask is divided by rate, which is 0 here; "
+                "inverted dropout divides the kept units by 1 - rate, the probability of keeping one.")
     if not same(logits, expected_logits):
         return ("at rate = 0 the logits differ from those of the network without dropout: logits = "
                 "relu(X @ W1 + b1) @ W2 + b2, with dropout on the hidden units, which drops nothing at rate 0 "
@@ -2950,6 +3058,11 @@ def dropout_network_mask_problem(network_fn):
         return ("dropout is applied to the logits: apply it to the hidden units, A1 = relu(Z1), before layer 2; "
                 "the output layer is never dropped.")
     kept = factors[np.abs(factors) > 1e-6]
+    if np.any(np.isfinite(factors)) and np.allclose(factors[np.isfinite(factors)], 1):
+        return ("the logits it returns show no dropout: either nothing is dropped (dropout_forward not called, or "
+                "called with training=False), or the logits come from A1 before dropout. During training, compute "
+                "the logits and the loss from the dropped hidden units, A1 * mask, the forward pass the gradients "
+                "come from.")
     if kept.size and not one_value(kept, kept[0]) and not one_value(kept, 1):
         return ("the hidden units after dropout are not relu(X @ W1 + b1) times a mask of 0s and 1/(1 - rate)s: "
                 "apply dropout_forward to the hidden units A1, after layer 1 and its ReLU; X and the logits keep "
@@ -2965,6 +3078,12 @@ def dropout_network_rng_problem(network_fn):
               "generator of its own.")
     if not np.array_equal(first, again):
         return f"the logits change from call to call with the same rng: {use_it}"
+    if np.array_equal(first, other):
+        third = np.asarray(network_fn(copy_params(params), X.copy(), y, DROP_RATE, np.random.default_rng(3))[2])
+        if np.array_equal(first, third):
+            return ("the logits are the same whatever rng it is given: a mask is kept from an earlier call (in a "
+                    "global, a default argument) or drawn from a generator of its own; draw a new one at every "
+                    "call, from the rng it is given.")
     if np.array_equal(first, other):
         return f"the logits are the same whatever rng it is given: {use_it}"
     return None
@@ -3200,6 +3319,9 @@ def one_hot_problem(one_hot_fn):
     y = np.array([2, 0, 2, 1])
     Y = one_hot_fn(y.copy(), 4)
     expected = np.eye(4, dtype=np.float32)[y]
+    if not isinstance(Y, np.ndarray):
+        return (f"it returns {describe_value(Y)} of type {type(Y).__name__}: return a NumPy array of shape (B, C), "
+                "float32 (np.zeros((B, num_classes), dtype=np.float32), then set one 1 per row).")
     if same(Y, expected):
         if np.asarray(Y).dtype != np.float32:
             return f"Y is {np.asarray(Y).dtype}: make it float32, like the images (np.zeros(..., np.float32))."
@@ -3216,6 +3338,8 @@ def one_hot_problem(one_hot_fn):
         (np.where(np.isin(np.arange(4), y), 1.0, 0.0) * np.ones((4, 1)), "Y[:, y] = 1 sets whole columns: set "
                                                                          "one entry per row, Y[np.arange(B), y] = 1."),
         (1 - expected, "the 0s and 1s are swapped: 1 at the true class, 0 elsewhere."),
+        (np.eye(4)[y - 1], "each 1 is one column to the left, in column y[i] - 1: put it in column y[i] itself "
+                           "(labels run from 0, as column indices do)."),
     ]) or (f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}"
            f"{pattern_of(Y, expected)}.")
 
@@ -3452,7 +3576,8 @@ def check_relu(relu_fn):
     """Check a student's relu(Z) -> A, entry by entry; print a diagnosis, True if it is right."""
     Z = random_arrays((5, 4))[0]
     return [
-        ("floats, not integers", lambda: dtype_problem(lambda dtype: relu_fn(Z.astype(dtype)), ["A"], True)),
+        ("floats, not integers", lambda: dtype_problem(lambda dtype: relu_fn((3 * Z).astype(dtype)), ["A"], True,
+                                                       a_mask_is_likely=True)),
         ("a hand-computable example", lambda: relu_example_problem(relu_fn)),
         ("a batch of 5 rows of 4", lambda: shape_problem(relu_fn(Z.copy()), (5, 4), "A") or values_problem(
             relu_fn(Z.copy()), np.maximum(Z, 0), "A", "np.maximum(Z, 0)")),
@@ -3619,11 +3744,15 @@ def init_values_problem(init_fn):
         if abs(mean) > 5 * he / np.sqrt(W.size) + 1e-3 * he and abs(mean) > 0.2 * std:
             return (f"W{layer}'s entries have mean {mean:.3g}, not 0: draw them from a normal distribution "
                     "centred on 0, rng.standard_normal.")
+        if std == 0:
+            return (f"W{layer} is all zeros: its scale came out as 0 (an integer division, 2 // fan_in, rounds "
+                    "2 / 784 down to 0); He's scale is np.sqrt(2 / fan_in), a true division.")
+        kurtosis = float(np.mean((W - mean) ** 4) / std ** 4)
+        if kurtosis < 2.5:
+            return (f"W{layer}'s entries are spread evenly rather than normally (a uniform draw, rng.random or "
+                    "rng.uniform?): He initialisation draws from a normal distribution, "
+                    "rng.standard_normal(...) * np.sqrt(2 / fan_in).")
         if abs(std / he - 1) < 0.05:
-            kurtosis = float(np.mean((W - mean) ** 4) / std ** 4)
-            if kurtosis < 2.5:
-                return (f"W{layer}'s entries are spread evenly rather than normally (a uniform draw?): He "
-                        "initialisation draws from a normal distribution, rng.standard_normal(...) * scale.")
             continue
         named = {np.sqrt(1 / fan_in): "1 / sqrt(fan_in) (LeCun's scale, for activations that keep both halves)",
                  np.sqrt(2 / fan_out): "sqrt(2 / fan_out), the layer's outputs rather than its inputs",
