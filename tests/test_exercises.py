@@ -1179,6 +1179,128 @@ def parse_idx_sizes_reversed(raw):
     return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=int(np.prod(shape)), offset=4 + 4 * ndim).reshape(shape)
 
 
+def softmax_returning_in_the_loop(logits):
+    P = np.zeros_like(logits)
+    for i in range(len(logits)):
+        exps = np.exp(logits[i] - logits[i].max())
+        P[i] = exps / exps.sum()
+        return P
+
+
+def one_hot_ten_columns(y, num_classes=10):
+    return np.eye(10, dtype=np.float32)[y]
+
+
+def init_params_floor_division(layer_sizes, rng):
+    params = {}
+    for layer, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        params[f"W{layer}"] = (rng.standard_normal((n_in, n_out)) * np.sqrt(2 // n_in)).astype(np.float32)
+        params[f"b{layer}"] = np.zeros(n_out, dtype=np.float32)
+    return params
+
+
+def confusion_matrix_arguments_swapped(y, predicted, num_classes=10):
+    return SOLUTION["confusion_matrix"](predicted, y, num_classes)
+
+
+def linear_backward_db_first_row(dZ, X, W):
+    dX, dW, _ = SOLUTION["linear_backward"](dZ, X, W)
+    return dX, dW, dZ[0]
+
+
+def backward_dW_from_Z(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    for layer in range(len(params) // 2, 0, -1):
+        _, Z = cache[layer - 1]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = dZ @ params[f"W{layer}"].T, Z.T @ dZ, dZ.sum(axis=0)
+        if layer > 1:
+            dZ = dA * (cache[layer - 2][1] > 0)
+    return grads
+
+
+def dropout_network_scaled_by_rate(params, X, y, rate, rng):
+    mask = (rng.random((len(X), params["W1"].shape[1])) >= rate) / rate
+    A1 = np.maximum(X @ params["W1"] + params["b1"], 0) * mask
+    logits = A1 @ params["W2"] + params["b2"]
+    return SOLUTION["cross_entropy"](logits, y), {name: np.zeros_like(p) for name, p in params.items()}, logits
+
+
+def relu_python_max(Z):
+    return max(Z, 0)
+
+
+def relu_as_integers(Z):
+    return (Z > 0) * 1
+
+
+def minibatches_split_in_equal_parts(X, y, batch_size, rng):
+    for batch in np.array_split(rng.permutation(len(X)), -(-len(X) // batch_size)):
+        yield X[batch], y[batch]
+
+
+def minibatches_with_an_empty_batch(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, (len(X) // batch_size + 1) * batch_size, batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def minibatches_pairs_swapped(X, y, batch_size, rng):
+    for X_batch, y_batch in SOLUTION["minibatches"](X, y, batch_size, rng):
+        yield y_batch, X_batch
+
+
+def train_loop_values_unpacked_in_another_order(params, X, y, step, lr, epochs, batch_size, rng):
+    losses, state = [], {}
+    for _ in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            grads, loss, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            state = step(params, grads, state, lr)
+            total += len(y_batch) * float(loss)
+        losses.append(total / len(X))
+    return losses
+
+
+def forward_values_in_a_row(params, X):
+    values, A, cache = list(params.values()), X, []
+    for W, b in zip(values[::2], values[1::2]):
+        Z = A @ W + b
+        cache.append((A, Z))
+        A = np.maximum(Z, 0)
+    return cache[-1][1], cache
+
+
+KEPT_CACHE = []
+
+
+def forward_with_a_cache_kept_between_calls(params, X):
+    logits, cache = SOLUTION["forward"](params, X)
+    KEPT_CACHE.extend(cache)
+    return logits, KEPT_CACHE
+
+
+def most_confused_pairs_same_maximum(counts, k=3):
+    return SOLUTION["most_confused_pairs"](counts, 1) * k
+
+
+def parse_idx_with_reduce(raw):
+    import functools as tools
+    import operator
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    count = tools.reduce(operator.mul, shape)
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=count, offset=4 + 4 * ndim).reshape(shape)
+
+
+def adam_corrections_by_product(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = t = state.get("t", 0) + 1
+    for name in params:
+        m = state[f"m{name}"] = beta1 * state.get(f"m{name}", 0) + (1 - beta1) * grads[name]
+        v = state[f"v{name}"] = beta2 * state.get(f"v{name}", 0) + (1 - beta2) * grads[name] ** 2
+        params[name] -= lr * (m / (1 - beta1 * t)) / (np.sqrt(np.abs(v / (1 - beta2 * t))) + eps)
+    return state
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1225,6 +1347,24 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("forward", "no ReLU between layers", forward_without_relu, "the ReLU between the layers is missing"),
     ("forward", "the cache reversed", forward_cache_reversed, "the cache is in reverse order"),
     ("parse_idx", "the sizes reversed", parse_idx_sizes_reversed, "reversed"),
+    ("softmax", "a return in the loop's body", softmax_returning_in_the_loop, "a `return` stands in the body"),
+    ("one_hot", "a fixed 10", one_hot_ten_columns, "the number 10 is written in the code"),
+    ("init_params", "2 // n_in", init_params_floor_division, "floor division"),
+    ("confusion_matrix", "parameters in another order", confusion_matrix_arguments_swapped, "its first line takes"),
+    ("linear_backward", "db = dZ[0]", linear_backward_db_first_row, "db is one row of dZ"),
+    ("backward", "dW from Z", backward_dW_from_Z, "from the layer's output Z"),
+    ("loss_and_grads_with_dropout", "divided by rate", dropout_network_scaled_by_rate, "divided by rate"),
+    ("relu", "Python's max", relu_python_max, "Python's max"),
+    ("relu", "the mask as integers", relu_as_integers, "holds only 0s and 1s"),
+    ("minibatches", "np.array_split", minibatches_split_in_equal_parts, "np.array_split"),
+    ("minibatches", "an empty batch", minibatches_with_an_empty_batch, "an empty batch"),
+    ("minibatches", "(y, X)", minibatches_pairs_swapped, "it yields (y_batch, X_batch)"),
+    ("train_loop", "grads, loss unpacked", train_loop_values_unpacked_in_another_order, "loss, grads, logits = "),
+    ("forward", "params by position", forward_values_in_a_row, "by their position in the dict"),
+    ("forward", "a cache kept between calls", forward_with_a_cache_kept_between_calls, "earlier calls"),
+    ("most_confused_pairs", "the same maximum k times", most_confused_pairs_same_maximum, "more than once"),
+    ("parse_idx", "reduce with no start", parse_idx_with_reduce, "a single number, zero dimensions"),
+    ("adam_step", "1 - beta * t", adam_corrections_by_product, "1 - beta * t"),
 ]
 
 

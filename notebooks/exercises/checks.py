@@ -133,7 +133,11 @@ def idx_error_hint(error, message):
     if isinstance(error, KeyError):
         return (f" {message} is not a type code of IDX_DTYPES: the type code is byte 2, raw[2] (byte 3, raw[3], is "
                 "the number of dimensions).")
-    if isinstance(error, ValueError) and any(words in message for words in ("buffer", "offset", "reshape")):
+    if isinstance(error, ValueError) and "reshape" in message:
+        return (" np.frombuffer read another number of values than the sizes hold: count is the product of the "
+                "sizes, np.prod(shape), the sizes are 4-byte big-endian numbers from byte 4, and the data starts at "
+                "offset 4 + 4 * ndim.")
+    if isinstance(error, ValueError) and any(words in message for words in ("buffer", "offset")):
         return (" The header is misread, so the sizes or the start of the data are wrong: byte 2 is the type code, "
                 "byte 3 the number of dimensions ndim, then ndim sizes of 4 bytes each, big-endian ('>u4'), and the "
                 "numbers start right after them, at offset 4 + 4 * ndim.")
@@ -148,7 +152,27 @@ def confusion_error_hint(error, message):
     return ""
 
 
-ERROR_HINTS = {"parse_idx": idx_error_hint, "confusion_matrix": confusion_error_hint}  # the exercises whose other errors have a cause of their own
+def train_loop_error_hint(error, message):
+    """In train_loop, an error inside the optimizer step means it got its arguments in another order."""
+    frames = traceback.extract_tb(error.__traceback__)
+    in_step = any(frame.name in ("step", "momentum_step") and frame.filename in (__file__, mnist_ann.__file__)
+                  for frame in frames)
+    if in_step or "'items'" in message:
+        return (" The optimizer step got something else than it expects: call it as state = step(params, grads, "
+                "state, lr), in that order, with grads the second of the three values loss_and_grads returns "
+                "(loss, grads, logits = ...).")
+    return ""
+
+
+def relu_error_hint(error, message):
+    if "truth value of an array" in message:
+        return (" Python's max compares whole arrays, which has no meaning: np.maximum(Z, 0) compares each entry "
+                "with 0.")
+    return ""
+
+
+ERROR_HINTS = {"parse_idx": idx_error_hint, "confusion_matrix": confusion_error_hint,
+               "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint}  # the exercises whose other errors have a cause of their own
 
 
 def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
@@ -217,12 +241,15 @@ def pattern_of(got, expected, regions=()):
     regions: (mask of expected's shape, where it is) pairs, e.g. (Z < 0, "where Z < 0"): if the wrong entries
     are exactly one region's, that region is named. '' if no pattern shows.
     """
+    original_dtype = getattr(got, "dtype", None)
     try:
         got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     except (TypeError, ValueError):
         return ""
     if got.shape != expected.shape or got.size == 0:
         return ""
+    if original_dtype == np.float16:
+        return ": it is float16, which keeps about 3 digits: keep the dtype of the arrays it is given"
     if not np.all(np.isfinite(got)):
         return ": it holds nan or inf, from an overflow, a division by zero or the log of 0"
     wrong = ~np.isclose(got, expected, rtol=1e-5, atol=1e-8)
@@ -267,6 +294,9 @@ def shape_problem(got, shape, what, batch_size=None):
     found = np.shape(got)
     if found == shape:
         return None
+    if len(shape) == 2 and found == shape[1:] and what != "Z":
+        return (f"{what} has shape {found}, expected {shape}: it is summed or averaged over the batch (axis=0); "
+                "keep one row per example.")
     if len(shape) == 1 and found == (1, *shape):  # a bias gradient summed with keepdims=True
         return (f"{what} has shape {found}, expected {shape}: it is summed over the right axis but keeps it "
                 "(keepdims=True); a bias gradient has the bias's shape, so sum with axis=0 alone.")
@@ -953,8 +983,9 @@ def code_smell(student_fn, name=""):
                 and getattr(node.args[0].right, "value", None) == 1:
             return (f"`range({ast.unparse(node.args[0])})` stops one short: range(n) already ends at n - 1, so it "
                     "leaves the last one out.")
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv) \
-                and isinstance(node.left, ast.Constant) and isinstance(node.left.value, (int, float)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv) and (
+                (isinstance(node.left, ast.Constant) and isinstance(node.left.value, (int, float)))
+                or any(word in ast.unparse(node.left).lower() for word in ("loss", "total", "sum"))):
             return (f"`{ast.unparse(node)}` is a floor division, which rounds down to a whole number (2 // 784 is "
                     "0): use / for a true division.")
         if isinstance(node, ast.Constant) and node.value == 10 and not isinstance(node.value, bool) \
@@ -1269,6 +1300,8 @@ def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
                                   "with P[np.arange(B), y] -= 1."),
         (P - Y / 2, "only Y is divided by B: divide the whole difference, (P - Y) / B."),
         (P / 2 - Y, "only P is divided by B: divide the whole difference, (P - Y) / B."),
+        ((P - 1) / 2, "it subtracts 1 from every entry of P; subtract Y, the one-hot labels: 1 at the true class "
+                      "only, P[np.arange(B), y] -= 1."),
         (-Y / np.where(Y > 0, P, 1) / 2, "this is the gradient with respect to P, -Y / P / B; the exercise asks for "
                                          "the gradient with respect to the logits, where softmax's Jacobian turns "
                                          "it into (P - Y) / B."),
@@ -1736,7 +1769,10 @@ def nan_problem(trajectory, grads=None, adam=False):
                 return (f"params['{name}'] became nan at step {step} where its gradient is 0: there m and v are 0, "
                         "and 0 / 0 is nan. Add eps to the denominator, outside the root: np.sqrt(v_hat) + eps.")
             first = (" At the first step, is t still 0 when the bias corrections divide by 1 - beta ** t, which "
-                     "is then 0? Add 1 to t before using it.") if step == 1 and adam else ""
+                     "is then 0? Add 1 to t before using it.") if step == 1 and adam and broken.all() else ""
+            if adam and not broken.all():
+                first = (" Only some entries broke: the square root of a negative v? v is the running mean of "
+                         "g ** 2, never negative.")
             return (f"params['{name}'] became nan or infinite at step {step}: a division by zero, or the root of a "
                     f"negative number, in the update.{first}")
     return None
@@ -1914,7 +1950,13 @@ def named_variant(step_fn, variants, **settings):
         return flatten(run_steps(function, changing_gradients(), CHANGING_LRS, **settings))
 
     got = trajectory(step_fn)
-    return next((sentence for variant, sentence in variants if same(got, trajectory(variant))), None)
+    return next((sentence for variant, sentence in variants if same_or_both_nan(got, trajectory(variant))), None)
+
+
+def same_or_both_nan(got, expected):
+    """same(), where nan in the same places counts as equal (a variant that breaks as the student's does)."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-6, atol=1e-12, equal_nan=True)
 
 
 def step_multipliers(trajectory, grads, lr, unit):
@@ -1938,7 +1980,7 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
     trajectory = run_steps(step_fn, [grads] * 3, lr, **settings)
     broken = nan_problem(trajectory, adam="beta1" in settings)
     if broken:
-        return broken
+        return variant() or broken
     moved = step_multipliers(trajectory, grads, lr, unit)
     if moved is not None and np.allclose(moved, expected, rtol=1e-4):
         return None
@@ -2106,7 +2148,24 @@ def adam_with_fixed_beta2(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=
     return textbook_adam(params, grads, state, lr, beta1, 0.999, eps)
 
 
+def adam_with_product_corrections(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, absolute=False):
+    """The bias corrections as 1 - beta * t (v_hat < 0 then: nan, or its absolute value taken)."""
+    if not state:
+        state.update(t=0, m={n: np.zeros_like(g) for n, g in grads.items()},
+                     v={n: np.zeros_like(g) for n, g in grads.items()})
+    state["t"] += 1
+    for name, grad in grads.items():
+        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * grad
+        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * grad ** 2
+        m_hat, v_hat = state["m"][name] / (1 - beta1 * state["t"]), state["v"][name] / (1 - beta2 * state["t"])
+        params[name] -= lr * m_hat / (np.sqrt(np.abs(v_hat) if absolute else v_hat) + eps)
+    return state
+
+
 ADAM_VARIANTS = [
+    *[(functools.partial(adam_with_product_corrections, absolute=absolute),
+       "the bias corrections are 1 - beta * t: the power is beta ** t, m_hat = m / (1 - beta1 ** t), "
+       "v_hat = v / (1 - beta2 ** t).") for absolute in (False, True)],
     (adam_with_beta1_for_v, "v uses beta1, as m does: the mean of g ** 2 and its correction use beta2, "
                             "v = beta2 * v + (1 - beta2) * g ** 2, v_hat = v / (1 - beta2 ** t)."),
     (adam_with_fixed_beta1, "it ignores the beta1 it is given and uses 0.9: use the argument beta1."),
@@ -2290,8 +2349,13 @@ def training_run_problem(run, train_loop_fn, epochs, batch_size, seed=0):
                                np.random.default_rng(seed))
     run["losses"] = losses
     if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) != epochs:
+        per_epoch = math.ceil(len(run["y"]) / batch_size)
+        why = {epochs - 1: ": one epoch short (range(1, epochs) or range(epochs - 1) makes epochs - 1 passes)",
+               epochs * per_epoch: ": one loss per mini-batch; append one mean per epoch, after the loop over "
+                                   "its mini-batches",
+               epochs + 1: ": one epoch too many"}.get(len(losses), "") if hasattr(losses, "__len__") else ""
         return (f"it should return a list of {epochs} numbers, the mean training loss of each epoch; "
-                f"it returns {describe_value(losses)}.")
+                f"it returns {describe_value(losses)}{why}.")
     if not np.all(np.isfinite(np.asarray(losses, dtype=float))):
         return "some of the epoch losses it returns are nan or infinite."
     return None
@@ -3225,6 +3289,7 @@ IDX_CASES = [
     ("300 labels", (np.arange(300) % 10).astype(np.uint8)),
     ("big-endian int16 (code 0x0B)", np.array([[1, -2, 300], [-400, 5, 6]], dtype=">i2")),
     ("big-endian float32 (code 0x0D)", np.array([[0.5, -1.25], [3.0, 1e-3]], dtype=">f4")),
+    ("a single number, zero dimensions", np.array(42, dtype=np.uint8)),
 ]
 
 
@@ -3258,6 +3323,13 @@ def idx_problem(parse_fn, what, array):
             return (f"for {what} the shape is {got.shape}, not {array.shape}: each size is read from one byte (its "
                     "last), so sizes above 255 wrap around. A size is a 4-byte big-endian number: read bytes "
                     "4 + 4 * i to 8 + 4 * i as '>u4' (or int.from_bytes(..., 'big')).")
+        if got.size == 0:
+            return (f"for {what} it returns no numbers at all: the sizes come out as 0. Each size is a 4-byte "
+                    "big-endian number (bytes 4 + 4 * i to 8 + 4 * i, dtype '>u4'); one byte of it, raw[4 + i], is "
+                    "0 for any size under 16,777,216.")
+        if got.ndim == 1 and got.size == sum(array.shape) != array.size:
+            return (f"for {what} it reads {got.size} numbers, the sum of the sizes, for {array.size}: count is their "
+                    "product, np.prod(shape).")
         if got.ndim == 1 and got.size == array.ndim != array.size:
             return (f"for {what} it reads {got.size} numbers, ndim, for {array.size}: count is the number of values, "
                     "the product of the sizes (np.prod(shape)), not the number of dimensions.")
@@ -3381,7 +3453,14 @@ class NotAPair(Exception):
 
 def as_pair(item):
     if isinstance(item, (tuple, list)) and len(item) == 2:
-        return np.array(item[0]), np.array(item[1])
+        first, second = np.array(item[0]), np.array(item[1])  # copies: a buffer reused for the next batch
+        if first.ndim == 1 and second.ndim == 2:
+            raise NotAPair("it yields (y_batch, X_batch): yield the images first, (X[batch], y[batch]), as the "
+                           "training loop unpacks them.")
+        if first.ndim == 1 and first.dtype.kind in "iu" and second.ndim == 1:
+            raise NotAPair("it yields the indices of the batch where X_batch belongs: yield the rows themselves, "
+                           "(X[batch], y[batch]).")
+        return first, second
     if isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype.kind in "iu":
         raise NotAPair("it yields the indices of each batch, not the batch itself: yield the pair "
                        "(X[batch], y[batch]), rows and labels picked with the same indices.")
@@ -3409,6 +3488,21 @@ def coverage_problem(index, sizes, N, batch_size):
             f"(a slice or a range that stops short?).{cut}")
 
 
+def empty_batches_problem(minibatches_fn):
+    """None if, when batch_size divides N, no batch is empty."""
+    X, y = np.arange(40, dtype=np.float32).reshape(20, 2), np.arange(20) % 10
+    try:
+        sizes = [len(y_batch) for _, y_batch in batches_of(minibatches_fn, X, y, 5, 0)]
+    except NotAPair as error:
+        return str(error)
+    if sizes == [5, 5, 5, 5]:
+        return None
+    if 0 in sizes:
+        return (f"for 20 examples in batches of 5 it yields batches of {sizes}: an empty batch at the end, from a "
+                "count of batches one too many (N // batch_size + 1); loop over range(0, N, batch_size).")
+    return f"for 20 examples in batches of 5 it yields batches of {sizes}, not four batches of 5."
+
+
 def minibatches_problem(minibatches_fn):
     N, batch_size = 23, 5  # four batches of 5 and a last one of 3
     X = np.arange(N * 2, dtype=np.float32).reshape(N, 2)  # row i holds 2i and 2i + 1
@@ -3418,6 +3512,14 @@ def minibatches_problem(minibatches_fn):
     except NotAPair as error:
         return str(error)
     sizes = [len(y_batch) for _, y_batch in batches]
+    if sum(sizes) == N and sizes != [5, 5, 5, 5, 3] and len(sizes) == 5:
+        return (f"the batches hold {sizes} examples: every batch but the last should hold batch_size = 5, the last "
+                "the 3 left over (np.array_split cuts into equal parts instead); take order[start:start + "
+                "batch_size] for start in range(0, N, batch_size).")
+    if any(X_batch.dtype != X.dtype for X_batch, _ in batches):
+        found = next(X_batch.dtype for X_batch, _ in batches if X_batch.dtype != X.dtype)
+        return (f"X_batch is {found} for a {X.dtype} X: take the rows as they are, X[batch], with no conversion "
+                "(float32 in, float32 out).")
     if sum(sizes) == 20 and len(sizes) == 4:
         return ("the last, smaller batch is dropped: 23 examples in batches of 5 make five batches, the last "
                 "of 3; loop over range(0, N, batch_size).")
@@ -3464,6 +3566,7 @@ def check_minibatches(minibatches_fn):
     X, y = np.arange(46, dtype=np.float32).reshape(23, 2), np.arange(23) % 10
     return [
         ("23 examples in batches of 5, shuffled by the rng", lambda: minibatches_problem(minibatches_fn)),
+        ("20 examples in batches of 5: no empty batch", lambda: empty_batches_problem(minibatches_fn)),
         ("X and y are left unchanged", lambda: input_changed_problem(
             lambda X_, y_: batches_of(minibatches_fn, X_, y_, 5, 0), X=X, y=y)),
         ("list(minibatches(...)): every batch still holds its own rows", lambda: kept_batches_problem(
@@ -3602,8 +3705,14 @@ def forward_result_problem(result, n_layers):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return f"it should return two values, logits and cache; it returns {describe_value(result)}."
     logits, cache = result
+    if isinstance(logits, (list, tuple)) and isinstance(cache, np.ndarray):
+        return "it returns cache, logits: return logits, cache, in the order the statement gives."
     if not isinstance(cache, (list, tuple)):
         return f"the cache should be a list with one (A_in, Z) pair per layer; it is {describe_value(cache)}."
+    if len(cache) > n_layers and len(cache) % n_layers == 0:
+        return (f"the cache holds {len(cache)} entries for a network of {n_layers} layers: it keeps the entries of "
+                "earlier calls (a list made once, as a default argument or outside the function). Make a new "
+                "list, cache = [], at every call.")
     if len(cache) != n_layers:
         return (f"the cache holds {len(cache)} entries for a network of {n_layers} layers: append one (A_in, Z) "
                 "pair per layer (if it is fixed in the code, take the number of layers from params: "
@@ -3685,6 +3794,20 @@ def many_layers_problem(forward_fn):
     return forward_values_problem(forward_fn, params, X)
 
 
+def key_order_problem(forward_fn, params, X):
+    """None if forward reads each parameter by its name, whatever the order of the dict's keys."""
+    reordered = {name: params[name] for name in sorted(params)}  # W1, W2, W3, b1, b2, b3
+    try:
+        logits = forward_fn(copy_params(reordered), X.copy())[0]
+        if same(logits, forward(params, X)[0]):
+            return None
+    except (ValueError, KeyError, IndexError, TypeError):
+        pass
+    return ("with the same params in another order of keys (W1, W2, W3, b1, b2, b3) the logits differ: it takes "
+            "the parameters by their position in the dict (params.values(), zip); take each by its name, "
+            "params[f'W{l}'] and params[f'b{l}'].")
+
+
 @graded
 def check_forward(forward_fn):
     """Check a student's forward(params, X) -> logits, cache; print a diagnosis, True if it is right."""
@@ -3695,6 +3818,7 @@ def check_forward(forward_fn):
         ("a 4-6-5-7-3 network of four layers", lambda: forward_values_problem(
             forward_fn, *forward_case([4, 6, 5, 7, 3], 2))),
         ("a network of 11 layers (W10 and W11 come after W9)", lambda: many_layers_problem(forward_fn)),
+        ("params keyed W1, W2, W3, b1, b2, b3", lambda: key_order_problem(forward_fn, params, X)),
         ("params and X left unchanged", lambda: input_changed_problem(
             lambda X_: forward_fn(params, X_), X=X) or (None if all(np.array_equal(params[n], forward_case(
                 [4, 6, 7, 3])[0][n]) for n in params) else "it changes params: the forward pass only reads them.")),
@@ -3821,7 +3945,11 @@ def confusion_shape_problem(confusion_fn):
 
 
 def confusion_example_problem(confusion_fn):
-    counts = confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3)
+    counts = np.array(confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3), copy=True)
+    again = confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3)
+    if np.shape(again) == np.shape(counts) and not same(again, counts) and same(np.asarray(again) - counts, counts):
+        return ("a second call on the same labels doubles the counts: the counts of earlier calls are still in (an "
+                "array made once, outside the function); make a new one, np.zeros(...), at every call.")
     if same(counts, HAND_COUNTS):
         return None
     repeated = confusion_fn(np.zeros(3, dtype=int), np.zeros(3, dtype=int), num_classes=2)  # one pair, 3 times
@@ -3966,6 +4094,9 @@ def pairs_pattern(got, expected, counts):
         return ": these are the smallest counts: sort by decreasing count, the most frequent confusion first"
     if len(found) > 1 and found == sorted(found) and found != sorted(found, reverse=True):
         return ": they come in increasing order of count: the most frequent confusion comes first"
+    if len(set(got)) < len(got):
+        return (": the same pair comes more than once: once a pair is taken, remove it (set its cell to -1 in the "
+                "copy) before looking for the next largest")
     rows = [i for i, _, _ in expected]
     if len({i for i, _, _ in got}) == len(got) and len(set(rows)) < len(rows):
         return (": it takes at most one pair per true label (row), but the largest confusions may share a row: "
@@ -4003,12 +4134,16 @@ def confused_pairs_problem(pairs_fn, counts, k):
         return (f"for k = {k} it returns {diagonal}, a cell of the diagonal: those are right answers, never a "
                 "confusion, even when set to 0 in a copy (then they rank among the confusions that never "
                 "happen). Skip i == j.")
+    if len(got) < k and len({n for _, _, n in got}) == len(got) and len({n for _, _, n in expected}) < k:
+        return (f"it returns {len(got)} pairs for k = {k}, one per count: pairs with equal counts are lost (a dict "
+                "keyed by the count keeps one of them); keep every pair, in a list, and sort it.")
     if len(got) != k:
         return f"it returns {len(got)} pairs for k = {k}: return exactly the k most frequent confusions."
     valid = all(0 <= i < C and 0 <= j < C and i != j and counts[i, j] == n for i, j, n in got)
     if valid and [n for _, _, n in got] == [n for _, _, n in expected]:
         return ("the counts are right, but pairs with equal counts come in another order: order them by the true "
-                "label, then by the predicted one (a stable sort of the flattened counts, kind='stable', does so).")
+                "label, then by the predicted one (a stable sort of the flattened counts, kind='stable', does so; "
+                "a dict keyed by the count keeps only one pair of each count).")
     return (f"for counts {counts.tolist()} and k = {k}, the pairs should be {expected}; yours are {got}"
             f"{pairs_pattern(got, expected, counts)}.")
 
