@@ -93,7 +93,9 @@ def adam_in_place(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 def momentum_tuple_keys(params, grads, state, lr, beta=0.9):
     """A state keyed by (name, "v"): any key made of the name will do."""
     for name in params:
-        velocity = state[(name, "v")] = beta * state.get((name, "v"), 0.0) + grads[name]
+        velocity = state.setdefault((name, "v"), np.zeros_like(params[name]))
+        velocity *= beta
+        velocity += grads[name]
         params[name] -= lr * velocity
     return state
 
@@ -420,7 +422,6 @@ ALTERNATIVES = [
     ("relu_backward", "np.heaviside", relu_backward_heaviside),
     ("backward", "the mask from A, a while loop", backward_mask_from_A),
     ("sgd_step", "np.subtract(out=)", sgd_subtract_out),
-    ("momentum_step", "velocities rebound", momentum_rebinds_velocities),
     ("adam_step", "Kingma and Ba's efficient form", adam_efficient_form),
     ("train_loop", "np.average with weights", train_loop_np_average),
     ("train_loop", "a float32 array", train_loop_float32_array),
@@ -503,7 +504,7 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("cross_entropy_grad", "P[:, y] -= 1", exercise_mistakes.ceg_whole_columns, "subtracts 1 from whole columns"),
     ("cross_entropy_grad", "no max shift", exercise_mistakes.ceg_no_shift, "exp(1000) overflows"),
     ("cross_entropy_grad", "shapes that do not fit, not for want of keepdims", exercise_mistakes.ceg_ten_classes,
-     "Two shapes do not fit"),
+     "another width than the logits"),
     ("linear_backward", "not implemented", not_implemented, "not implemented yet"),
     ("linear_backward", "missing .T", exercise_mistakes.lb_missing_T, "The factors of @ do not fit"),
     ("linear_backward", "db over axis 1", exercise_mistakes.lb_db_axis1, "summed over the wrong axis"),
@@ -539,7 +540,7 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("momentum_step", "lr missing", exercise_mistakes.momentum_no_lr, "learning rate is missing"),
     ("momentum_step", "lr twice", exercise_mistakes.momentum_lr_twice, "learning rate is applied twice"),
     ("momentum_step", "steps before updating", exercise_mistakes.momentum_step_then_update,
-     "Update v = beta * v + g first"),
+     "it steps with the old velocity and updates it after"),
     ("momentum_step", "averaging form", exercise_mistakes.momentum_averaging, "averaging form"),
     ("momentum_step", "state lost", exercise_mistakes.momentum_fresh_state, "not kept from one call to the next"),
     ("momentum_step", "beta fixed", exercise_mistakes.momentum_fixed_beta, "not the beta it is given"),
@@ -1301,6 +1302,138 @@ def adam_corrections_by_product(params, grads, state, lr, beta1=0.9, beta2=0.999
     return state
 
 
+def parse_idx_to_the_end_then_sliced(raw):
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    return np.frombuffer(raw[4 + 4 * ndim:], IDX_DTYPES[raw[2]])[:int(np.prod(shape))].reshape(shape)
+
+
+def forward_pairs_in_key_order(params, X):
+    weights = [params[name] for name in params if name.startswith("W")]
+    biases = [params[name] for name in params if name.startswith("b")]
+    A, cache = X, []
+    for layer, (W, b) in enumerate(zip(weights, biases), start=1):
+        Z = A @ W + b
+        cache.append((A, Z))
+        A = np.maximum(Z, 0) if layer < len(weights) else Z
+    return A, cache
+
+
+def sgd_counting_its_steps(params, grads, state, lr):
+    state["steps"] = state.get("steps", 0) + 1
+    return SOLUTION["sgd_step"](params, grads, state, lr)
+
+
+def softmax_of_minus_logits(logits):
+    return SOLUTION["softmax"](-logits)
+
+
+def cross_entropy_of_the_predicted_class(logits, y):
+    return SOLUTION["cross_entropy"](logits, logits.argmax(axis=1))
+
+
+def most_confused_pairs_count_first(counts, k=3):
+    return [(n, i, j) for i, j, n in SOLUTION["most_confused_pairs"](counts, k)]
+
+
+def most_confused_pairs_always_three(counts, k=3):
+    return SOLUTION["most_confused_pairs"](counts, 3)
+
+
+def most_confused_pairs_without_zeros(counts, k=3):
+    return [pair for pair in SOLUTION["most_confused_pairs"](counts, k) if pair[2] > 0]
+
+
+def linear_forward_inner(X, W, b):
+    return np.inner(X, W) + b
+
+
+def one_hot_of_width_B(y, num_classes=10):
+    return np.eye(len(y), dtype=np.float32)[y]
+
+
+def parse_idx_float_count(raw):
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    return np.frombuffer(raw, IDX_DTYPES[raw[2]], count=np.prod(shape), offset=4 + 4 * ndim).reshape(shape)
+
+
+def softmax_shifted_below_only(logits):
+    exps = np.exp(logits)
+    return exps / np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)
+
+
+def softmax_returning_log_P(logits):
+    return np.log(SOLUTION["softmax"](logits))
+
+
+def sgd_with_the_param_for_its_gradient(params, grads, state, lr):
+    for name in params:
+        params[name] -= lr * params[name]
+    return state
+
+
+def adam_m_and_v_one_array(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not state:
+        state["t"], state["m"] = 0, {name: np.zeros_like(p) for name, p in params.items()}
+        state["v"] = state["m"]
+    state["t"] += 1
+    for name in params:
+        m, v = state["m"][name], state["v"][name]
+        m *= beta1
+        m += (1 - beta1) * grads[name]
+        v *= beta2
+        v += (1 - beta2) * grads[name] ** 2
+        params[name] -= lr * (m / (1 - beta1 ** state["t"])) / (np.sqrt(v / (1 - beta2 ** state["t"])) + eps)
+    return state
+
+
+def forward_from_layer_zero(params, X):
+    A, cache = X, []
+    for layer in range(len(params) // 2):
+        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0)
+    return Z, cache
+
+
+def cross_entropy_grad_diagonal_only(logits, y):
+    P = SOLUTION["softmax"](logits)
+    Y = np.eye(logits.shape[1], dtype=logits.dtype)[y]
+    return -Y * (1 - P) / len(y)
+
+
+def cross_entropy_grad_width_from_labels(logits, y):
+    return (SOLUTION["softmax"](logits) - np.eye(y.max() + 1, dtype=logits.dtype)[y]) / len(y)
+
+
+def train_loop_stepping_before_the_gradients(params, X, y, step, lr, epochs, batch_size, rng):
+    losses, state, grads = [], {}, None
+    for _ in range(epochs):
+        total = 0.0
+        for X_batch, y_batch in mnist_ann.iterate_minibatches(X, y, batch_size, rng):
+            if grads is not None:
+                state = step(params, grads, state, lr)
+            loss, grads, _ = mnist_ann.loss_and_grads(params, X_batch, y_batch)
+            total += len(y_batch) * float(loss)
+        losses.append(total / len(X))
+    return losses
+
+
+def dropout_backward_scaled_again(dA_out, mask):
+    return dA_out * mask * dA_out.dtype.type((mask != 0).mean())
+
+
+def confusion_matrix_with_or(predicted, y, num_classes=10):
+    return np.array([[np.sum((y == i) | (predicted == j)) for j in range(num_classes)]
+                     for i in range(num_classes)])
+
+
+def confusion_matrix_with_and(predicted, y, num_classes=10):
+    return np.array([[np.sum((y == i) and (predicted == j)) for j in range(num_classes)]
+                     for i in range(num_classes)])
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1365,6 +1498,29 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("most_confused_pairs", "the same maximum k times", most_confused_pairs_same_maximum, "more than once"),
     ("parse_idx", "reduce with no start", parse_idx_with_reduce, "a single number, zero dimensions"),
     ("adam_step", "1 - beta * t", adam_corrections_by_product, "1 - beta * t"),
+    ("parse_idx", "to the end, then sliced", parse_idx_to_the_end_then_sliced, "1 byte after the data"),
+    ("forward", "weights and biases paired in key order", forward_pairs_in_key_order, "another order of keys"),
+    ("sgd_step", "a step count in the state", sgd_counting_its_steps, "into the state"),
+    ("softmax", "exp(-logits)", softmax_of_minus_logits, "exp(-logits)"),
+    ("cross_entropy", "the predicted class", cross_entropy_of_the_predicted_class, "the predicted class"),
+    ("most_confused_pairs", "(count, true, predicted)", most_confused_pairs_count_first, "another order"),
+    ("most_confused_pairs", "always 3", most_confused_pairs_always_three, "use the k it is given"),
+    ("most_confused_pairs", "no zero counts", most_confused_pairs_without_zeros, "count is 0"),
+    ("linear_forward", "np.inner", linear_forward_inner, "np.inner"),
+    ("one_hot", "np.eye(B)", one_hot_of_width_B, "num_classes columns"),
+    ("parse_idx", "a float count", parse_idx_float_count, "int(np.prod(shape))"),
+    ("softmax", "shifted in the denominator only", softmax_shifted_below_only, "a constant multiple"),
+    ("softmax", "log P", softmax_returning_log_P, "it returns log P"),
+    ("sgd_step", "lr * params", sgd_with_the_param_for_its_gradient, "lr times itself"),
+    ("adam_step", "m and v one array", adam_m_and_v_one_array, "one and the same array"),
+    ("forward", "layers from 0", forward_from_layer_zero, "numbered from 1"),
+    ("cross_entropy_grad", "the Jacobian's diagonal", cross_entropy_grad_diagonal_only, "diagonal"),
+    ("cross_entropy_grad", "C from the labels", cross_entropy_grad_width_from_labels, "another width"),
+    ("train_loop", "a step before its gradients", train_loop_stepping_before_the_gradients, "one fewer"),
+    ("dropout_backward", "scaled again", dropout_backward_scaled_again, "no other scale"),
+    ("confusion_matrix", "| for &", confusion_matrix_with_or, "OR"),
+    ("confusion_matrix", "Python's and", confusion_matrix_with_and, "Python's `and`"),
+    ("momentum_step", "new velocity arrays at every call", momentum_rebinds_velocities, "update the same arrays"),
 ]
 
 

@@ -146,6 +146,9 @@ def idx_error_hint(error, message):
 
 def confusion_error_hint(error, message):
     """In confusion_matrix, np.bincount without minlength returns too few counts to reshape."""
+    if "truth value of an array" in message:
+        return (" Python's `and` and `or` need one True or False, not an array: combine comparisons of arrays "
+                "entry by entry with & and |, each in parentheses, (y == i) & (predicted == j).")
     if isinstance(error, ValueError) and "reshape" in message:
         return (" np.bincount returns counts only up to the largest value that occurs, fewer than C * C when the "
                 "last classes never occur: give it minlength=num_classes ** 2.")
@@ -171,8 +174,29 @@ def relu_error_hint(error, message):
     return ""
 
 
-ERROR_HINTS = {"parse_idx": idx_error_hint, "confusion_matrix": confusion_error_hint,
-               "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint}  # the exercises whose other errors have a cause of their own
+def linear_error_hint(error, message):
+    if "not aligned" in message:
+        return " np.inner(X, W) and np.dot with a transpose compute X @ W.T; the layer is X @ W + b."
+    return ""
+
+
+def one_hot_error_hint(error, message):
+    if isinstance(error, IndexError) and "out of bounds" in message:
+        return (" A label falls outside Y's columns: Y has num_classes columns, np.zeros((len(y), num_classes)), "
+                "whatever the batch size B = len(y).")
+    return ""
+
+
+def idx_and_count_error_hint(error, message):
+    if isinstance(error, TypeError) and ("float" in message or "integer" in message):
+        return (" A count or a size must be an int: np.prod of no sizes (a zero-dimensional file) is the float 1.0; "
+                "write int(np.prod(shape)).")
+    return idx_error_hint(error, message)
+
+
+ERROR_HINTS = {"parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
+               "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint,
+               "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint}  # the exercises whose other errors have a cause of their own
 
 
 def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
@@ -210,9 +234,11 @@ def describe_value(value):
 
 
 def show(array):
-    """An array as one short line of rounded numbers, for messages."""
-    return np.array2string(np.asarray(array, dtype=float), precision=4, suppress_small=True,
-                           separator=", ").replace("\n", "")
+    """An array as one short line of rounded numbers (integers as integers), for messages."""
+    array = np.asarray(array)
+    if array.dtype.kind not in "iub":
+        array = array.astype(float)
+    return np.array2string(array, precision=4, suppress_small=True, separator=", ").replace("\n", "")
 
 
 def same(got, expected, tolerance=1e-6):
@@ -877,7 +903,16 @@ def own_code_problem(function, answers, seen=None):
 MATMUL_HINTS = {"dropout_forward": elementwise_matmul_hint, "dropout_backward": elementwise_matmul_hint}
 
 # The exercises whose broadcast errors have a cause of their own: any other gets broadcast_hint.
-BROADCAST_HINTS = {"linear_forward": linear_broadcast_hint, "backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
+def labels_broadcast_hint(message, line=""):
+    """In cross_entropy_grad, one-hot rows of another width than the logits."""
+    shapes = [tuple(int(n) for n in re.findall(r"\d+", found)) for found in re.findall(r"\(([\d,]+)\)", message)]
+    if len(shapes) >= 2 and all(len(shape) == 2 for shape in shapes[:2]) and shapes[0][0] == shapes[1][0]:
+        return (" The one-hot rows have another width than the logits: take C from the logits, logits.shape[1], "
+                "not from the labels present (y.max() + 1 misses a class no example has).")
+    return broadcast_hint(message, line)
+
+
+BROADCAST_HINTS = {"cross_entropy_grad": labels_broadcast_hint, "linear_forward": linear_broadcast_hint, "backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
                    "momentum_step": optimizer_broadcast_hint, "adam_step": optimizer_broadcast_hint,
                    "dropout_forward": dropout_broadcast_hint, "dropout_backward": dropout_broadcast_hint,
                    "loss_and_grads_with_dropout": dropout_broadcast_hint}
@@ -1092,7 +1127,11 @@ def large_logits_problem(got, expected, what):
 def softmax_mistakes(logits):
     """(wrong P, sentence) pairs for the usual softmax mistakes, each with every shift a student might use."""
     row_max, column_max = logits.max(axis=1, keepdims=True), logits.max(axis=0, keepdims=True)
-    mistakes = [(np.exp(logits - column_max) / np.exp(logits - column_max).sum(axis=1, keepdims=True),
+    flipped = np.exp(-(logits - logits.min(axis=1, keepdims=True)))
+    mistakes = [(flipped / flipped.sum(axis=1, keepdims=True),
+                 "it takes exp(-logits): softmax is exp(logits) / sum(exp(logits)), the larger logit the larger "
+                 "probability (shift by the row's maximum, logits - max, to keep exp from overflowing)."),
+                (np.exp(logits - column_max) / np.exp(logits - column_max).sum(axis=1, keepdims=True),
                  "the max shift is taken down each column (axis=0), which changes P; subtract each row's own "
                  "maximum, logits.max(axis=1, keepdims=True).")]
     for shift in (0.0, row_max, column_max, logits.max()):
@@ -1114,6 +1153,13 @@ def probabilities_pattern(P, expected):
         sums = np.asarray(P, dtype=float).sum(axis=1)
     except (TypeError, ValueError, np.exceptions.AxisError):
         return ""
+    if same(P, np.log(expected)):
+        return ": it returns log P, the log-softmax: softmax returns P itself, exp(shifted) / its row's sum"
+    ratios = np.asarray(P, dtype=float) / expected
+    if np.shape(P) == np.shape(expected) and np.allclose(ratios, ratios[:, :1]) and not np.allclose(ratios, 1):
+        return (": each row is a constant multiple of the right one: the row maximum is subtracted in the "
+                "numerator or in the denominator but not in both; shift once, then exps / exps.sum(axis=1, "
+                "keepdims=True)")
     if np.shape(P) == np.shape(expected) and not np.allclose(sums, 1):
         return (": its rows do not sum to 1, so they are not probabilities: divide each row's exps by that row's "
                 "own sum (a function applied entry by entry, like the sigmoid, never makes a row sum to 1)")
@@ -1208,7 +1254,12 @@ def cross_entropy_mistakes(logits, labels):
     row_max = logits.max(axis=1, keepdims=True)
     unshifted_first_term = logits - (row_max + np.log(np.exp(logits - row_max).sum(axis=1, keepdims=True)))
     column_log_P = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
+    predicted = logits.argmax(axis=1)
     return [
+        (-log_P[np.arange(B), predicted].mean(), "it scores the predicted class, argmax of the logits; the loss "
+                                                 "takes the true class's log-probability, log_P[np.arange(B), y]."),
+        (-log_P[np.arange(B), labels - 1].mean(), "it takes column y - 1, one to the left of the true class: the "
+                                                  "labels index the columns from 0, log_P[np.arange(B), y]."),
         (-picked.sum(), "the loss is summed over the batch instead of averaged: divide by B (use .mean())."),
         (picked.mean(), "the loss has the wrong sign: it is -log p of the true class, a positive number."),
         (-picked.sum() / log_P.size, "the loss is averaged over all B×C entries; average over the B examples only."),
@@ -1300,6 +1351,8 @@ def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
                                   "with P[np.arange(B), y] -= 1."),
         (P - Y / 2, "only Y is divided by B: divide the whole difference, (P - Y) / B."),
         (P / 2 - Y, "only P is divided by B: divide the whole difference, (P - Y) / B."),
+        (-Y * (1 - P) / 2, "it keeps only the diagonal of softmax's Jacobian, P * (1 - P): the off-diagonal terms, "
+                           "-P_i * P_j, count too, and together they give dlogits = (P - Y) / B."),
         ((P - 1) / 2, "it subtracts 1 from every entry of P; subtract Y, the one-hot labels: 1 at the true class "
                       "only, P[np.arange(B), y] -= 1."),
         (-Y / np.where(Y > 0, P, 1) / 2, "this is the gradient with respect to P, -Y / P / B; the exercise asks for "
@@ -1832,6 +1885,20 @@ def in_place_problem(step_fn, lr=0.1, **settings):
     return None
 
 
+def same_velocities_problem(step_fn, lr=0.1, **settings):
+    """None if a second call updates the velocity arrays the first made, as the statement asks."""
+    params, grads = optimizer_case()
+    state = step_fn(params, copy_params(grads), {}, lr, **settings)
+    first = [array for array in state_arrays(state) if isinstance(array, np.ndarray)]  # kept alive: ids stay theirs
+    state = step_fn(params, copy_params(grads), state, lr, **settings)
+    now = {id(array) for array in state_arrays(state) if isinstance(array, np.ndarray)}
+    if first and not any(id(array) in now for array in first):
+        return ("each call makes new velocity arrays (state[name] = beta * state[name] + g): the statement asks "
+                "later calls to update the same arrays, in place, state[name] *= beta, then state[name] += g, as "
+                "the params are updated.")
+    return None
+
+
 def memory_outside_state_problem(step_fn, lr=0.1, **settings):
     """None if two runs from an empty state take the same steps: everything remembered is in state."""
     grads = optimizer_case()[1]
@@ -1856,6 +1923,9 @@ def returned_state_problem(step_fn, lr=0.1, keeps_state=False, **settings):
     if keeps_state and state is not given:
         return ("it returns a new dict, not the state it was given: plain SGD remembers nothing, so return "
                 "state as it came.")
+    if keeps_state and state:
+        return (f"it writes {sorted(state)} into the state: plain SGD remembers nothing, so return state as it "
+                "came, empty.")
     if any(key in {id(array) for array in grads.values()} for key in state):
         return ("its state is keyed by id(grads[name]), which is new with every gradient array (and Python gives "
                 "an old id to another array later): key it by the parameter's name, state[name].")
@@ -1986,6 +2056,10 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
         return None
     mistake = next((sentence for wrong, sentence in mistakes
                     if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
+    start = optimizer_case()[0]
+    if moved is None and all(same(trajectory[0][name], (1 - lr) * start[name]) for name in start):
+        return ("each parameter moved by lr times itself: the step takes the gradient, params[name] -= lr * "
+                "grads[name] (not lr * params[name]).")
     if moved is None and unit == "sign(g)" and not variant():
         return ("with a constant gradient, the steps depend on the size of each gradient entry: Adam's step is "
                 "lr * m_hat / (sqrt(v_hat) + eps), and with v the running mean of g ** 2 (squared, not g or |g|), "
@@ -2048,8 +2122,9 @@ MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5
     ([10, 15, 17.5], "the learning rate is missing: the step is params -= lr * v."),
     ([0.1, 0.15, 0.175], "the learning rate is applied twice (in v and again in the step): v = beta * v + g, "
                          "then params -= lr * v."),
-    ([0, 1, 1.5], "the first step does not move the params: it steps with the old velocity and updates it after. "
-                  "Update v = beta * v + g first, then params -= lr * v."),
+    ([0, 1, 1.5], "the first call does not move the params: it steps with the old velocity and updates it after, "
+                  "or returns right after creating the zero velocities. At every call, the first included: update "
+                  "v = beta * v + g, then params -= lr * v."),
 ]
 
 
@@ -2162,7 +2237,26 @@ def adam_with_product_corrections(params, grads, state, lr, beta1=0.9, beta2=0.9
     return state
 
 
+def adam_with_one_array_for_m_and_v(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """m and v the same array, updated in place: each update overwrites the other."""
+    if not state:
+        state.update(t=0, mv={n: np.zeros_like(g) for n, g in grads.items()})
+    state["t"] += 1
+    for name, grad in grads.items():
+        both = state["mv"][name]
+        both *= beta1
+        both += (1 - beta1) * grad
+        both *= beta2
+        both += (1 - beta2) * grad ** 2
+        m_hat, v_hat = both / (1 - beta1 ** state["t"]), both / (1 - beta2 ** state["t"])
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    return state
+
+
 ADAM_VARIANTS = [
+    (adam_with_one_array_for_m_and_v, "m and v are one and the same array (state['m'][k] = state['v'][k] = "
+                                      "np.zeros_like(...), or one array updated twice): give each its own array, "
+                                      "np.zeros_like for m and another for v."),
     *[(functools.partial(adam_with_product_corrections, absolute=absolute),
        "the bias corrections are 1 - beta * t: the power is beta ** t, m_hat = m / (1 - beta1 ** t), "
        "v_hat = v / (1 - beta2 ** t).") for absolute in (False, True)],
@@ -2273,6 +2367,7 @@ def check_momentum_step(momentum_step_fn):
             momentum_step_fn, momentum_step, MOMENTUM_VARIANTS, beta=MOMENTUM_VARIANT_BETA)),
         ("two parameters of one shape keep their own velocities", lambda: same_shapes_problem(
             momentum_step_fn, momentum_step, "velocity", beta=0.5)),
+        ("later calls update the same velocity arrays", lambda: same_velocities_problem(momentum_step_fn, beta=0.5)),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: step_in_dtype(momentum_step_fn, dtype, beta=0.5), ["params", "state"])),
     ]
@@ -2408,6 +2503,10 @@ def step_count_problem(run, epochs, batch_size):
                 "iterate_minibatches(...) inside `for epoch in range(epochs)`, for a new order every epoch.")
     if steps == per_epoch:
         return "the steps cover one epoch only: put the loop over mini-batches inside `for epoch in range(epochs)`."
+    if steps == epochs * per_epoch - 1 or steps == epochs * (per_epoch - 1) and n_examples % batch_size == 0:
+        return (f"step was called {steps} times for {epochs * per_epoch} mini-batches, one fewer: each step uses "
+                "the gradients of its own batch, computed just before it (a step placed before loss_and_grads "
+                "uses the previous batch's, and the first has none).")
     if steps == epochs * (n_examples // batch_size):
         return (f"the last, smaller mini-batch of each epoch is dropped: {n_examples} examples in batches of "
                 f"{batch_size} make {per_epoch} batches, the last of {n_examples % batch_size}; loop over "
@@ -2957,6 +3056,10 @@ def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
     ])
     if named:
         return named
+    ratio = constant_ratio(dA, expected)
+    if ratio is not None and not math.isclose(ratio, 1):
+        return (f"dA is {ratio:.4g} times dA_out * mask: multiply by the mask itself, which already holds 0 or "
+                "1/(1 - rate), with no other scale (nor one estimated from the mask).")
     if not np.array_equal(dA == 0, expected == 0):
         return ("dA is zero at other units than those the mask drops: it goes back through another mask (a new "
                 "draw?) than the one it is given, the forward pass's. Use that mask: dA = dA_out * mask.")
@@ -3368,16 +3471,17 @@ def idx_problem(parse_fn, what, array):
 
 def trailing_bytes_problem(parse_fn):
     """None if parse_fn reads exactly the numbers the header announces, whatever follows them."""
-    array = IDX_CASES[1][1]
-    try:
-        got = parse_fn(idx_bytes(array) + bytes(7))
-        if isinstance(got, np.ndarray) and got.shape == array.shape and np.array_equal(got, array):
-            return None
-    except ValueError:
-        pass
-    return ("with 7 bytes after the data (3 images of 4 x 5, then more bytes) it does not give back those images: "
-            "read exactly the numbers the header announces, count = the product of the sizes "
-            "(np.frombuffer(..., count=...)), and nothing after them.")
+    for (what, array), extra in ((IDX_CASES[1], 7), (IDX_CASES[3], 1)):
+        try:
+            got = parse_fn(idx_bytes(array) + bytes(extra))
+            if isinstance(got, np.ndarray) and got.shape == array.shape and np.array_equal(got, array):
+                continue
+        except ValueError:
+            pass
+        return (f"with {extra} byte{'s' if extra > 1 else ''} after the data ({what}, then more bytes) it does not "
+                "give back that array: read exactly the numbers the header announces, count = the product of the "
+                "sizes (np.frombuffer(..., count=..., offset=...)), and nothing after them.")
+    return None
 
 
 @graded
@@ -3728,6 +3832,9 @@ def forward_values_problem(forward_fn, params, X):
         result = forward_fn(copy_params(params), X.copy())
     except KeyError as error:
         key = error.args[0] if error.args else None
+        if isinstance(key, str) and re.fullmatch(r"[Wb]0", key):
+            return (f"it reads {key}, but layers are numbered from 1: W1, b1, ..., W{n_layers}, b{n_layers}; "
+                    "for l in range(1, L + 1).")
         if isinstance(key, str) and re.fullmatch(r"[Wb]\d+", key):
             return (f"for a network of {n_layers} layers it reads {key}, which that network lacks: the number of "
                     "layers is fixed in the code. Take it from params, L = len(params) // 2.")
@@ -3796,16 +3903,17 @@ def many_layers_problem(forward_fn):
 
 def key_order_problem(forward_fn, params, X):
     """None if forward reads each parameter by its name, whatever the order of the dict's keys."""
-    reordered = {name: params[name] for name in sorted(params)}  # W1, W2, W3, b1, b2, b3
-    try:
-        logits = forward_fn(copy_params(reordered), X.copy())[0]
-        if same(logits, forward(params, X)[0]):
-            return None
-    except (ValueError, KeyError, IndexError, TypeError):
-        pass
-    return ("with the same params in another order of keys (W1, W2, W3, b1, b2, b3) the logits differ: it takes "
-            "the parameters by their position in the dict (params.values(), zip); take each by its name, "
-            "params[f'W{l}'] and params[f'b{l}'].")
+    for names in (sorted(params), list(reversed(params))):  # W1, W2, W3, b1, b2, b3; b3, W3, ..., W1
+        try:
+            logits = forward_fn(copy_params({name: params[name] for name in names}), X.copy())[0]
+            if same(logits, forward(params, X)[0]):
+                continue
+        except (ValueError, KeyError, IndexError, TypeError):
+            pass
+        return (f"with the same params in another order of keys ({', '.join(names)}) the logits differ: it takes "
+                "the parameters by their position in the dict (params.values(), zip); take each by its name, "
+                "params[f'W{l}'] and params[f'b{l}'].")
+    return None
 
 
 @graded
@@ -3818,7 +3926,7 @@ def check_forward(forward_fn):
         ("a 4-6-5-7-3 network of four layers", lambda: forward_values_problem(
             forward_fn, *forward_case([4, 6, 5, 7, 3], 2))),
         ("a network of 11 layers (W10 and W11 come after W9)", lambda: many_layers_problem(forward_fn)),
-        ("params keyed W1, W2, W3, b1, b2, b3", lambda: key_order_problem(forward_fn, params, X)),
+        ("params with their keys in other orders", lambda: key_order_problem(forward_fn, params, X)),
         ("params and X left unchanged", lambda: input_changed_problem(
             lambda X_: forward_fn(params, X_), X=X) or (None if all(np.array_equal(params[n], forward_case(
                 [4, 6, 7, 3])[0][n]) for n in params) else "it changes params: the forward pass only reads them.")),
@@ -3959,6 +4067,8 @@ def confusion_example_problem(confusion_fn):
     return first_mistake(counts, [
         (HAND_COUNTS.T, "rows and columns are swapped: row i counts the examples whose true label is i, column j "
                         "those predicted j, so add 1 at counts[y[n], predicted[n]]."),
+        (np.array([[np.sum((HAND_Y == i) | (HAND_PREDICTED == j)) for j in range(3)] for i in range(3)]),
+         "it counts the examples with y == i OR predicted == j: both must hold, (y == i) & (predicted == j)."),
         (np.minimum(HAND_COUNTS, 1), "a (true, predicted) pair that occurs twice is counted once: a fancy-indexed "
                                      "counts[y, predicted] += 1 adds 1 once per distinct pair. Use "
                                      "np.add.at(counts, (y, predicted), 1), or a loop over the examples."),
@@ -4113,6 +4223,16 @@ def confused_pairs_problem(pairs_fn, counts, k):
                 f"{describe_value(result)}.")
     if got == expected:
         return pairs_type_problem(result)
+    for order in ((2, 0, 1), (0, 2, 1), (2, 1, 0), (1, 2, 0)):  # (predicted, true) has its own sentence
+        if [tuple(pair[index] for index in order) for pair in expected] == got:
+            return (f"each tuple comes in another order, {got[0]} for {expected[0]}: give (true, predicted, count), "
+                    "the row, the column, then the count.")
+    if k != 3 and len(got) == 3 and len(expected) != 3:
+        return f"it returns 3 pairs for k = {k}: use the k it is given, not 3."
+    if len(got) < k and all(n > 0 for _, _, n in got) and any(n == 0 for _, _, n in expected):
+        return (f"it returns {len(got)} pair{'s' if len(got) != 1 else ''} for k = {k}: it leaves out the cells whose count is 0, but when fewer "
+                "than k confusions happen the k largest include confusions that never happen (count 0), never the "
+                "diagonal.")
     C = len(counts)
     everything = sorted([(i, j, int(counts[i, j])) for i in range(C) for j in range(C)],
                         key=lambda pair: (-pair[2], pair[0], pair[1]))
