@@ -1022,7 +1022,8 @@ def backward_without_decrement(params, cache, dlogits):
 
 
 def backward_keys_one_short(params, cache, dlogits):
-    return {f"{name[0]}{int(name[1:]) - 1}": grad for name, grad in SOLUTION["backward"](params, cache, dlogits).items()}
+    grads = SOLUTION["backward"](params, cache, dlogits)
+    return {f"{name[0]}{int(name[1:]) - 1}": grad for name, grad in grads.items()}
 
 
 def adam_t_after_the_update(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):

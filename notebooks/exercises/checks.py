@@ -196,7 +196,7 @@ def idx_and_count_error_hint(error, message):
 
 ERROR_HINTS = {"parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
                "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint,
-               "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint}  # the exercises whose other errors have a cause of their own
+               "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint}
 
 
 def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
@@ -912,7 +912,8 @@ def labels_broadcast_hint(message, line=""):
     return broadcast_hint(message, line)
 
 
-BROADCAST_HINTS = {"cross_entropy_grad": labels_broadcast_hint, "linear_forward": linear_broadcast_hint, "backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
+BROADCAST_HINTS = {"cross_entropy_grad": labels_broadcast_hint, "linear_forward": linear_broadcast_hint,
+                   "backward": backward_broadcast_hint, "sgd_step": optimizer_broadcast_hint,
                    "momentum_step": optimizer_broadcast_hint, "adam_step": optimizer_broadcast_hint,
                    "dropout_forward": dropout_broadcast_hint, "dropout_backward": dropout_broadcast_hint,
                    "loss_and_grads_with_dropout": dropout_broadcast_hint}
@@ -1227,7 +1228,8 @@ def check_softmax(softmax_fn):
         ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
         ("a second call leaves the first P as it was", lambda: second_call_problem(
             lambda: softmax_fn(logits.copy()), lambda: softmax_fn(-2 * logits), ["the P it returned"])),
-        ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: softmax_fn(logits.astype(dtype)), ["P"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: softmax_fn(logits.astype(dtype)), ["P"])),
     ]
 
 
@@ -1696,7 +1698,8 @@ def backward_walk_problem(backward_fn):
     except Exception as error:  # noqa: BLE001 (explained by the walk if it can be; else described as any error)
         hint = walk_hint(keys, indices, len(params) // 2)
         if hint:
-            return describe_error(error, explain_broadcast=lambda message, line="": "", explain_matmul=lambda message: "") \
+            return describe_error(error, explain_broadcast=lambda message, line="": "",
+                                  explain_matmul=lambda message: "") \
                 + " " + hint
         raise
     if isinstance(grads, dict) and grads_layout_problem(grads, params) is None \
@@ -1771,8 +1774,8 @@ def check_backward(backward_fn):
         ("params and the cache left unchanged, a new dict each call", lambda: side_effects_problem(backward_fn)),
         ("Z exactly 0 in places", lambda: backward_zeros_problem(backward_fn)),
         ("two hidden layers of one width, 4-6-6-3", lambda: same_widths_problem(backward_fn)),
-        ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: backward_fn(*in_dtype(network_case()[:3], dtype)),
-                                                   ["grads"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: backward_fn(*in_dtype(network_case()[:3], dtype)), ["grads"])),
     ]
 
 
@@ -2345,7 +2348,8 @@ def check_sgd_step(sgd_step_fn):
         ("the gradients are left unchanged", lambda: gradients_changed_problem(sgd_step_fn)),
         ("a constant gradient", lambda: constant_gradient_problem(sgd_step_fn, [1, 1, 1], SGD_MISTAKES)),
         ("changing gradients and learning rates", lambda: changing_gradients_problem(sgd_step_fn, sgd_step)),
-        ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: step_in_dtype(sgd_step_fn, dtype), ["params"])),
+        ("the dtype it is given, float32 or float64", lambda: dtype_problem(
+            lambda dtype: step_in_dtype(sgd_step_fn, dtype), ["params"])),
     ]
 
 
@@ -4230,7 +4234,8 @@ def confused_pairs_problem(pairs_fn, counts, k):
     if k != 3 and len(got) == 3 and len(expected) != 3:
         return f"it returns 3 pairs for k = {k}: use the k it is given, not 3."
     if len(got) < k and all(n > 0 for _, _, n in got) and any(n == 0 for _, _, n in expected):
-        return (f"it returns {len(got)} pair{'s' if len(got) != 1 else ''} for k = {k}: it leaves out the cells whose count is 0, but when fewer "
+        plural = "s" if len(got) != 1 else ""
+        return (f"it returns {len(got)} pair{plural} for k = {k}: it leaves out the cells whose count is 0, but when fewer "
                 "than k confusions happen the k largest include confusions that never happen (count 0), never the "
                 "diagonal.")
     C = len(counts)
