@@ -1435,6 +1435,37 @@ def confusion_matrix_with_and(predicted, y, num_classes=10):
                      for i in range(num_classes)])
 
 
+def cross_entropy_log_sum_exp_alone(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return np.mean(np.log(np.exp(shifted).sum(axis=1)))
+
+
+def cross_entropy_grad_without_P(logits, y):
+    return -np.eye(logits.shape[1], dtype=logits.dtype)[y] / len(y)
+
+
+def adam_corrected_by_one_minus_beta(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = state.get("t", 0) + 1
+    for name in params:
+        m = state[f"m{name}"] = beta1 * state.get(f"m{name}", 0) + (1 - beta1) * grads[name]
+        v = state[f"v{name}"] = beta2 * state.get(f"v{name}", 0) + (1 - beta2) * grads[name] ** 2
+        params[name] -= lr * (m / (1 - beta1)) / (np.sqrt(v / (1 - beta2)) + eps)
+    return state
+
+
+def backward_dZ_never_carried(params, cache, dlogits):
+    grads = {}
+    for layer in range(len(params) // 2, 0, -1):
+        A_in, _ = cache[layer - 1]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = dlogits @ params[f"W{layer}"].T, A_in.T @ dlogits, \
+            dlogits.sum(axis=0)
+    return grads
+
+
+def relu_from_the_modules_table(Z):
+    return mnist_ann.ACTIVATIONS["relu"](Z)
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1504,6 +1535,7 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("sgd_step", "a step count in the state", sgd_counting_its_steps, "into the state"),
     ("softmax", "exp(-logits)", softmax_of_minus_logits, "exp(-logits)"),
     ("cross_entropy", "the predicted class", cross_entropy_of_the_predicted_class, "the predicted class"),
+    ("cross_entropy", "the log-sum-exp alone", cross_entropy_log_sum_exp_alone, "the true class's term is missing"),
     ("most_confused_pairs", "(count, true, predicted)", most_confused_pairs_count_first, "another order"),
     ("most_confused_pairs", "always 3", most_confused_pairs_always_three, "use the k it is given"),
     ("most_confused_pairs", "no zero counts", most_confused_pairs_without_zeros, "count is 0"),
@@ -1522,6 +1554,10 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("confusion_matrix", "| for &", confusion_matrix_with_or, "OR"),
     ("confusion_matrix", "Python's and", confusion_matrix_with_and, "Python's `and`"),
     ("momentum_step", "new velocity arrays at every call", momentum_rebinds_velocities, "update the same arrays"),
+    ("cross_entropy_grad", "P forgotten", cross_entropy_grad_without_P, "P is missing"),
+    ("adam_step", "1 - beta for 1 - beta ** t", adam_corrected_by_one_minus_beta, "1 - beta ** t"),
+    ("backward", "dZ never carried back", backward_dZ_never_carried, "dZ is not carried back"),
+    ("relu", "the module's ACTIVATIONS table", relu_from_the_modules_table, "a table that holds mnist_ann.relu"),
 ]
 
 

@@ -885,6 +885,14 @@ def own_code_problem(function, answers, seen=None):
             problem = own_code_problem(value, answers, seen)  # a helper of the student's own
             if problem:
                 return problem
+    for attribute in sorted(module_attributes(function)):
+        table = getattr(mnist_ann, attribute, None)
+        held = table.values() if isinstance(table, dict) else table if isinstance(table, (list, tuple)) else ()
+        inside = next((answer for answer in answers for value in held
+                       if value is getattr(mnist_ann, answer, None)), None)
+        if inside:
+            return (f"{own} reads mnist_ann.{attribute}, a table that holds mnist_ann.{inside}, the module's own "
+                    "answer, which earns nothing: write the body yourself.")
     read = sorted(module_attributes(function) & set(answers))
     if read:
         return (f"{own} uses mnist_ann.{read[0]}, the module's own answer, which earns nothing: write the body "
@@ -900,7 +908,14 @@ def own_code_problem(function, answers, seen=None):
 # ---- Running the checks --------------------------------------------------------------------------------
 
 # The exercises whose @ errors have a cause of their own: any other gets matmul_hint.
-MATMUL_HINTS = {"dropout_forward": elementwise_matmul_hint, "dropout_backward": elementwise_matmul_hint}
+def backward_matmul_hint(message):
+    return (" In backward, a product that does not fit usually means dZ is not carried back, or a W of another "
+            "layer: after layer l, dZ = relu_backward(dA, Z of layer l - 1) for the next pass of the loop (else "
+            "every layer gets dlogits), and layer l uses its own W, params[f'W{l}'].")
+
+
+MATMUL_HINTS = {"dropout_forward": elementwise_matmul_hint, "dropout_backward": elementwise_matmul_hint,
+                "backward": backward_matmul_hint}
 
 # The exercises whose broadcast errors have a cause of their own: any other gets broadcast_hint.
 def labels_broadcast_hint(message, line=""):
@@ -1257,7 +1272,12 @@ def cross_entropy_mistakes(logits, labels):
     unshifted_first_term = logits - (row_max + np.log(np.exp(logits - row_max).sum(axis=1, keepdims=True)))
     column_log_P = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
     predicted = logits.argmax(axis=1)
+    log_sums = np.log(np.exp(logits - row_max).sum(axis=1))
     return [
+        (log_sums.mean(), "it is the mean of log(sum(exp(Z - m))) alone, which is also -log P of the predicted "
+                          "class (its Z - m is 0): the true class's term is missing or another class is scored. "
+                          "log P_y = (Z_y - m) - log(sum(exp(Z - m))) with y the true label, and the loss is the "
+                          "mean of -log P_y, log_P[np.arange(B), y]."),
         (-log_P[np.arange(B), predicted].mean(), "it scores the predicted class, argmax of the logits; the loss "
                                                  "takes the true class's log-probability, log_P[np.arange(B), y]."),
         (-log_P[np.arange(B), labels - 1].mean(), "it takes column y - 1, one to the left of the true class: the "
@@ -1353,6 +1373,7 @@ def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
                                   "with P[np.arange(B), y] -= 1."),
         (P - Y / 2, "only Y is divided by B: divide the whole difference, (P - Y) / B."),
         (P / 2 - Y, "only P is divided by B: divide the whole difference, (P - Y) / B."),
+        (-Y / 2, "P is missing: dlogits = (P - Y) / B, the probabilities minus the one-hot labels."),
         (-Y * (1 - P) / 2, "it keeps only the diagonal of softmax's Jacobian, P * (1 - P): the off-diagonal terms, "
                            "-P_i * P_j, count too, and together they give dlogits = (P - Y) / B."),
         ((P - 1) / 2, "it subtracts 1 from every entry of P; subtract Y, the one-hot labels: 1 at the true class "
@@ -2179,8 +2200,10 @@ def adam_mistakes(beta1=0.9, beta2=0.999):
                         "(1 - beta1 ** t) and v by (1 - beta2 ** t)."),
         (1 / v_fix, "m is bias-corrected but v is not: divide v by (1 - beta2 ** t) too."),
         (m_fix, "v is bias-corrected but m is not: divide m by (1 - beta1 ** t) too."),
-        (wrong_step_count(np.ones(3), beta1, beta2), "the step count t does not advance: keep t in state and add 1 "
-                                                     "to it at every call."),
+        (wrong_step_count(np.ones(3), beta1, beta2), "the bias corrections stay those of step 1: t does not "
+                                                     "advance, or they divide by 1 - beta rather than "
+                                                     "1 - beta ** t. Keep t in state, add 1 to it at every call, "
+                                                     "and divide m by 1 - beta1 ** t, v by 1 - beta2 ** t."),
         (wrong_step_count(t + 1, beta1, beta2), "the step count is one ahead, so the first call corrects with t = 2: "
                                                 "start t at 0 and add 1 to it once per call, before using it."),
         (wrong_step_count(2 * t - 1, beta1, beta2), "t advances by 2 at every call (it is incremented twice): add 1 "
