@@ -1466,6 +1466,53 @@ def relu_from_the_modules_table(Z):
     return mnist_ann.ACTIVATIONS["relu"](Z)
 
 
+def cross_entropy_uint8_rows(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_P[np.arange(len(y), dtype=np.uint8), y].mean()
+
+
+def minibatches_stopping_at_N_minus_1(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X) - 1, batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def sgd_with_a_fixed_rate(params, grads, state, lr):
+    return SOLUTION["sgd_step"](params, grads, state, 0.05)
+
+
+def forward_with_X_for_every_layer(params, X):
+    cache = []
+    for layer in range(1, len(params) // 2 + 1):
+        Z = X @ params[f"W{layer}"][:X.shape[1]] + params[f"b{layer}"] if params[f"W{layer}"].shape[0] >= \
+            X.shape[1] else X[:, :params[f"W{layer}"].shape[0]] @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((X, Z))
+    return Z, cache
+
+
+def adam_corrections_swapped(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = t = state.get("t", 0) + 1
+    for name in params:
+        m = state[f"m{name}"] = beta1 * state.get(f"m{name}", 0) + (1 - beta1) * grads[name]
+        v = state[f"v{name}"] = beta2 * state.get(f"v{name}", 0) + (1 - beta2) * grads[name] ** 2
+        params[name] -= lr * (m / (1 - beta2 ** t)) / (np.sqrt(v / (1 - beta1 ** t)) + eps)
+    return state
+
+
+def cross_entropy_grad_sign_and_no_mean(logits, y):
+    return np.eye(logits.shape[1], dtype=logits.dtype)[y] - SOLUTION["softmax"](logits)
+
+
+def momentum_without_creating_velocities(params, grads, state, lr, beta=0.9):
+    for name in params:
+        v = state[name]
+        v *= beta
+        v += grads[name]
+        params[name] -= lr * v
+    return state
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1558,6 +1605,13 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("adam_step", "1 - beta for 1 - beta ** t", adam_corrected_by_one_minus_beta, "1 - beta ** t"),
     ("backward", "dZ never carried back", backward_dZ_never_carried, "dZ is not carried back"),
     ("relu", "the module's ACTIVATIONS table", relu_from_the_modules_table, "a table that holds mnist_ann.relu"),
+    ("cross_entropy", "uint8 row indices", cross_entropy_uint8_rows, "wraps at 256"),
+    ("minibatches", "a range stopping at N - 1", minibatches_stopping_at_N_minus_1, "of one example, is lost"),
+    ("sgd_step", "a fixed learning rate", sgd_with_a_fixed_rate, "it ignores the learning rate"),
+    ("forward", "X as every layer's input", forward_with_X_for_every_layer, "every layer's input in the cache is X"),
+    ("adam_step", "betas swapped in the corrections", adam_corrections_swapped, "swapped in the bias corrections"),
+    ("cross_entropy_grad", "Y - P without 1/B", cross_entropy_grad_sign_and_no_mean, "the wrong sign"),
+    ("momentum_step", "no velocities created", momentum_without_creating_velocities, "state has no entry"),
 ]
 
 

@@ -194,7 +194,14 @@ def idx_and_count_error_hint(error, message):
     return idx_error_hint(error, message)
 
 
-ERROR_HINTS = {"parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
+def state_error_hint(error, message):
+    if isinstance(error, KeyError):
+        return (f" state has no entry {message} yet: when state is empty (the first call), create one for every "
+                "parameter first, state[name] = np.zeros_like(params[name]), then update it.")
+    return ""
+
+
+ERROR_HINTS = {"momentum_step": state_error_hint, "adam_step": state_error_hint, "parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
                "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint,
                "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint}
 
@@ -362,7 +369,10 @@ def gradient_problem(got, expected, what, batch_size, owns_the_mean=False):
                      "with the batch size; the gradient flowing in already is the gradient of the mean loss.")
         too_small = (f"{what} is B = {batch_size} times too small: it divides by B, but the gradient flowing in "
                      "already carries the 1/B of the mean loss (from cross_entropy_grad); leave it out here.")
-    factors = {batch_size: too_large, 1 / batch_size: too_small,
+    sign = "has the wrong sign (P - Y, not Y - P, or a stray minus) and "
+    factors = {-batch_size: f"{what} {sign}is B = {batch_size} times too large: divide by B once.",
+               -1 / batch_size: f"{what} {sign}is B = {batch_size} times too small: divide by B once.",
+               batch_size: too_large, 1 / batch_size: too_small,
                -1: f"{what} has the wrong sign: check the order of a subtraction (P - Y, not Y - P) or a stray minus."}
     return next((sentence for factor, sentence in factors.items() if same(got, factor * expected)),
                 None) or fixed_divisor_problem(got, expected, what, batch_size, owns_the_mean) or (
@@ -1345,6 +1355,17 @@ def cross_entropy_large_logits_problem(cross_entropy_fn):
             "Subtract each row's maximum m first: log P = (Z - m) - log(sum(exp(Z - m))).")
 
 
+def large_batch_problem(cross_entropy_fn):
+    """None if the loss is right for a batch of 300, more than a uint8 index (or a fixed batch size) holds."""
+    logits, y = random_arrays((300, 3))[0], np.arange(300) % 3
+    loss = cross_entropy_fn(logits.copy(), y.copy())
+    if same(loss, cross_entropy(logits, y)):
+        return None
+    return (f"for a batch of 300 examples the loss is {float(loss):.4f}, not {cross_entropy(logits, y):.4f}: a "
+            "size written in the code, or an index array of a small integer type (np.arange(B, dtype=np.uint8) "
+            "wraps at 256): np.arange(B), with B = len(y).")
+
+
 @graded
 def check_cross_entropy(cross_entropy_fn):
     """Check a student's cross_entropy(logits, y) -> mean loss; print a diagnosis and return True if it is right."""
@@ -1360,6 +1381,7 @@ def check_cross_entropy(cross_entropy_fn):
         ("rows with maxima far apart", lambda: spread_maxima_problem(
             cross_entropy_fn, cross_entropy, "the loss", SPREAD_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_fn, logits=logits, y=y)),
+        ("a batch of 300", lambda: large_batch_problem(cross_entropy_fn)),
     ]
 
 
@@ -2080,6 +2102,10 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
         return None
     mistake = next((sentence for wrong, sentence in mistakes
                     if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
+    if not mistake and not same(flatten(trajectory), flatten([optimizer_case()[0]] * 3)) and same(
+            flatten(trajectory), flatten(run_steps(step_fn, [grads] * 3, 5 * lr, **settings))):
+        return ("the params take the same steps at lr = 0.1 and at lr = 0.5: it ignores the learning rate it is "
+                "given (a fixed number in its place?); use lr.")
     start = optimizer_case()[0]
     if moved is None and all(same(trajectory[0][name], (1 - lr) * start[name]) for name in start):
         return ("each parameter moved by lr times itself: the step takes the gradient, params[name] -= lr * "
@@ -2133,7 +2159,8 @@ def same_shapes_problem(step_fn, reference_fn, what, **settings):
 SGD_MISTAKES = [  # multipliers of lr * g over three steps, with lr = 0.1
     ([-1, -1, -1], "the params move up the gradient: subtract the step, params -= lr * g."),
     ([10, 10, 10], "the learning rate is missing: params -= lr * g."),
-    ([0.1, 0.1, 0.1], "the learning rate is applied twice: params -= lr * g."),
+    ([0.1, 0.1, 0.1], "each step is lr * g times 0.1 (= lr, here): the learning rate is applied twice, or a fixed "
+                      "0.01 stands in its place; use the lr it is given, once: params -= lr * g."),
 ]
 
 MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5 and lr = 0.1
@@ -2222,10 +2249,12 @@ def textbook_adam(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, fo
         if form == "t per parameter":  # t then counts the parameters as well as the calls
             state["t"] += 1
         mean_beta1, mean_beta2 = (beta2, beta1) if form == "betas swapped in the means" else (beta1, beta2)
+        fix_beta1, fix_beta2 = (beta2, beta1) if form == "betas swapped in the corrections" else (beta1, beta2)
         state["m"][name] = mean_beta1 * state["m"][name] + (1 - mean_beta1) * grad
         state["v"][name] = mean_beta2 * state["v"][name] + (1 - mean_beta2) * (
             np.abs(grad) if form == "v of |g|" else grad ** 2)
-        m_hat, v_hat = state["m"][name] / (1 - beta1 ** state["t"]), state["v"][name] / (1 - beta2 ** state["t"])
+        m_hat = state["m"][name] / (1 - fix_beta1 ** state["t"])
+        v_hat = state["v"][name] / (1 - fix_beta2 ** state["t"])
         if form == "corrected means kept":
             state["m"][name], state["v"][name] = m_hat, v_hat
         root = {"eps inside the root": np.sqrt(v_hat + eps), "no root": v_hat + eps}.get(form, np.sqrt(v_hat) + eps)
@@ -2290,6 +2319,9 @@ ADAM_VARIANTS = [
                             "v = beta2 * v + (1 - beta2) * g ** 2, v_hat = v / (1 - beta2 ** t)."),
     (adam_with_fixed_beta1, "it ignores the beta1 it is given and uses 0.9: use the argument beta1."),
     (adam_with_fixed_beta2, "it ignores the beta2 it is given and uses 0.999: use the argument beta2."),
+    (functools.partial(textbook_adam, form="betas swapped in the corrections"),
+     "beta1 and beta2 are swapped in the bias corrections: m_hat = m / (1 - beta1 ** t), v_hat = v / "
+     "(1 - beta2 ** t)."),
     (functools.partial(textbook_adam, form="betas swapped in the means"),
      "beta1 and beta2 are swapped in the running means: m = beta1 * m + (1 - beta1) * g, and "
      "v = beta2 * v + (1 - beta2) * g ** 2."),
@@ -3627,7 +3659,13 @@ def empty_batches_problem(minibatches_fn):
     except NotAPair as error:
         return str(error)
     if sizes == [5, 5, 5, 5]:
-        return None
+        X, y = np.arange(42, dtype=np.float32).reshape(21, 2), np.arange(21) % 10
+        sizes = [len(y_batch) for _, y_batch in batches_of(minibatches_fn, X, y, 5, 0)]
+        if sizes == [5, 5, 5, 5, 1]:
+            return None
+        return (f"for 21 examples in batches of 5 it yields batches of {sizes}, not [5, 5, 5, 5, 1]: the last "
+                "batch, of one example, is lost (a range that stops at N - 1, or a count of batches rounded "
+                "down): loop over range(0, N, batch_size).")
     if 0 in sizes:
         return (f"for 20 examples in batches of 5 it yields batches of {sizes}: an empty batch at the end, from a "
                 "count of batches one too many (N // batch_size + 1); loop over range(0, N, batch_size).")
@@ -3697,7 +3735,7 @@ def check_minibatches(minibatches_fn):
     X, y = np.arange(46, dtype=np.float32).reshape(23, 2), np.arange(23) % 10
     return [
         ("23 examples in batches of 5, shuffled by the rng", lambda: minibatches_problem(minibatches_fn)),
-        ("20 examples in batches of 5: no empty batch", lambda: empty_batches_problem(minibatches_fn)),
+        ("20 and 21 examples in batches of 5", lambda: empty_batches_problem(minibatches_fn)),
         ("X and y are left unchanged", lambda: input_changed_problem(
             lambda X_, y_: batches_of(minibatches_fn, X_, y_, 5, 0), X=X, y=y)),
         ("list(minibatches(...)): every batch still holds its own rows", lambda: kept_batches_problem(
@@ -3875,7 +3913,11 @@ def forward_values_problem(forward_fn, params, X):
         if same(A_in, right_Z) and same(Z, right_A):
             return f"cache[{layer - 1}] holds (Z, A_in) in swapped order: append (A_in, Z), the input first."
         if not same(A_in, right_A):
-            if len(cache) == n_layers and same(cache[-1][0], expected_cache[0][0]) and n_layers > 1:
+            if n_layers > 1 and all(same(A_in, X) for A_in, _ in cache):
+                return ("every layer's input in the cache is X: after each layer, A = relu(Z) becomes the next "
+                        "layer's input, A = relu(Z) then Z = A @ W + b with that A.")
+            if len(cache) == n_layers and n_layers > 1 and all(
+                    same(cache[index][0], expected_cache[n_layers - 1 - index][0]) for index in range(n_layers)):
                 return ("the cache is in reverse order, the last layer first: append each layer's (A_in, Z) as "
                         "the forward pass meets it, so that cache[l - 1] is layer l's.")
             if layer > 1 and same(A_in, expected_cache[layer - 2][1]):
