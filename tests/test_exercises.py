@@ -361,7 +361,7 @@ def confusion_matrix_loop(predicted, y, num_classes=10):
 
 
 def confusion_matrix_bincount(predicted, y, num_classes=10):
-    flat = np.bincount(y * num_classes + predicted, minlength=num_classes * num_classes)
+    flat = np.bincount(y.astype(int) * num_classes + predicted, minlength=num_classes * num_classes)
     return flat.reshape(num_classes, num_classes)
 
 
@@ -1513,6 +1513,42 @@ def momentum_without_creating_velocities(params, grads, state, lr, beta=0.9):
     return state
 
 
+def backward_layers_sorted_as_text(params, cache, dlogits):
+    grads, dZ = {}, dlogits
+    layers = sorted((name[1:] for name in params if name.startswith("W")), reverse=True)  # "9" > "10"
+    for text in layers:
+        layer = int(text)
+        A_in, _ = cache[layer - 1]
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = dZ @ params[f"W{layer}"].T, A_in.T @ dZ, dZ.sum(axis=0)
+        if layer > 1:
+            dZ = dA * (cache[layer - 2][1] > 0)
+    return grads
+
+
+def confusion_matrix_flat_index_in_the_labels_dtype(predicted, y, num_classes=10):
+    flat = y * num_classes + predicted  # uint8 labels wrap past 255
+    return np.bincount(flat, minlength=num_classes ** 2)[:num_classes ** 2].reshape(num_classes, num_classes)
+
+
+def most_confused_pairs_last_k(counts, k=3):
+    pairs = SOLUTION["most_confused_pairs"](counts, counts.size - len(counts))[::-1]
+    return pairs[-k:][::-1]
+
+
+def cross_entropy_one_hot_times_log_P(logits, y):
+    P = SOLUTION["softmax"](logits)
+    return -np.mean(np.sum(np.eye(logits.shape[1])[y] * np.log(P), axis=1))
+
+
+def linear_backward_in_another_order(dZ, X, W):
+    dX, dW, db = SOLUTION["linear_backward"](dZ, X, W)
+    return dW, db, dX
+
+
+def dropout_backward_dot(dA_out, mask):
+    return np.dot(dA_out, mask)
+
+
 PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must contain)
     ("softmax", "an entry-by-entry sigmoid", softmax_sigmoid, "do not sum to 1"),
     ("cross_entropy", "log10", cross_entropy_log10, "np.log10"),
@@ -1612,6 +1648,12 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("adam_step", "betas swapped in the corrections", adam_corrections_swapped, "swapped in the bias corrections"),
     ("cross_entropy_grad", "Y - P without 1/B", cross_entropy_grad_sign_and_no_mean, "the wrong sign"),
     ("momentum_step", "no velocities created", momentum_without_creating_velocities, "state has no entry"),
+    ("backward", "layers sorted as text", backward_layers_sorted_as_text, "sorted as text"),
+    ("confusion_matrix", "y * C in uint8", confusion_matrix_flat_index_in_the_labels_dtype, "wraps past 255"),
+    ("most_confused_pairs", "order[-k:] for k = 0", most_confused_pairs_last_k, "for k = 0"),
+    ("cross_entropy", "one-hot times log P", cross_entropy_one_hot_times_log_P, "0 * log(0)"),
+    ("linear_backward", "dW, db, dX", linear_backward_in_another_order, "in another order"),
+    ("dropout_backward", "np.dot", dropout_backward_dot, "entry by entry"),
 ]
 
 

@@ -218,7 +218,7 @@ def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmu
     sentence = f"your code raised {type(error).__name__}" + (f": {message}" if message else "")
     line = student_line(error)
     sentence += (f", at `{line}`." if line else ".")
-    if isinstance(error, ValueError) and "matmul" in message and line:
+    if isinstance(error, ValueError) and ("matmul" in message or "not aligned" in message) and line:
         sentence += explain_matmul(message)
     elif isinstance(error, ValueError) and "broadcast" in message and line:
         sentence += explain_broadcast(message, line)
@@ -1142,6 +1142,11 @@ def large_logits_problem(got, expected, what):
     if same(got, expected):
         return None
     if np.any(np.isnan(got)):
+        if what == "the loss":
+            return ("the loss is nan at logits of ±1000: either exp(1000) overflows to inf (inf / inf is nan: "
+                    "subtract each row's maximum before exp), or a one-hot Y multiplies log P, where a probability "
+                    "of 0 gives 0 * log(0) = 0 * -inf = nan: take the true class's entry alone, "
+                    "-log_P[np.arange(B), y], from log P computed as shifted - log(sum(exp(shifted))).")
         return (f"{what} is nan at logits of ±1000: exp(1000) overflows to inf, and inf / inf is nan. "
                 "Subtract each row's maximum from the logits before exp; that leaves P unchanged.")
     if np.any(np.isinf(got)):
@@ -1441,6 +1446,9 @@ def linear_shapes_problem(result, batch_size, n_in, n_out):
     dX, dW, db = result
     if np.shape(dX) == (n_in, n_out) and np.shape(dW) == (batch_size, n_in):
         return "dX and dW come back swapped: return them in the order dX, dW, db."
+    shapes, right = [np.shape(value) for value in result], [(batch_size, n_in), (n_in, n_out), (n_out,)]
+    if sorted(shapes) == sorted(right) and shapes != right:
+        return "the three come back in another order: return them in the order dX, dW, db."
     return (shape_problem(dX, (batch_size, n_in), "dX (shaped like X)")
             or shape_problem(dW, (n_in, n_out), "dW (shaped like W)")
             or shape_problem(db, (n_out,), "db (shaped like b)", batch_size=batch_size))
@@ -1727,7 +1735,8 @@ def walk_hint(keys, indices, n_layers):
         return f"It never reads W{n_layers} of a network of {n_layers} layers: {fixed}"
     if any(index >= n_layers for index in entries):
         return (f"It reads cache[{max(entries)}], but cache holds one entry per layer, cache[0] to "
-                f"cache[{n_layers - 1}]: layer l's input and Z are cache[l - 1].")
+                f"cache[{n_layers - 1}]: layer l's input and Z are cache[l - 1]. The number of layers is "
+                "L = len(params) // 2 (params holds a W and a b per layer).")
     return None
 
 
@@ -1794,6 +1803,27 @@ def backward_zeros_problem(backward_fn):
     return zero_pre_activations_problem(backward_fn(params, cache, dlogits), params, cache, dlogits)
 
 
+def backward_many_layers_problem(backward_fn):
+    """None if backward is right for 11 layers, where layer numbers sorted as text come in another order."""
+    rng, sizes, params = np.random.default_rng(1), [4, 5, 6, 5, 6, 5, 6, 5, 6, 5, 6, 3], {}
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{layer}"] = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+        params[f"b{layer}"] = 0.1 * rng.standard_normal(n_out)
+    X = rng.standard_normal((5, 4))
+    logits, cache = forward(params, X)
+    dlogits = cross_entropy_grad(logits, LABELS)
+    try:
+        grads = backward_fn(copy_params(params), cache, dlogits)
+        if isinstance(grads, dict) and all(same(grads.get(name), value)
+                                           for name, value in reference_backward(params, cache, dlogits).items()):
+            return None
+    except (ValueError, KeyError, IndexError):
+        pass
+    return ("for a network of 11 layers the gradients are wrong: from layer 10 on, layer numbers sorted as text "
+            "come in another order ('10' < '2'), and a depth written in the code stops short. Walk the layers by "
+            "number, for l in range(L, 0, -1), with L = len(params) // 2.")
+
+
 def same_widths_problem(backward_fn):
     """None if backward is right where two layers' arrays have the same shapes, so a wrong index still fits."""
     params, cache, dlogits, X = network_case((4, 6, 6, 3))
@@ -1817,6 +1847,7 @@ def check_backward(backward_fn):
         ("params and the cache left unchanged, a new dict each call", lambda: side_effects_problem(backward_fn)),
         ("Z exactly 0 in places", lambda: backward_zeros_problem(backward_fn)),
         ("two hidden layers of one width, 4-6-6-3", lambda: same_widths_problem(backward_fn)),
+        ("a network of 11 layers (W10 and W11 come after W9)", lambda: backward_many_layers_problem(backward_fn)),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: backward_fn(*in_dtype(network_case()[:3], dtype)), ["grads"])),
     ]
@@ -4188,6 +4219,18 @@ def confusion_some_classes_problem(confusion_fn):
             "data, not the classes).")
 
 
+def uint8_labels_problem(confusion_fn):
+    """None if uint8 labels and 20 classes are counted in their own cells (y * C + predicted wraps in uint8)."""
+    y, predicted = np.array([16, 19, 3], dtype=np.uint8), np.array([0, 18, 3], dtype=np.uint8)
+    counts = confusion_fn(predicted.copy(), y.copy(), num_classes=20)
+    if np.shape(counts) == (20, 20) and counts[16, 0] == 1 and counts[19, 18] == 1 and counts[3, 3] == 1 \
+            and np.sum(counts) == 3:
+        return None
+    return ("with uint8 labels, as parse_idx gives them, and 20 classes, the counts land in other cells: "
+            "y * num_classes + predicted is computed in uint8 and wraps past 255; convert first, "
+            "y.astype(np.int64), or count with np.add.at(counts, (y, predicted), 1).")
+
+
 def confusion_integers_problem(confusion_fn):
     """None if counts are integers that hold a count of 70,000 (more than uint8's or int16's largest)."""
     counts = confusion_fn(np.zeros(70_000, dtype=np.int64), np.zeros(70_000, dtype=np.int64), num_classes=2)
@@ -4214,6 +4257,7 @@ def check_confusion_matrix(confusion_fn):
         ("1,000 random labels and predictions", lambda: confusion_random_problem(confusion_fn)),
         ("labels that use some of the classes", lambda: confusion_some_classes_problem(confusion_fn)),
         ("integer counts, up to 70,000", lambda: confusion_integers_problem(confusion_fn)),
+        ("uint8 labels (as parse_idx gives) and 20 classes", lambda: uint8_labels_problem(confusion_fn)),
         ("a second call leaves the first counts as they were", lambda: second_call_problem(
             lambda: confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3),
             lambda: confusion_fn(HAND_Y.copy(), HAND_PREDICTED.copy(), num_classes=3), ["the counts it returned"])),
@@ -4361,4 +4405,7 @@ def check_most_confused_pairs(pairs_fn):
         ("ten classes, k = 5", lambda: confused_pairs_problem(pairs_fn, big, 5)),
         ("the counts are left unchanged", lambda: confusion_counts_unchanged_problem(pairs_fn)),
         ("k beyond the confusions that happen", lambda: confused_pairs_problem(pairs_fn, FEW_CONFUSIONS, 4)),
+        ("k = 0", lambda: None if pairs_fn(HAND_CONFUSION.copy(), 0) == [] else (
+            "for k = 0 it should return no pairs, []: a slice such as order[-k:] takes everything when k is 0; "
+            "take order[:k] of the counts sorted in decreasing order.")),
     ]
