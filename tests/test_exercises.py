@@ -1161,15 +1161,6 @@ def forward_borrowing_run_layers(params, X):
     return getattr(mnist_ann, "run_" + "layers")(params, X)
 
 
-def forward_without_relu(params, X):
-    A, cache = X, []
-    for layer in range(1, len(params) // 2 + 1):
-        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
-        cache.append((A, Z))
-        A = Z
-    return A, cache
-
-
 def forward_cache_reversed(params, X):
     logits, cache = SOLUTION["forward"](params, X)
     return logits, cache[::-1]
@@ -1592,7 +1583,7 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("minibatches", "slices one short", minibatches_one_short, "one example fewer"),
     ("minibatches", "drawn anew per batch", minibatches_drawn_per_batch, "drawn anew for each batch"),
     ("forward", "run_layers borrowed", forward_borrowing_run_layers, "mnist_ann.run_layers"),
-    ("forward", "no ReLU between layers", forward_without_relu, "the ReLU between the layers is missing"),
+    ("forward", "no ReLU between layers", exercise_mistakes.forward_no_relu, "the ReLU between the layers is missing"),
     ("forward", "the cache reversed", forward_cache_reversed, "the cache is in reverse order"),
     ("parse_idx", "the sizes reversed", parse_idx_sizes_reversed, "reversed"),
     ("softmax", "a return in the loop's body", softmax_returning_in_the_loop, "a `return` stands in the body"),
@@ -1657,12 +1648,6 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
 ]
 
 
-@pytest.mark.parametrize("name, mistake, student_fn, words", PATTERNS, ids=[f"{p[0]}: {p[1]}" for p in PATTERNS])
-def test_a_mistake_that_shows_only_in_the_values_is_named(name, mistake, student_fn, words, capsys):
-    passed, output = run_check(name, student_fn, capsys)
-    assert passed is False and words in output, output
-
-
 RULES = [  # (exercise, what breaks the rule, student function, words its diagnosis must contain)
     ("softmax", "float64 out of float32 logits", softmax_float64_exps, "P is float64 for float32 inputs"),
     ("cross_entropy_grad", "a float64 np.eye", cross_entropy_grad_float64_eye, "np.eye"),
@@ -1680,12 +1665,6 @@ RULES = [  # (exercise, what breaks the rule, student function, words its diagno
 ]
 
 
-@pytest.mark.parametrize("name, rule, student_fn, words", RULES, ids=[f"{r[0]}: {r[1]}" for r in RULES])
-def test_a_rule_of_the_statement_broken_is_named(name, rule, student_fn, words, capsys):
-    passed, output = run_check(name, student_fn, capsys)
-    assert passed is False and words in output, output
-
-
 def test_every_array_check_asks_for_the_dtype_it_was_given():
     """The statements ask every function to keep its inputs' dtype: each check that gets arrays tests it."""
     source = inspect.getsource(checks)
@@ -1695,7 +1674,8 @@ def test_every_array_check_asks_for_the_dtype_it_was_given():
         assert "dtype_problem(" in body, name
 
 
-@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES, ids=[f"{c[0]}: {c[1]}" for c in CLASSES])
+@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS,
+                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS])
 def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
     passed, output = run_check(name, student_fn, capsys)
     assert passed is False and words in output, output

@@ -1966,9 +1966,9 @@ def same_velocities_problem(step_fn, lr=0.1, **settings):
     """None if a second call updates the velocity arrays the first made, as the statement asks."""
     params, grads = optimizer_case()
     state = step_fn(params, copy_params(grads), {}, lr, **settings)
-    first = [array for array in state_arrays(state) if isinstance(array, np.ndarray)]  # kept alive: ids stay theirs
+    first = [array for _, array in named_arrays("state", state)]  # kept alive, so that their ids stay theirs
     state = step_fn(params, copy_params(grads), state, lr, **settings)
-    now = {id(array) for array in state_arrays(state) if isinstance(array, np.ndarray)}
+    now = {id(array) for _, array in named_arrays("state", state)}
     if first and not any(id(array) in now for array in first):
         return ("each call makes new velocity arrays (state[name] = beta * state[name] + g): the statement asks "
                 "later calls to update the same arrays, in place, state[name] *= beta, then state[name] += g, as "
