@@ -1157,6 +1157,12 @@ def minibatches_drawn_per_batch(X, y, batch_size, rng):
         yield X[batch], y[batch]
 
 
+def minibatches_drawn_by_choice(X, y, batch_size, rng):
+    order = rng.choice(len(X), len(X), replace=False)  # a permutation, but not the one the statement draws
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
 def forward_borrowing_run_layers(params, X):
     return getattr(mnist_ann, "run_" + "layers")(params, X)
 
@@ -1645,6 +1651,7 @@ PATTERNS = [  # (exercise, mistake, student function, words its diagnosis must c
     ("cross_entropy", "one-hot times log P", cross_entropy_one_hot_times_log_P, "0 * log(0)"),
     ("linear_backward", "dW, db, dX", linear_backward_in_another_order, "in another order"),
     ("dropout_backward", "np.dot", dropout_backward_dot, "entry by entry"),
+    ("minibatches", "rng.choice for the order", minibatches_drawn_by_choice, "not in the order rng.permutation"),
 ]
 
 

@@ -3744,6 +3744,10 @@ def minibatches_problem(minibatches_fn):
     if np.array_equal(np.concatenate([X_batch for X_batch, _ in other]), rows):
         return ("the order is the same whatever rng it is given: draw it from the rng you are given, "
                 "rng.permutation(N).")
+    if not np.array_equal(index, np.random.default_rng(0).permutation(N)):
+        return ("the examples are shuffled, but not in the order rng.permutation(N) draws from this rng: draw "
+                "the order with rng.permutation(N), as the statement does (rng.choice(N, N, replace=False) "
+                "draws another one), and cut it into consecutive slices of batch_size.")
     return None
 
 
