@@ -1513,7 +1513,7 @@ def softmax_clipped(logits):
     return exps / exps.sum(axis=1, keepdims=True)
 
 
-def ce_clipped(logits, y):
+def ce_clipped_logits(logits, y):
     clipped = np.clip(logits, -500, 500)
     log_P = clipped - np.log(np.exp(clipped).sum(axis=1, keepdims=True))
     return -log_P[np.arange(len(y)), y].mean()
@@ -2349,7 +2349,7 @@ def dropout_evaluation_as_float(A, rate, rng, training=True):
 MISTAKES = [
     ("softmax", "shift by the row's largest size", softmax_shift_by_largest_size),
     ("softmax", "clipped logits", softmax_clipped),
-    ("cross_entropy", "clipped logits", ce_clipped),
+    ("cross_entropy", "clipped logits", ce_clipped_logits),
     ("cross_entropy_grad", "shift by the row's largest size", ce_grad_shift_by_largest_size),
     ("relu_backward", "a tolerance in the mask", relu_backward_with_tolerance),
     ("backward", "grads is params", backward_into_params),
@@ -2383,7 +2383,7 @@ MISTAKES = [
     ("cross_entropy", "first term unshifted", ce_first_term_unshifted),
     ("cross_entropy", "log10", ce_log10),
     ("cross_entropy", "epsilon in the log", ce_epsilon_in_log),
-    ("cross_entropy", "clipped", ce_clipped),
+    ("cross_entropy", "clipped probabilities", ce_clipped),
     ("cross_entropy_grad", "no 1/B", ceg_no_mean),
     ("cross_entropy_grad", "1/B twice", ceg_mean_twice),
     ("cross_entropy_grad", "Y - P", ceg_y_minus_p),

@@ -468,7 +468,7 @@ CLASSES = [  # (exercise, mistake, student function, words its diagnosis must co
     ("softmax", "shift by the row's largest size", exercise_mistakes.softmax_shift_by_largest_size,
      "subtract each row's own maximum"),
     ("softmax", "clipped logits", exercise_mistakes.softmax_clipped, "do not clip the logits"),
-    ("cross_entropy", "clipped logits", exercise_mistakes.ce_clipped, "or a clip, caps it"),
+    ("cross_entropy", "clipped logits", exercise_mistakes.ce_clipped_logits, "or a clip, caps it"),
     ("cross_entropy_grad", "shift by the row's largest size", exercise_mistakes.ce_grad_shift_by_largest_size,
      "subtract each row's own maximum"),
     ("relu_backward", "a tolerance in the mask", exercise_mistakes.relu_backward_with_tolerance, "no tolerance"),
@@ -1454,8 +1454,8 @@ def backward_dZ_never_carried(params, cache, dlogits):
     grads = {}
     for layer in range(len(params) // 2, 0, -1):
         A_in, _ = cache[layer - 1]
-        dA, grads[f"W{layer}"], grads[f"b{layer}"] = dlogits @ params[f"W{layer}"].T, A_in.T @ dlogits, \
-            dlogits.sum(axis=0)
+        _dA, grads[f"W{layer}"], grads[f"b{layer}"] = dlogits @ params[f"W{layer}"].T, A_in.T @ dlogits, \
+            dlogits.sum(axis=0)  # the dA of the layer below is computed, then never used
     return grads
 
 

@@ -28,7 +28,8 @@ def run(answer):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     try:
         command = [sys.executable, str(RUN_ONE), str(answer), function]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env,
+                              check=False)
         lines = [line for line in done.stdout.splitlines() if line.startswith("@@RESULT@@")]
         if lines:
             record.update(json.loads(lines[-1][len("@@RESULT@@"):]))
