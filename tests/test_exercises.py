@@ -91,7 +91,7 @@ def adam_in_place(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def momentum_tuple_keys(params, grads, state, lr, beta=0.9):
-    """A state keyed by (name, "v"): any key made of the name will do."""
+    """A state keyed by (name, "v"): the statement keeps each velocity as state[name] itself."""
     for name in params:
         velocity = state.setdefault((name, "v"), np.zeros_like(params[name]))
         velocity *= beta
@@ -409,7 +409,6 @@ ALTERNATIVES = [
     ("cross_entropy_grad", "with Y built", cross_entropy_grad_one_hot),
     ("linear_backward", "einsum", linear_backward_einsum),
     ("relu_backward", "np.where", relu_backward_where),
-    ("momentum_step", "a state keyed by (name, \"v\")", momentum_tuple_keys),
     ("adam_step", "means updated in place", adam_in_place),
     ("train_loop", "while loops", train_loop_while),
     ("train_loop", "a numpy array of weighted averages", train_loop_numpy_losses),
@@ -1672,6 +1671,330 @@ RULES = [  # (exercise, what breaks the rule, student function, words its diagno
 ]
 
 
+# ---- what zoos J, K and L (2026-12-07, afternoon) let through or named weakly -----------------------------
+
+def relu_always_float32(Z):
+    return np.maximum(Z, 0).astype(np.float32)
+
+
+def relu_by_absolute_value(Z):
+    return (Z + np.abs(Z)) / 2  # inf above half of the dtype's largest value
+
+
+def relu_with_a_floor(Z):
+    return np.maximum(Z, Z.dtype.type(1e-6))
+
+
+def relu_as_sigmoid(Z):
+    return 1 / (1 + np.exp(-Z))
+
+
+RELU_MASKS = {}
+
+
+def relu_backward_mask_kept_by_shape(dA, Z):
+    mask = RELU_MASKS.setdefault(Z.shape, Z > 0)
+    return dA * mask
+
+
+def dropout_none_mask_at_rate_zero(A, rate, rng, training=True):
+    if not training or rate == 0:
+        return A, None
+    return SOLUTION["dropout_forward"](A, rate, rng, training)
+
+
+DROPOUT_MASKS = {}
+
+
+def dropout_mask_kept_by_shape(A, rate, rng, training=True):
+    if not training:
+        return A, None
+    if A.shape not in DROPOUT_MASKS:
+        DROPOUT_MASKS[A.shape] = SOLUTION["dropout_forward"](A, rate, rng)[1]
+    mask = DROPOUT_MASKS[A.shape].astype(A.dtype)
+    return A * mask, mask
+
+
+def momentum_velocities_nested(params, grads, state, lr, beta=0.9):
+    velocities = state.setdefault("velocity", {name: np.zeros_like(value) for name, value in params.items()})
+    for name, g in grads.items():
+        velocities[name] *= beta
+        velocities[name] += g
+        params[name] -= lr * velocities[name]
+    return state
+
+
+def momentum_from_the_modules_table(params, grads, state, lr, beta=0.9):
+    return mnist_ann.OPTIMIZERS["momentum"](params, grads, state, lr, beta=beta)
+
+
+def linear_forward_first_bias_only(X, W, b):
+    return X @ W + b[0]
+
+
+def linear_forward_times_bias(X, W, b):
+    return (X @ W) * b
+
+
+def linear_forward_bias_into_W(X, W, b):
+    return X @ (W + b)
+
+
+def linear_forward_out_in_weights(X, W, b):
+    return np.einsum("bi,oi->bo", X, W) + b
+
+
+def linear_forward_squeezed(X, W, b):
+    return np.squeeze(X @ W + b)
+
+
+def one_hot_writes_the_label(y, num_classes=10):
+    Y = np.zeros((len(y), num_classes), dtype=np.float32)
+    Y[np.arange(len(y)), y] = y
+    return Y
+
+
+def one_hot_thermometer(y, num_classes=10):
+    return (np.arange(num_classes) < np.asarray(y)[:, None]).astype(np.float32)
+
+
+def one_hot_smoothed(y, num_classes=10):
+    return (0.8 * np.eye(num_classes, dtype=np.float32)[y] + 0.2 / num_classes).astype(np.float32)
+
+
+ONE_HOT_BUFFERS = {}
+
+
+def one_hot_buffer_never_cleared(y, num_classes=10):
+    Y = ONE_HOT_BUFFERS.setdefault((len(y), num_classes), np.zeros((len(y), num_classes), dtype=np.float32))
+    Y[np.arange(len(y)), y] = 1
+    return Y
+
+
+def minibatches_one_too_far(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size + 1]], y[order[start:start + batch_size + 1]]
+
+
+def minibatches_equal_parts(X, y, batch_size, rng):
+    for part in np.array_split(rng.permutation(len(X)), max(1, len(X) // batch_size)):
+        yield X[part], y[part]
+
+
+def minibatches_last_padded(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        batch = order[start:start + batch_size]
+        batch = np.concatenate([batch, order[:batch_size - len(batch)]])
+        yield X[batch], y[batch]
+
+
+ORDERS = {}
+
+
+def minibatches_order_kept(X, y, batch_size, rng):
+    order = ORDERS.setdefault(len(X), rng.permutation(len(X)))
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def dropout_network_given_the_keep_probability(params, X, y, rate, rng):
+    return SOLUTION["loss_and_grads_with_dropout"](params, X, y, 1 - rate, rng)
+
+
+def parse_idx_count_in_bytes(raw):
+    ndim, dtype = raw[3], np.dtype(IDX_DTYPES[raw[2]])
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    count = int(np.prod(shape)) * dtype.itemsize
+    return np.frombuffer(raw, dtype=dtype, count=count, offset=4 + 4 * ndim).reshape(shape)
+
+
+def parse_idx_slice_of_count_bytes(raw):
+    ndim, dtype = raw[3], np.dtype(IDX_DTYPES[raw[2]])
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    start = 4 + 4 * ndim
+    return np.frombuffer(raw[start:start + int(np.prod(shape))], dtype=dtype).reshape(shape)
+
+
+def parse_idx_column_major(raw):
+    ndim, dtype = raw[3], np.dtype(IDX_DTYPES[raw[2]])
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    data = np.frombuffer(raw, dtype=dtype, count=int(np.prod(shape)), offset=4 + 4 * ndim)
+    return data.reshape(shape, order="F")
+
+
+def cross_entropy_column_shift(logits, y):
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_P[np.arange(len(y)), y].mean()
+
+
+def cross_entropy_batch_log_sum(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum())
+    return -log_P[np.arange(len(y)), y].mean()
+
+
+def cross_entropy_rows_by_label(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.diag(log_P[y][:, :len(y)]).mean()
+
+
+def cross_entropy_grad_at_the_argmax(logits, y):
+    P = SOLUTION["softmax"](logits)
+    P[np.arange(len(y)), P.argmax(axis=1)] -= 1
+    return P / len(y)
+
+
+def cross_entropy_grad_counting_from_one(logits, y):
+    P = SOLUTION["softmax"](logits)
+    P[np.arange(len(y)), y - 1] -= 1
+    return P / len(y)
+
+
+def cross_entropy_grad_times_sigmoid_slope(logits, y):
+    P = SOLUTION["softmax"](logits)
+    return (P - np.eye(logits.shape[1], dtype=logits.dtype)[y]) * P * (1 - P) / len(y)
+
+
+def cross_entropy_grad_columns_normalised(logits, y):
+    exps = np.exp(logits - logits.max(axis=0))
+    P = exps / exps.sum(axis=0)
+    P[np.arange(len(y)), y] -= 1
+    return P / len(y)
+
+
+def sgd_divided_by_the_rate(params, grads, state, lr):
+    for name, g in grads.items():
+        params[name] -= g / lr
+    return state
+
+
+def sgd_divided_by_the_length(params, grads, state, lr):
+    for name, g in grads.items():
+        params[name] -= lr * g / len(g)
+    return state
+
+
+def sgd_over_the_keys(params, grads, state, lr):
+    for p, g in zip(params, grads):
+        p -= lr * g
+    return state
+
+
+def adam_without_one_minus_beta(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not state:
+        state.update(t=0, m={n: np.zeros_like(p) for n, p in params.items()},
+                     v={n: np.zeros_like(p) for n, p in params.items()})
+    state["t"] += 1
+    for name, g in grads.items():
+        state["m"][name] = beta1 * state["m"][name] + g
+        state["v"][name] = beta2 * state["v"][name] + g * g
+        m_hat = state["m"][name] / (1 - beta1 ** state["t"])
+        v_hat = state["v"][name] / (1 - beta2 ** state["t"])
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    return state
+
+
+def confusion_matrix_set_not_added(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for true, guess in zip(y, predicted):
+        counts[true, guess] = 1
+    return counts
+
+
+def confusion_matrix_counting_from_one(predicted, y, num_classes=10):
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for true, guess in zip(y, predicted):
+        counts[true - 1, guess - 1] += 1
+    return counts
+
+
+def most_confused_pairs_from_one(counts, k=3):
+    return SOLUTION["most_confused_pairs"](counts, k + 1)[1:]
+
+
+def init_params_two_layers_always(layer_sizes, rng):
+    sizes = [layer_sizes[0], layer_sizes[1], layer_sizes[-1]]
+    return SOLUTION["init_params"](sizes, rng)
+
+
+def init_params_scaled_after_the_cast(layer_sizes, rng):
+    params = {}
+    for layer, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        params[f"W{layer}"] = rng.standard_normal((n_in, n_out)).astype(np.float32) * np.sqrt(2 / n_in)
+        params[f"b{layer}"] = np.zeros(n_out, dtype=np.float32)
+    return params
+
+
+def init_params_bias_columns(layer_sizes, rng):
+    params = SOLUTION["init_params"](layer_sizes, rng)
+    return {name: value.reshape(-1, 1) if name[0] == "b" else value for name, value in params.items()}
+
+
+def cross_entropy_in_base_10(logits, y):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_P = (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))) / np.log(10)
+    return -log_P[np.arange(len(y)), y].mean()
+
+
+ZOOS_JKL = [  # (exercise, mistake, student function, words its diagnosis must contain)
+    ("relu", "float32 whatever comes in", relu_always_float32, "relu of a float64 Z is float32"),
+    ("relu", "(Z + |Z|) / 2", relu_by_absolute_value, "an intermediate overflows"),
+    ("relu", "a floor of 1e-6", relu_with_a_floor, "not exactly 0"),
+    ("relu", "the sigmoid", relu_as_sigmoid, "the sigmoid"),
+    ("relu_backward", "a mask kept by shape", relu_backward_mask_kept_by_shape, "reuses something it kept"),
+    ("dropout_forward", "None for the mask at rate 0", dropout_none_mask_at_rate_zero, "returns None for the mask"),
+    ("dropout_forward", "a mask kept by shape", dropout_mask_kept_by_shape, "do not keep a mask from an earlier"),
+    ("momentum_step", "velocities under one key", momentum_velocities_nested, "the velocities are kept as"),
+    ("momentum_step", "keys (name, 'v')", momentum_tuple_keys, "the velocities are kept as"),
+    ("momentum_step", "the module's table", momentum_from_the_modules_table, "holds mnist_ann.momentum_step"),
+    ("linear_forward", "b[0] only", linear_forward_first_bias_only, "adds only b[0]"),
+    ("linear_forward", "times the bias", linear_forward_times_bias, "multiplies by the bias"),
+    ("linear_forward", "X @ (W + b)", linear_forward_bias_into_W, "adds b to W before the product"),
+    ("linear_forward", "(out, in) weights", linear_forward_out_in_weights, "as if W were stored (out, in)"),
+    ("linear_forward", "np.squeeze", linear_forward_squeezed, "an axis of size 1 is dropped"),
+    ("one_hot", "the label's value for 1", one_hot_writes_the_label, "writes the label's value"),
+    ("one_hot", "a thermometer code", one_hot_thermometer, "thermometer"),
+    ("one_hot", "smoothed labels", one_hot_smoothed, "label smoothing"),
+    ("one_hot", "a buffer never cleared", one_hot_buffer_never_cleared, "the first call's 1s are still there"),
+    ("minibatches", "a slice one too far", minibatches_one_too_far, "one more than batch_size"),
+    ("minibatches", "N // batch_size equal parts", minibatches_equal_parts, "nearly equal parts"),
+    ("minibatches", "the last batch padded", minibatches_last_padded, "filled up to batch_size"),
+    ("minibatches", "one order kept", minibatches_order_kept, "an order kept from an earlier call"),
+    ("loss_and_grads_with_dropout", "1 - rate given", dropout_network_given_the_keep_probability, "given 1 - rate"),
+    ("parse_idx", "count in bytes", parse_idx_count_in_bytes, "not a number of bytes"),
+    ("parse_idx", "count bytes sliced", parse_idx_slice_of_count_bytes, "each value takes dtype.itemsize bytes"),
+    ("parse_idx", "order='F'", parse_idx_column_major, "order='F'"),
+    ("cross_entropy", "each column's maximum", cross_entropy_column_shift, "each column's maximum"),
+    ("cross_entropy", "one log-sum-exp for the batch", cross_entropy_batch_log_sum, "over the whole batch"),
+    ("cross_entropy", "log_P[y]", cross_entropy_rows_by_label, "picks whole rows by label"),
+    ("cross_entropy", "log base 10", cross_entropy_in_base_10, "divided by ln 10"),
+    ("cross_entropy_grad", "1 at the argmax", cross_entropy_grad_at_the_argmax, "the predicted class"),
+    ("cross_entropy_grad", "1 at y - 1", cross_entropy_grad_counting_from_one, "column y - 1"),
+    ("cross_entropy_grad", "a sigmoid's slope", cross_entropy_grad_times_sigmoid_slope, "a sigmoid's slope"),
+    ("cross_entropy_grad", "columns normalised", cross_entropy_grad_columns_normalised, "normalises each column"),
+    ("sgd_step", "g / lr", sgd_divided_by_the_rate, "divides by the learning rate"),
+    ("sgd_step", "lr * g / len(g)", sgd_divided_by_the_length, "it divides by 2"),
+    ("sgd_step", "zip over the keys", sgd_over_the_keys, "gives its keys"),
+    ("adam_step", "no (1 - beta) factors", adam_without_one_minus_beta, "(1 - beta) factors are missing"),
+    ("confusion_matrix", "counts set to 1", confusion_matrix_set_not_added, "the count is set"),
+    ("confusion_matrix", "label - 1", confusion_matrix_counting_from_one, "label - 1"),
+    ("most_confused_pairs", "pairs[1:k + 1]", most_confused_pairs_from_one, "a slice that starts at 1"),
+    ("init_params", "always two layers", init_params_two_layers_always, "it makes 2 layers, not 3"),
+    ("init_params", "scaled after the cast", init_params_scaled_after_the_cast, "as the last step"),
+    ("init_params", "biases as columns", init_params_bias_columns, "an extra axis of size 1"),
+]
+
+
+def test_a_size_is_not_blamed_for_the_base_of_a_logarithm(capsys):
+    """np.log(10) is a base, not a size written in the code."""
+    passed, output = run_check("cross_entropy", cross_entropy_in_base_10, capsys)
+    assert passed is False and "the number 10 is written" not in output, output
+
+
 def test_every_array_check_asks_for_the_dtype_it_was_given():
     """The statements ask every function to keep its inputs' dtype: each check that gets arrays tests it."""
     source = inspect.getsource(checks)
@@ -1681,8 +2004,8 @@ def test_every_array_check_asks_for_the_dtype_it_was_given():
         assert "dtype_problem(" in body, name
 
 
-@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS,
-                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS])
+@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS + ZOOS_JKL,
+                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS + ZOOS_JKL])
 def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
     passed, output = run_check(name, student_fn, capsys)
     assert passed is False and words in output, output

@@ -133,9 +133,23 @@ def idx_error_hint(error, message):
     if isinstance(error, KeyError):
         return (f" {message} is not a type code of IDX_DTYPES: the type code is byte 2, raw[2] (byte 3, raw[3], is "
                 "the number of dimensions).")
+    sizes = re.search(r"array of size (\d+) into shape \(([\d, ]+)\)", message)
+    if isinstance(error, ValueError) and sizes:
+        read, wanted = int(sizes[1]), math.prod(int(n) for n in sizes[2].replace(" ", "").strip(",").split(","))
+        if read and wanted % read == 0 and wanted // read in (2, 4, 8):
+            return (f" It read {read} values where the sizes hold {wanted}, 1/{wanted // read} of them: it takes "
+                    "count bytes, but each value takes dtype.itemsize bytes; slice raw[start:start + count * "
+                    "itemsize], or give np.frombuffer count=count values and offset=start.")
     if isinstance(error, ValueError) and "reshape" in message:
         return (" np.frombuffer read another number of values than the sizes hold: count is the product of the "
                 "sizes, np.prod(shape), the sizes are 4-byte big-endian numbers from byte 4, and the data starts at "
+                "offset 4 + 4 * ndim.")
+    frames = traceback.extract_tb(error.__traceback__)
+    reading_sizes = bool(frames) and "u4" in (frames[-1].line or "")  # the header's sizes, not the data
+    if isinstance(error, ValueError) and "smaller than requested size" in message and not reading_sizes:
+        return (" np.frombuffer was asked for more values than the bytes hold: its count is a number of values, the "
+                "product of the sizes, np.prod(shape), not a number of bytes (no * itemsize). If count is that, "
+                "the header is misread: the sizes are 4-byte big-endian numbers from byte 4, the data starts at "
                 "offset 4 + 4 * ndim.")
     if isinstance(error, ValueError) and any(words in message for words in ("buffer", "offset")):
         return (" The header is misread, so the sizes or the start of the data are wrong: byte 2 is the type code, "
@@ -194,16 +208,35 @@ def idx_and_count_error_hint(error, message):
     return idx_error_hint(error, message)
 
 
+def label_index_error_hint(error, message):
+    """In the loss and its gradient, an index out of bounds on axis 0 means the labels picked rows."""
+    if isinstance(error, IndexError) and "axis 0" in message:
+        return (" The labels index the columns, one per row: log_P[y] (or P[y]) picks whole rows by label; pick "
+                "one entry per row, log_P[np.arange(B), y].")
+    return ""
+
+
+def optimizer_error_hint(error, message):
+    """In an optimizer step, arithmetic on strings means the loop walked the dicts' keys, not their arrays."""
+    if isinstance(error, TypeError) and ("sequence" in message or "'str'" in message):
+        return (" A name (a string) stands where an array belongs: iterating over a dict, or zip(params, grads), "
+                "gives its keys; loop over the names and index both dicts, params[name] -= lr * grads[name].")
+    return ""
+
+
 def state_error_hint(error, message):
+    if not isinstance(error, KeyError):
+        return optimizer_error_hint(error, message)
     if isinstance(error, KeyError):
         return (f" state has no entry {message} yet: when state is empty (the first call), create one for every "
                 "parameter first, state[name] = np.zeros_like(params[name]), then update it.")
     return ""
 
 
-ERROR_HINTS = {"momentum_step": state_error_hint, "adam_step": state_error_hint, "parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
+ERROR_HINTS = {"sgd_step": optimizer_error_hint, "momentum_step": state_error_hint, "adam_step": state_error_hint, "parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
                "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint,
-               "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint}
+               "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint,
+               "cross_entropy": label_index_error_hint, "cross_entropy_grad": label_index_error_hint}
 
 
 def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
@@ -339,6 +372,12 @@ def shape_problem(got, shape, what, batch_size=None):
     if len(shape) == 1 and found == (batch_size,):
         return (f"{what} has shape {found}, expected {shape}: it is summed over the wrong axis. Sum over "
                 "the batch only, axis=0: each bias touches every example.")
+    if found == tuple(size for size in shape if size != 1):
+        return (f"{what} has shape {found}, expected {shape}: an axis of size 1 is dropped (np.squeeze, .ravel(), "
+                ".flatten() or an index [:, 0]?); keep every axis, even one of size 1.")
+    if found == (*shape, 1):
+        return (f"{what} has shape {found}, expected {shape}: it has an extra axis of size 1, a column vector "
+                "(n, 1); make it one-dimensional, np.zeros(n) rather than np.zeros((n, 1)).")
     if found == shape[::-1]:
         return (f"{what} has shape {found}, the transpose of the expected {shape}: check the order "
                 "of the factors of @, and where a .T belongs.")
@@ -408,21 +447,32 @@ def fixed_divisor_problem(got, expected, what, batch_size, owns_the_mean):
             "in already carries the 1/B of the mean loss), and B is never a fixed number.")
 
 
-def second_call_problem(first_call, second_call, names=("the array it returns",)):
+def second_call_problem(first_call, second_call, names=("the array it returns",), expected=None):
     """None if calling again (on other inputs) leaves the arrays the first call returned as they were.
 
     A function that hands back a buffer it keeps between calls (made once outside it, or a default argument)
-    overwrites the result its caller already holds.
+    overwrites the result its caller already holds. expected: what the second call should return, for a
+    function that keeps something else between calls (a cache) and reuses it on the second call's inputs.
     """
     first = first_call()
     returned = list(first) if isinstance(first, (tuple, list)) else [first]
     kept = [np.array(value, copy=True) if isinstance(value, np.ndarray) else None for value in returned]
-    second_call()
+    second = second_call()
     for name, value, copy in zip(names, returned, kept):
         if copy is not None and not np.array_equal(value, copy, equal_nan=copy.dtype.kind in "fc"):
             return (f"{name} changed when the function was called again: it hands back an array it keeps between "
                     "calls (made once, outside the function, or as a default argument) and overwrites it. Make a "
                     "new array at every call.")
+    if expected is None:
+        return None
+    seconds = list(second) if isinstance(second, (tuple, list)) else [second]
+    expecteds = list(expected) if isinstance(expected, tuple) else [expected]
+    for name, value, right in zip(names, seconds, expecteds):
+        if not same(value, right):
+            return (f"called again on other inputs of the same shapes, its {name.split()[1]} is wrong, "
+                    "although the same function was right on its first inputs: it reuses something it kept from "
+                    "an earlier call (a cache, a dict or array outside the function, a default argument). Compute "
+                    "everything from this call's own inputs.")
     return None
 
 
@@ -518,8 +568,8 @@ MODULE_ANSWERS = {
     "backward": ("backward", "loss_and_grads", "batch_loss_and_grads", "linear_backward", "relu_backward",
                  "leaky_relu_backward"),
     "sgd_step": OPTIMIZER_ANSWERS,
-    "momentum_step": OPTIMIZER_ANSWERS,
-    "adam_step": OPTIMIZER_ANSWERS,
+    "momentum_step": ("momentum_step", *OPTIMIZER_ANSWERS),  # its namesake first: named where a table holds all
+    "adam_step": ("adam_step", *OPTIMIZER_ANSWERS),
     "train_loop": ("train", "train_epoch"),
     "dropout_forward": DROPOUT_ANSWERS,
     "dropout_backward": DROPOUT_ANSWERS,
@@ -1033,6 +1083,9 @@ def code_smell(student_fn, name=""):
         return None
     defaults = {id(node) for node in ast.walk(tree) if isinstance(node, ast.arguments)
                 for node in node.defaults + node.kw_defaults if node is not None}
+    not_sizes = {id(argument) for node in ast.walk(tree) if isinstance(node, ast.Call)  # np.log(10): a base
+                 and re.search(r"log|pow|exp", ast.unparse(node.func)) for argument in node.args} | {
+        id(node.left) for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)}
     for loop in loops_of(tree):
         if any(isinstance(statement, ast.Return) for statement in loop.body):
             return ("a `return` stands in the body of a loop, so the function returns during the loop's first "
@@ -1050,7 +1103,7 @@ def code_smell(student_fn, name=""):
             return (f"`{ast.unparse(node)}` is a floor division, which rounds down to a whole number (2 // 784 is "
                     "0): use / for a true division.")
         if isinstance(node, ast.Constant) and node.value == 10 and not isinstance(node.value, bool) \
-                and id(node) not in defaults:
+                and id(node) not in defaults | not_sizes:
             return ("the number 10 is written in the code, but the check's arrays have other sizes: take every "
                     "size from the arrays (logits.shape[1], len(counts)) or from num_classes.")
     return None
@@ -1256,8 +1309,9 @@ def check_softmax(softmax_fn):
         ("large logits close together", lambda: close_large_logits_problem(softmax_fn, softmax, "P")),
         ("rows with maxima far apart", lambda: spread_maxima_problem(softmax_fn, softmax, "P")),
         ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
-        ("a second call leaves the first P as it was", lambda: second_call_problem(
-            lambda: softmax_fn(logits.copy()), lambda: softmax_fn(-2 * logits), ["the P it returned"])),
+        ("a second call: the first P kept, the second right", lambda: second_call_problem(
+            lambda: softmax_fn(logits.copy()), lambda: softmax_fn(-2 * logits), ["the P it returned"],
+            softmax(-2 * logits))),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: softmax_fn(logits.astype(dtype)), ["P"])),
     ]
@@ -1288,7 +1342,17 @@ def cross_entropy_mistakes(logits, labels):
     column_log_P = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
     predicted = logits.argmax(axis=1)
     log_sums = np.log(np.exp(logits - row_max).sum(axis=1))
+    column_max = logits.max(axis=0, keepdims=True)
+    column_shifted = logits - column_max
+    column_shift_log_P = column_shifted - np.log(np.exp(column_shifted).sum(axis=1, keepdims=True))
+    batch_log_P = (logits - row_max) - np.log(np.exp(logits - row_max).sum())
     return [
+        (-column_shift_log_P[np.arange(B), labels].mean(),
+         "it shifts by each column's maximum (max over axis=0), which changes along a row and so changes log P; "
+         "subtract each row's maximum, logits.max(axis=1, keepdims=True)."),
+        (-batch_log_P[np.arange(B), labels].mean(),
+         "the log-sum-exp sums over the whole batch (np.sum with no axis); each row has its own, "
+         "np.log(np.exp(Z - m).sum(axis=1, keepdims=True))."),
         (log_sums.mean(), "it is the mean of log(sum(exp(Z - m))) alone, which is also -log P of the predicted "
                           "class (its Z - m is 0): the true class's term is missing or another class is scored. "
                           "log P_y = (Z_y - m) - log(sum(exp(Z - m))) with y the true label, and the loss is the "
@@ -1408,7 +1472,25 @@ def cross_entropy_grad_example_problem(cross_entropy_grad_fn):
         (-Y / np.where(Y > 0, P, 1) / 2, "this is the gradient with respect to P, -Y / P / B; the exercise asks for "
                                          "the gradient with respect to the logits, where softmax's Jacobian turns "
                                          "it into (P - Y) / B."),
-    ]) or gradient_problem(dlogits, (P - Y) / 2, "dlogits", batch_size=2, owns_the_mean=True)
+    ]) or first_mistake(dlogits, cross_entropy_grad_mistakes(HAND_LOGITS, HAND_LABELS)) or gradient_problem(
+        dlogits, (P - Y) / 2, "dlogits", batch_size=2, owns_the_mean=True)
+
+
+def cross_entropy_grad_mistakes(logits, y):
+    """(wrong dlogits, sentence) pairs that random logits tell apart, where the hand example may not."""
+    B, C = logits.shape
+    P, Y = softmax(logits), one_hot(y, C)
+    column_P = np.exp(logits - logits.max(axis=0)) / np.exp(logits - logits.max(axis=0)).sum(axis=0)
+    return [(wrong, sentence) for wrong, sentence in [
+        ((P - one_hot(P.argmax(axis=1), C)) / B, "it subtracts 1 at the predicted class, the argmax of P; "
+                                                 "subtract it at the true label: P[np.arange(B), y] -= 1."),
+        ((P - one_hot((y - 1) % C, C)) / B, "it subtracts 1 at column y - 1, one to the left of the true class: "
+                                            "labels index the columns from 0, P[np.arange(B), y] -= 1."),
+        ((P - Y) * P * (1 - P) / B, "it multiplies by P * (1 - P), a sigmoid's slope: with softmax and "
+                                    "cross-entropy together the slopes cancel, and dlogits = (P - Y) / B."),
+        ((column_P - Y) / B, "its softmax normalises each column (axis=0); probabilities sum to 1 along each "
+                             "row: exp(Z - m) / exp(Z - m).sum(axis=1, keepdims=True)."),
+    ] if not same(wrong, (P - Y) / B)]  # on some logits a mistake gives the right answer
 
 
 @graded
@@ -1420,8 +1502,10 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
     return [
         ("shape", lambda: shape_problem(cross_entropy_grad_fn(logits.copy(), y.copy()), (5, 3), "dlogits")),
         ("a hand-computable example", lambda: cross_entropy_grad_example_problem(cross_entropy_grad_fn)),
-        ("against numerical_gradient", lambda: gradient_problem(cross_entropy_grad_fn(logits.copy(), y.copy()), numeric,
-                                                                "dlogits", len(y), owns_the_mean=True)),
+        ("against numerical_gradient", lambda: first_mistake(
+            cross_entropy_grad_fn(logits.copy(), y.copy()), cross_entropy_grad_mistakes(logits, y))
+         or gradient_problem(cross_entropy_grad_fn(logits.copy(), y.copy()), numeric, "dlogits", len(y),
+                             owns_the_mean=True)),
         ("logits of ±1000", lambda: large_logits_problem(
             cross_entropy_grad_fn(LARGE_LOGITS.copy(), LARGE_LABELS.copy()), large, "dlogits")),
         ("large logits close together", lambda: close_large_logits_problem(
@@ -1429,10 +1513,10 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
         ("rows with maxima far apart", lambda: spread_maxima_problem(
             cross_entropy_grad_fn, cross_entropy_grad, "dlogits", SPREAD_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_grad_fn, logits=logits, y=y)),
-        ("a second call leaves the first dlogits as it was", lambda: second_call_problem(
+        ("a second call: the first dlogits kept, the second right", lambda: second_call_problem(
             lambda: cross_entropy_grad_fn(logits.copy(), y.copy()),
             lambda: cross_entropy_grad_fn(-2 * logits, y[::-1].copy()),
-            ["the dlogits it returned"])),
+            ["the dlogits it returned"], cross_entropy_grad(-2 * logits, y[::-1]))),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: cross_entropy_grad_fn(logits.astype(dtype), y.copy()), ["dlogits"])),
     ]
@@ -1503,10 +1587,11 @@ def check_linear_backward(linear_backward_fn):
         ("against numerical_gradient", lambda: linear_gradients_problem(
             linear_backward_fn(dZ.copy(), X.copy(), W.copy()), dZ, X, W, b)),
         ("its inputs are left unchanged", lambda: input_changed_problem(linear_backward_fn, dZ=dZ, X=X, W=W)),
-        ("a second call leaves the first results as they were", lambda: second_call_problem(
+        ("a second call: the first results kept, the second right", lambda: second_call_problem(
             lambda: linear_backward_fn(dZ.copy(), X.copy(), W.copy()),
             lambda: linear_backward_fn(-2 * dZ, X[::-1].copy(), 3 * W),
-            ["the dX it returned", "the dW it returned", "the db it returned"])),
+            ["the dX it returned", "the dW it returned", "the db it returned"],
+            (-2 * dZ @ (3 * W).T, X[::-1].T @ (-2 * dZ), (-2 * dZ).sum(axis=0)))),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: linear_backward_fn(
             dZ.astype(dtype), X.astype(dtype), W.astype(dtype)), ["dX", "dW", "db"])),
     ]
@@ -1578,9 +1663,9 @@ def check_relu_backward(relu_backward_fn):
                                                                 "dZ", batch_size=5)),
         ("tiny positive Z", lambda: tiny_pre_activations_problem(relu_backward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(relu_backward_fn, dA=dA, Z=Z)),
-        ("a second call leaves the first dZ as it was", lambda: second_call_problem(
+        ("a second call: the first dZ kept, the second right", lambda: second_call_problem(
             lambda: relu_backward_fn(dA.copy(), Z.copy()), lambda: relu_backward_fn(-2 * dA, -Z),
-            ["the dZ it returned"])),
+            ["the dZ it returned"], -2 * dA * (-Z > 0))),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: relu_backward_fn(dA.astype(dtype), Z.astype(dtype)), ["dZ"])),
     ]
@@ -1976,6 +2061,21 @@ def same_velocities_problem(step_fn, lr=0.1, **settings):
     return None
 
 
+def velocity_layout_problem(step_fn, lr=0.1, **settings):
+    """None if the first call from an empty state keeps each velocity as state[name], as the statement says."""
+    params, grads = optimizer_case()
+    state = step_fn(params, copy_params(grads), {}, lr, **settings)
+    for name, value in params.items():
+        kept = state.get(name) if isinstance(state, dict) else None
+        if isinstance(kept, np.ndarray) and kept.shape == value.shape:
+            continue
+        where = [what for what, _ in named_arrays("state", state)]
+        found = f"kept as {', '.join(where[:2])}" if where else "not kept as arrays in state"
+        return (f"the velocities are {found}: the statement keeps each parameter's velocity as one array under "
+                f"its own name, state[name] = np.zeros_like(params[name]), for instance state[{name!r}].")
+    return None
+
+
 def memory_outside_state_problem(step_fn, lr=0.1, **settings):
     """None if two runs from an empty state take the same steps: everything remembered is in state."""
     grads = optimizer_case()[1]
@@ -2133,7 +2233,8 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
         return None
     mistake = next((sentence for wrong, sentence in mistakes
                     if moved is not None and np.allclose(moved, wrong, rtol=1e-3)), None)
-    if not mistake and not same(flatten(trajectory), flatten([optimizer_case()[0]] * 3)) and same(
+    if (not mistake or "learning rate" not in mistake) \
+            and not same(flatten(trajectory), flatten([optimizer_case()[0]] * 3)) and same(
             flatten(trajectory), flatten(run_steps(step_fn, [grads] * 3, 5 * lr, **settings))):
         return ("the params take the same steps at lr = 0.1 and at lr = 0.5: it ignores the learning rate it is "
                 "given (a fixed number in its place?); use lr.")
@@ -2192,6 +2293,9 @@ SGD_MISTAKES = [  # multipliers of lr * g over three steps, with lr = 0.1
     ([10, 10, 10], "the learning rate is missing: params -= lr * g."),
     ([0.1, 0.1, 0.1], "each step is lr * g times 0.1 (= lr, here): the learning rate is applied twice, or a fixed "
                       "0.01 stands in its place; use the lr it is given, once: params -= lr * g."),
+    ([100, 100, 100], "it divides by the learning rate: multiply by it, params -= lr * g."),
+    ([0.5, 0.5, 0.5], "each step is half of lr * g: it divides by 2, here len(g) (the gradient already carries "
+                      "the loss's 1/B; do not divide again) or a fixed factor: params -= lr * g."),
 ]
 
 MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5 and lr = 0.1
@@ -2204,6 +2308,7 @@ MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5
     ([10, 15, 17.5], "the learning rate is missing: the step is params -= lr * v."),
     ([0.1, 0.15, 0.175], "the learning rate is applied twice (in v and again in the step): v = beta * v + g, "
                          "then params -= lr * v."),
+    ([100, 150, 175], "it divides by the learning rate: multiply by it, params -= lr * v."),
     ([0, 1, 1.5], "the first call does not move the params: it steps with the old velocity and updates it after, "
                   "or returns right after creating the zero velocities. At every call, the first included: update "
                   "v = beta * v + g, then params -= lr * v."),
@@ -2266,6 +2371,11 @@ def adam_mistakes(beta1=0.9, beta2=0.999):
                                                 "start t at 0 and add 1 to it once per call, before using it."),
         (wrong_step_count(2 * t - 1, beta1, beta2), "t advances by 2 at every call (it is incremented twice): add 1 "
                                                     "to it once per call."),
+        (np.full(3, np.sqrt(1 - beta2) / (1 - beta1)), "the (1 - beta) factors are missing: m = beta1 * m + "
+                                                       "(1 - beta1) * g and v = beta2 * v + (1 - beta2) * g ** 2."),
+        (np.full(3, 1 / (1 - beta1)), "the (1 - beta1) factor is missing from m: m = beta1 * m + (1 - beta1) * g."),
+        (np.full(3, np.sqrt(1 - beta2)), "the (1 - beta2) factor is missing from v: v = beta2 * v + (1 - beta2) * "
+                                         "g ** 2."),
     ]
 
 
@@ -2458,6 +2568,7 @@ def check_momentum_step(momentum_step_fn):
         ("two parameters of one shape keep their own velocities", lambda: same_shapes_problem(
             momentum_step_fn, momentum_step, "velocity", beta=0.5)),
         ("later calls update the same velocity arrays", lambda: same_velocities_problem(momentum_step_fn, beta=0.5)),
+        ("each velocity is state[name]", lambda: velocity_layout_problem(momentum_step_fn, beta=0.5)),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: step_in_dtype(momentum_step_fn, dtype, beta=0.5), ["params", "state"])),
     ]
@@ -2974,7 +3085,9 @@ def dropout_rng_problem(dropout_forward_fn, A):
     if not np.array_equal(first, again):
         return f"the mask changes from call to call with the same rng: {use_it}"
     if np.array_equal(first, other):
-        return f"the mask is the same whatever rng it is given: {use_it}"
+        return ("the mask is the same whatever rng it is given: draw a new one at every call from the rng you are "
+                "given, e.g. rng.random(A.shape), not from a generator of its own, and do not keep a mask from an "
+                "earlier call.")
     return None
 
 
@@ -3039,7 +3152,14 @@ def dropout_zeros_problem(dropout_forward_fn):
 
 
 def dropout_rate_zero_problem(dropout_forward_fn, A):
-    A_out = np.asarray(dropout_forward_fn(A.copy(), 0.0, np.random.default_rng(0))[0], dtype=float)
+    A_out, mask = dropout_forward_fn(A.copy(), 0.0, np.random.default_rng(0))
+    A_out = np.asarray(A_out, dtype=float)
+    if same(A_out, A) and mask is None:
+        return ("at rate = 0 in training it returns None for the mask: the backward pass still multiplies by it. "
+                "Return None only with training=False; at rate 0 the mask is all ones, 1/(1 - 0).")
+    if same(A_out, A) and not (np.shape(mask) == A.shape and np.all(np.asarray(mask, dtype=float) == 1)):
+        return ("at rate = 0 nothing is dropped, so every entry of the mask should be 1/(1 - 0) = 1; yours is "
+                f"{show(np.asarray(mask, dtype=float).ravel()[:4])}...: return the mask that multiplied A.")
     if same(A_out, A):
         return None
     if not np.all(np.isfinite(A_out)):
@@ -3218,9 +3338,10 @@ def check_dropout_backward(dropout_backward_fn):
         ("against numerical_gradient", lambda: dropout_backward_gradient_problem(dropout_backward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(dropout_backward_fn, dA_out=dA_out,
                                                                         mask=mask)),
-        ("a second call leaves the first dA as it was", lambda: second_call_problem(
+        ("a second call: the first dA kept, the second right", lambda: second_call_problem(
             lambda: dropout_backward_fn(dA_out.copy(), mask.copy()),
-            lambda: dropout_backward_fn(-3 * dA_out, mask[::-1].copy()), ["the dA it returned"])),
+            lambda: dropout_backward_fn(-3 * dA_out, mask[::-1].copy()), ["the dA it returned"],
+            -3 * dA_out * mask[::-1])),
     ]
 
 
@@ -3278,8 +3399,9 @@ def dropout_network_without_dropout_problem(network_fn):
     expected_logits = forward(params, X)[0]
     expected_loss = cross_entropy(expected_logits, LABELS)
     if not np.all(np.isfinite(np.asarray(logits, dtype=float))):
-        return ("at rate = 0 the logits are nan or infinite: the mask is divided by rate, which is 0 here; "
-                "inverted dropout divides the kept units by 1 - rate, the probability of keeping one.")
+        return ("at rate = 0 the logits are nan or infinite: the kept units are divided by 0, either because the "
+                "mask is divided by rate, or because dropout_forward is given 1 - rate (the probability of keeping "
+                "a unit) where the drop rate belongs. Pass rate itself, and divide the kept units by 1 - rate.")
     if not same(logits, expected_logits):
         return ("at rate = 0 the logits differ from those of the network without dropout: logits = "
                 "relu(X @ W1 + b1) @ W2 + b2, with dropout on the hidden units, which drops nothing at rate 0 "
@@ -3542,6 +3664,9 @@ def idx_problem(parse_fn, what, array):
             return (f"for {what} the values are right but the dtype is {got.dtype}: keep the type the header's "
                     f"code names ({array.dtype.str}), as IDX_DTYPES gives it.")
         return None
+    if array.ndim > 1 and np.array_equal(got, array.ravel().reshape(array.shape, order="F")):
+        return (f"for {what} the numbers are placed column by column (order='F', MATLAB's order): IDX stores them "
+                "row after row, the last index changing fastest, which is NumPy's default, reshape(shape).")
     swapped = np.frombuffer(array.tobytes(), dtype=array.dtype.newbyteorder("<")).reshape(array.shape)
     if array.dtype.itemsize > 1 and np.array_equal(got, swapped):
         return (f"for {what} the values are read little-endian: the data is big-endian too, so use the dtype "
@@ -3606,8 +3731,25 @@ def one_hot_problem(one_hot_fn):
         (1 - expected, "the 0s and 1s are swapped: 1 at the true class, 0 elsewhere."),
         (np.eye(4)[y - 1], "each 1 is one column to the left, in column y[i] - 1: put it in column y[i] itself "
                            "(labels run from 0, as column indices do)."),
-    ]) or (f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}"
+        (expected * y[:, None], "it writes the label's value, y[i], where the 1 belongs (so label 0 leaves its "
+                                "row all zeros): set Y[np.arange(B), y] = 1."),
+        (np.arange(4) < y[:, None], "it marks every column below the label (np.arange(C) < y, a thermometer "
+                                    "code): only column y[i] holds a 1, np.arange(C) == y[:, None]."),
+        (np.arange(4) <= y[:, None], "it marks every column up to the label (np.arange(C) <= y): only column y[i] "
+                                     "holds a 1, np.arange(C) == y[:, None]."),
+    ]) or (first_smoothing_problem(Y, expected)) or (
+           f"for y = [2, 0, 2, 1] and num_classes = 4, Y should be {expected.tolist()}; yours is {show(Y)}"
            f"{pattern_of(Y, expected)}.")
+
+
+def first_smoothing_problem(Y, expected):
+    """The sentence for labels smoothed (every entry moved towards 1/C), else None."""
+    Y = np.asarray(Y, dtype=float)
+    high, low = np.unique(Y[expected == 1]), np.unique(Y[expected == 0])
+    if len(high) == 1 and len(low) == 1 and 0 < low[0] < high[0] < 1:
+        return (f"its rows hold {high[0]:.3g} at the label and {low[0]:.3g} elsewhere (label smoothing): one-hot "
+                "means exactly 1 at the label and 0 everywhere else.")
+    return None
 
 
 def one_hot_again_problem(one_hot_fn):
@@ -3620,6 +3762,10 @@ def one_hot_again_problem(one_hot_fn):
         if same(second, np.eye(4)[first_y]):
             return ("a second call with other labels, y = [1, 3, 0, 0], returns the first call's Y: is Y kept "
                     "between calls (a cache, or an array made outside the function)? Build a new Y at every call.")
+        if np.all(np.asarray(second, dtype=float) >= np.eye(4)[second_y]):
+            return (f"a second call, with y = [1, 3, 0, 0], gives {show(second)}: the first call's 1s are still "
+                    "there. It reuses an array kept between calls (a cache, or an array made outside the "
+                    "function); build a new np.zeros at every call.")
         return (f"a second call, with y = [1, 3, 0, 0], gives {show(second)}: it should be "
                 f"{np.eye(4, dtype=int)[second_y].tolist()}.")
     if not same(first, kept):
@@ -3723,6 +3869,18 @@ def minibatches_problem(minibatches_fn):
     if sum(sizes) == 20 and len(sizes) == 4:
         return ("the last, smaller batch is dropped: 23 examples in batches of 5 make five batches, the last "
                 "of 3; loop over range(0, N, batch_size).")
+    if sum(sizes) == N and max(sizes, default=0) - min(sizes, default=0) <= 1 and sizes != [5, 5, 5, 5, 3]:
+        return (f"the batches hold {sizes} examples: it cuts the order into {len(sizes)} nearly equal parts "
+                "(np.array_split); every batch but the last should hold batch_size = 5: take order[start:start + "
+                "batch_size] for start in range(0, N, batch_size).")
+    if len(sizes) > 1 and all(size == batch_size + 1 for size in sizes[:-1]):
+        return (f"the batches hold {sizes} examples, one more than batch_size: a slice that stops one too far "
+                "(order[start:start + batch_size + 1]), so neighbouring batches share an example; take "
+                "order[start:start + batch_size].")
+    if sizes == [batch_size] * -(-N // batch_size):
+        return (f"the batches hold {sizes} examples: the last batch is filled up to batch_size with examples "
+                "already seen, so some come twice in one epoch; the last batch holds only the "
+                f"{N % batch_size} left over.")
     if any(size > batch_size for size in sizes) or not sizes:
         return f"the batches hold {sizes} examples; each should hold at most batch_size = {batch_size}."
     rows = np.concatenate([X_batch for X_batch, _ in batches])
@@ -3742,8 +3900,9 @@ def minibatches_problem(minibatches_fn):
         return ("the order changes from call to call with the same rng: draw it from the rng you are given, "
                 "rng.permutation(N), not np.random or a generator of its own.")
     if np.array_equal(np.concatenate([X_batch for X_batch, _ in other]), rows):
-        return ("the order is the same whatever rng it is given: draw it from the rng you are given, "
-                "rng.permutation(N).")
+        return ("the order is the same whatever rng it is given: draw it at every call from the rng you are "
+                "given, rng.permutation(N), not from np.random, a generator of its own, or an order kept from an "
+                "earlier call.")
     if not np.array_equal(index, np.random.default_rng(0).permutation(N)):
         return ("the examples are shuffled, but not in the order rng.permutation(N) draws from this rng: draw "
                 "the order with rng.permutation(N), as the statement does (rng.choice(N, N, replace=False) "
@@ -3786,6 +3945,10 @@ def linear_example_problem(linear_forward_fn):
     expected = X @ W + b  # [[9], [9], [9]]
     if same(Z, expected):
         return None
+    if np.shape(Z) == (3, 2):
+        return ("Z has shape (3, 2), one column per input: it multiplies by W as if W were stored (out, in) "
+                "(PyTorch's layout: W.T, or einsum 'bi,oi->bo'); here W is (in, out), so Z = X @ W + b is "
+                "(B, out).")
     problem = shape_problem(Z, (3, 1), "Z")
     if problem:
         return problem
@@ -3793,6 +3956,9 @@ def linear_example_problem(linear_forward_fn):
         (X @ W, "the bias is missing: Z = X @ W + b."),
         (X @ W - b, "the bias is subtracted: Z = X @ W + b."),
         (X @ W + b.sum(), "the bias is summed: each output unit adds its own b[j], X @ W + b."),
+        ((X @ W) * b, "it multiplies by the bias: the bias is added, Z = X @ W + b."),
+        (X @ (W + b), "it adds b to W before the product, X @ (W + b): the bias is added after it, "
+                      "Z = X @ W + b."),
     ]) or (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and b = [10], Z should be [[9], [9], [9]]; "
            f"yours is {show(Z)}{pattern_of(Z, X @ W + b)}.")
 
@@ -3810,6 +3976,12 @@ def linear_random_problem(linear_forward_fn):
         (X @ W - b, "the bias is subtracted: Z = X @ W + b."),
         (X @ W + b.sum(), "the biases are summed into one number: each output unit adds its own b[j], X @ W + b."),
         (X @ W + b.mean(), "the biases are averaged into one number: each output unit adds its own b[j]."),
+        (X @ W + b[0], "it adds only b[0] to every output: each output unit j adds its own b[j], X @ W + b."),
+        (X @ W + b[-1], "it adds only the last bias to every output: each output unit j adds its own b[j], "
+                        "X @ W + b."),
+        ((X @ W) * b, "it multiplies by the bias: the bias is added, Z = X @ W + b."),
+        (X @ (W + b), "it adds b to W before the product, X @ (W + b): the bias is added after it, "
+                      "Z = X @ W + b."),
     ]) or (f"Z differs from X @ W + b (relative error {relative_error(np.asarray(Z, dtype=float), X @ W + b):.1e})"
            f"{pattern_of(Z, X @ W + b)}.")
 
@@ -3836,9 +4008,9 @@ def check_linear_forward(linear_forward_fn):
         ("a batch of 5, 4 inputs, 3 outputs", lambda: linear_random_problem(linear_forward_fn)),
         ("a square W", lambda: square_layer_problem(linear_forward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(linear_forward_fn, X=X, W=W, b=b)),
-        ("a second call leaves the first Z as it was", lambda: second_call_problem(
+        ("a second call: the first Z kept, the second right", lambda: second_call_problem(
             lambda: linear_forward_fn(X.copy(), W.copy(), b.copy()), lambda: linear_forward_fn(-X, 2 * W, b),
-            ["the Z it returned"])),
+            ["the Z it returned"], -X @ (2 * W) + b)),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: linear_forward_fn(X.astype(dtype), W.astype(dtype), b.astype(dtype)), ["Z"])),
     ]
@@ -3865,17 +4037,48 @@ def relu_example_problem(relu_fn):
         (np.abs(HAND_Z), "it takes |Z|: negative entries must become 0, not positive: np.maximum(Z, 0)."),
         (np.minimum(HAND_Z, 0), "it keeps the negative entries: relu keeps the positive ones, np.maximum(Z, 0)."),
         (-np.maximum(HAND_Z, 0), "the sign is flipped: relu(Z) = max(Z, 0)."),
+        (1 / (1 + np.exp(-HAND_Z)), "it computes the sigmoid, 1 / (1 + e^-Z), another activation: relu(Z) = "
+                                    "max(Z, 0), np.maximum(Z, 0)."),
+        (np.tanh(HAND_Z), "it computes tanh, another activation: relu(Z) = max(Z, 0), np.maximum(Z, 0)."),
+        (np.log1p(np.exp(HAND_Z)), "it computes softplus, log(1 + e^Z), a smooth cousin of relu: relu(Z) = "
+                                   "max(Z, 0), np.maximum(Z, 0)."),
     ]) or (f"for Z = [[-2, 0, 3], [1.5, -0.5, 0]], relu(Z) should be [[0, 0, 3], [1.5, 0, 0]]; yours is {show(A)}"
            f"{pattern_of(A, expected, relu_regions(HAND_Z))}.")
 
 
 def relu_dtype_problem(relu_fn):
-    Z = HAND_Z.astype(np.float32)
-    A = relu_fn(Z.copy())
-    if np.asarray(A).dtype == np.float32:
+    for dtype in (np.float32, np.float64):
+        A = relu_fn(HAND_Z.astype(dtype))
+        if np.asarray(A).dtype != dtype:
+            return (f"relu of a {np.dtype(dtype)} Z is {np.asarray(A).dtype}: keep Z's dtype, whichever it is "
+                    "(np.maximum(Z, 0) does; a fixed .astype(np.float32), a float64 array or np.where with 0.0 of "
+                    "another dtype does not).")
+    return None
+
+
+def relu_exact_problem(relu_fn):
+    """relu only selects: its entries are exactly 0 or exactly Z's, never close to them."""
+    Z = random_arrays((5, 4))[0]
+    A = np.asarray(relu_fn(Z.copy()), dtype=np.float64)
+    if np.array_equal(A, np.maximum(Z, 0)):
         return None
-    return (f"relu of a float32 Z is {np.asarray(A).dtype}: keep Z's dtype (np.maximum(Z, 0) does; a float64 "
-            "array or np.where with 0.0 of another dtype does not), so that the network stays in float32.")
+    if not np.array_equal(A[Z > 0], Z[Z > 0]):
+        return "where Z > 0, relu(Z) should be exactly Z; yours changes those entries a little."
+    found = ", ".join(f"{value:.3g}" for value in A[Z < 0][:3])
+    return (f"where Z < 0 it returns {found}, ..., not exactly 0: relu sets them to 0, np.maximum(Z, 0) "
+            "(no small floor or offset: the next layer and the backward pass count on exact zeros).")
+
+
+def relu_large_problem(relu_fn):
+    """relu of entries near the dtype's largest value must not overflow: (Z + |Z|) / 2 does."""
+    Z = np.array([[3e38, -3e38, 1.0]], dtype=np.float32)
+    A = np.asarray(relu_fn(Z.copy()), dtype=np.float64)
+    if same(A, np.maximum(Z, 0)):
+        return None
+    if not np.isfinite(A).all():
+        return (f"for Z = [[3e38, -3e38, 1]] in float32 it returns {show(A)}: an intermediate overflows (Z + |Z| "
+                "is above float32's largest value, 3.4e38); np.maximum(Z, 0) never leaves Z's range.")
+    return f"for Z = [[3e38, -3e38, 1]] in float32, relu(Z) should be [[3e38, 0, 1]]; yours is {show(A)}."
 
 
 @graded
@@ -3888,10 +4091,12 @@ def check_relu(relu_fn):
         ("a hand-computable example", lambda: relu_example_problem(relu_fn)),
         ("a batch of 5 rows of 4", lambda: shape_problem(relu_fn(Z.copy()), (5, 4), "A") or values_problem(
             relu_fn(Z.copy()), np.maximum(Z, 0), "A", "np.maximum(Z, 0)")),
-        ("float32 stays float32", lambda: relu_dtype_problem(relu_fn)),
+        ("the dtype it is given, float32 or float64", lambda: relu_dtype_problem(relu_fn)),
+        ("exactly 0 or exactly Z", lambda: relu_exact_problem(relu_fn)),
+        ("entries near float32's largest value", lambda: relu_large_problem(relu_fn)),
         ("its input is left unchanged", lambda: input_changed_problem(relu_fn, Z=Z)),
-        ("a second call leaves the first A as it was", lambda: second_call_problem(
-            lambda: relu_fn(Z.copy()), lambda: relu_fn(-Z), ["the A it returned"])),
+        ("a second call: the first A kept, the second right", lambda: second_call_problem(
+            lambda: relu_fn(Z.copy()), lambda: relu_fn(-Z), ["the A it returned"], np.maximum(-Z, 0))),
     ]
 
 
@@ -4044,6 +4249,11 @@ def init_shapes_problem(params, sizes):
         return f"it should return a dict of arrays, W1, b1, W2, b2, ...; it returns {describe_value(params)}."
     if "W0" in params or "b0" in params:
         return "params holds W0 or b0: layers are numbered from 1, W1, b1, ..., as forward and backward read them."
+    layers = len([name for name in params if str(name).startswith("W")])
+    if layers != len(sizes) - 1 and np.shape(params.get("W1")) == tuple(sizes[:2]):
+        return (f"for layer_sizes = {sizes} it makes {layers} layer{'s' if layers != 1 else ''}, not "
+                f"{len(sizes) - 1}: one layer per pair of neighbouring sizes, whatever their number; loop "
+                "for l in range(1, len(layer_sizes)) rather than writing a fixed number of layers.")
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         for name, shape in ((f"W{layer}", (n_in, n_out)), (f"b{layer}", (n_out,))):
             if name not in params:
@@ -4068,7 +4278,8 @@ def init_values_problem(init_fn):
     for name in params:
         if np.asarray(params[name]).dtype != np.float32:
             return (f"params['{name}'] is {np.asarray(params[name]).dtype}: make every array float32, like the "
-                    "images (.astype(np.float32)).")
+                    "images (.astype(np.float32), as the last step: multiplying a float32 array by a float64 "
+                    "array or NumPy number, such as np.sqrt(2 / n_in), makes it float64 again).")
     for layer in (1, 2):
         b = np.asarray(params[f"b{layer}"], dtype=float)
         if np.any(b):
@@ -4170,12 +4381,17 @@ def confusion_example_problem(confusion_fn):
                 "counted (a range(len(y) - 1), or a slice that stops one short); count all N examples.")
     return first_mistake(counts, [
         (HAND_COUNTS.T, "rows and columns are swapped: row i counts the examples whose true label is i, column j "
-                        "those predicted j, so add 1 at counts[y[n], predicted[n]]."),
+                        "those predicted j, so add 1 at counts[y[n], predicted[n]] (a flat index "
+                        "predicted * C + y, or a reshape with order='F', swaps them too)."),
         (np.array([[np.sum((HAND_Y == i) | (HAND_PREDICTED == j)) for j in range(3)] for i in range(3)]),
          "it counts the examples with y == i OR predicted == j: both must hold, (y == i) & (predicted == j)."),
-        (np.minimum(HAND_COUNTS, 1), "a (true, predicted) pair that occurs twice is counted once: a fancy-indexed "
-                                     "counts[y, predicted] += 1 adds 1 once per distinct pair. Use "
-                                     "np.add.at(counts, (y, predicted), 1), or a loop over the examples."),
+        (np.minimum(HAND_COUNTS, 1), "a (true, predicted) pair that occurs twice is counted once: the count is "
+                                     "set, not added to (counts[t, p] = 1 in a loop), or a fancy-indexed "
+                                     "counts[y, predicted] += 1 adds 1 once per distinct pair. Add 1 per example: "
+                                     "counts[t, p] += 1 in a loop, or np.add.at(counts, (y, predicted), 1)."),
+        (reference_confusion((HAND_PREDICTED - 1) % 3, (HAND_Y - 1) % 3, 3),
+         "each count sits one row and one column before its place, with class 0's at the end: it indexes with "
+         "label - 1 (counting from 1); labels index from 0, counts[y[n], predicted[n]]."),
         (np.diag(np.diag(HAND_COUNTS)), "only the right predictions are counted: count every example, at row "
                                         "y[n] and column predicted[n], the mistakes too."),
         (HAND_COUNTS - np.diag(np.diag(HAND_COUNTS)), "only the mistakes are counted: the diagonal holds the "
@@ -4262,9 +4478,10 @@ def check_confusion_matrix(confusion_fn):
         ("labels that use some of the classes", lambda: confusion_some_classes_problem(confusion_fn)),
         ("integer counts, up to 70,000", lambda: confusion_integers_problem(confusion_fn)),
         ("uint8 labels (as parse_idx gives) and 20 classes", lambda: uint8_labels_problem(confusion_fn)),
-        ("a second call leaves the first counts as they were", lambda: second_call_problem(
+        ("a second call: the first counts kept, the second right", lambda: second_call_problem(
             lambda: confusion_fn(HAND_PREDICTED.copy(), HAND_Y.copy(), num_classes=3),
-            lambda: confusion_fn(HAND_Y.copy(), HAND_PREDICTED.copy(), num_classes=3), ["the counts it returned"])),
+            lambda: confusion_fn(HAND_Y.copy(), HAND_PREDICTED.copy(), num_classes=3), ["the counts it returned"],
+            reference_confusion(HAND_Y, HAND_PREDICTED, 3))),
     ]
 
 
@@ -4363,6 +4580,8 @@ def confused_pairs_problem(pairs_fn, counts, k):
          "the pairs come in increasing order of count: give the most frequent confusion first."),
         (reference_pairs(counts, len(counts) ** 2)[-k:][::-1], "these are the least frequent confusions: give the "
                                                                "largest counts, the most frequent first."),
+        (reference_pairs(counts, k + 1)[1:], "the most frequent confusion is left out: a slice that starts at 1 "
+                                             "(pairs[1:k + 1], counting from 1); Python counts from 0, pairs[:k]."),
     ]
     named = next((sentence for wrong, sentence in mistakes if got == wrong), None)
     if named:
@@ -4380,8 +4599,9 @@ def confused_pairs_problem(pairs_fn, counts, k):
     valid = all(0 <= i < C and 0 <= j < C and i != j and counts[i, j] == n for i, j, n in got)
     if valid and [n for _, _, n in got] == [n for _, _, n in expected]:
         return ("the counts are right, but pairs with equal counts come in another order: order them by the true "
-                "label, then by the predicted one (a stable sort of the flattened counts, kind='stable', does so; "
-                "a dict keyed by the count keeps only one pair of each count).")
+                "label, then by the predicted one (a stable sort of the negated flattened counts, "
+                "np.argsort(-flat, kind='stable'), does so; reversing an ascending sort with [::-1] reverses the "
+                "ties too, and a dict keyed by the count keeps only one pair of each count).")
     return (f"for counts {counts.tolist()} and k = {k}, the pairs should be {expected}; yours are {got}"
             f"{pairs_pattern(got, expected, counts)}.")
 
