@@ -1989,6 +1989,179 @@ ZOOS_JKL = [  # (exercise, mistake, student function, words its diagnosis must c
 ]
 
 
+# ---- what the held-out zoos M and N let through or named weakly (found after their one run) ---------------
+
+def linear_forward_one_row_flattened(X, W, b):
+    return X[0] @ W + b if len(X) == 1 else X @ W + b
+
+
+def linear_backward_squeezed(dZ, X, W):
+    return np.squeeze(dZ @ W.T), X.T @ dZ, dZ.sum(axis=0)
+
+
+def backward_assuming_a_hidden_layer(params, cache, dlogits):
+    grads, L = {}, len(params) // 2
+    dA, grads[f"W{L}"], grads[f"b{L}"] = SOLUTION["linear_backward"](dlogits, cache[L - 1][0], params[f"W{L}"])
+    dZ = SOLUTION["relu_backward"](dA, cache[L - 2][1])  # cache[-1] when L = 1
+    for layer in range(L - 1, 0, -1):
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = SOLUTION["linear_backward"](
+            dZ, cache[layer - 1][0], params[f"W{layer}"])
+        if layer > 1:
+            dZ = SOLUTION["relu_backward"](dA, cache[layer - 2][1])
+    return grads
+
+
+LOSSES = {}
+
+
+def cross_entropy_kept_by_labels(logits, y):
+    key = (logits.shape, tuple(np.asarray(y).tolist()))
+    return LOSSES.setdefault(key, SOLUTION["cross_entropy"](logits, y))
+
+
+FILES = {}
+
+
+def parse_idx_kept_by_length(raw):
+    return FILES.setdefault(len(raw), SOLUTION["parse_idx"](raw))
+
+
+PROBABILITIES = {}
+
+
+def softmax_kept_by_shape(logits):
+    return PROBABILITIES.setdefault(logits.shape, SOLUTION["softmax"](logits))
+
+
+def softmax_behind_a_catch_all(logits):
+    try:
+        exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exps / exps.sum(axis=1)
+    except Exception:
+        return np.full_like(logits, 1 / logits.shape[1])
+
+
+def sgd_divided_by_the_size(params, grads, state, lr):
+    for name, g in grads.items():
+        params[name] -= lr * g / g.size
+    return state
+
+
+def minibatches_stepping_by_one(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(len(X)):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def one_hot_with_a_small_floor(y, num_classes=10):
+    Y = np.full((len(y), num_classes), 0.01, dtype=np.float32)
+    Y[np.arange(len(y)), y] = 1
+    return Y
+
+
+def cross_entropy_grad_over_B_twice(logits, y):
+    P = SOLUTION["softmax"](logits)
+    P[np.arange(len(y)), y] -= 1 / len(y)
+    return P / len(y)
+
+
+def cross_entropy_grad_slope_of_each_probability(logits, y):
+    P = SOLUTION["softmax"](logits)
+    return P * (1 - P) / len(y)
+
+
+def cross_entropy_grad_minus_the_identity(logits, y):
+    P = SOLUTION["softmax"](logits)
+    return (P - np.eye(*P.shape, dtype=P.dtype)) / len(y)
+
+
+def linear_forward_with_its_cache(X, W, b):
+    return X @ W + b, (X, W, b)
+
+
+def backward_bias_one_layer_down(params, cache, dlogits):
+    grads = SOLUTION["backward"](params, cache, dlogits)
+    return {(f"b{int(name[1:]) - 1}" if name[0] == "b" else name): value for name, value in grads.items()}
+
+
+def backward_dW_stored_as_db(params, cache, dlogits):
+    grads = SOLUTION["backward"](params, cache, dlogits)
+    return {name: grads[f"W{name[1:]}"] if name[0] == "b" else value for name, value in grads.items()}
+
+
+def backward_from_the_layer_below_the_last(params, cache, dlogits):
+    grads, dZ, L = {}, dlogits, len(params) // 2
+    for layer in range(L - 1, 0, -1):
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = SOLUTION["linear_backward"](
+            dZ, cache[layer - 1][0], params[f"W{layer}"])
+        if layer > 1:
+            dZ = SOLUTION["relu_backward"](dA, cache[layer - 2][1])
+    return grads
+
+
+def confusion_matrix_flat_base_one_short(predicted, y, num_classes=10):
+    C = num_classes
+    return np.bincount(y * (C - 1) + predicted, minlength=C * C)[:C * C].reshape(C, C)
+
+
+def dropout_backward_over_B(dA_out, mask):
+    return dA_out * mask / len(dA_out)
+
+
+def linear_forward_for_784_inputs(X, W, b):
+    return X.reshape(-1, 784) @ W + b
+
+
+def dropout_network_without_b2(params, X, y, rate, rng):
+    loss, grads, logits = SOLUTION["loss_and_grads_with_dropout"](
+        {**params, "b2": np.zeros_like(params["b2"])}, X, y, rate, rng)
+    return loss, grads, logits
+
+
+def minibatches_order_of_one_batch(X, y, batch_size, rng):
+    order = rng.permutation(batch_size)
+    for start in range(0, len(X), batch_size):
+        batch = order[:len(X) - start] + start
+        yield X[batch], y[batch]
+
+
+def softmax_for_a_batch_of_two(logits):
+    exps = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1).reshape(2, 1)
+
+
+def train_loop_on_a_debugging_slice(params, X, y, step, lr, epochs, batch_size, rng):
+    return SOLUTION["train_loop"](params, X[:64], y[:64], step, lr, epochs, batch_size, rng)
+
+
+ZOOS_MN = [  # (exercise, mistake, student function, words its diagnosis must contain)
+    ("linear_forward", "a batch of one flattened", linear_forward_one_row_flattened, "the batch axis is lost"),
+    ("linear_backward", "dX squeezed", linear_backward_squeezed, "the batch axis is lost"),
+    ("backward", "a hidden layer assumed", backward_assuming_a_hidden_layer, "with L = 1 there is no hidden"),
+    ("cross_entropy", "losses kept by labels", cross_entropy_kept_by_labels, "reuses something it kept"),
+    ("parse_idx", "arrays kept by length", parse_idx_kept_by_length, "a cache keyed by the length"),
+    ("softmax", "P kept by shape", softmax_kept_by_shape, "reuses something it kept"),
+    ("softmax", "a catch-all except", softmax_behind_a_catch_all, "a try/except catches every error"),
+    ("sgd_step", "lr * g / g.size", sgd_divided_by_the_size, "divided by its number of entries"),
+    ("minibatches", "a start at every example", minibatches_stepping_by_one, "the start steps by 1"),
+    ("one_hot", "0.01 for 0", one_hot_with_a_small_floor, "not 0"),
+    ("cross_entropy_grad", "1/B twice at the label", cross_entropy_grad_over_B_twice, "1/B is applied twice"),
+    ("cross_entropy_grad", "P * (1 - P) / B", cross_entropy_grad_slope_of_each_probability, "P * (1 - P) / B"),
+    ("cross_entropy_grad", "P minus the identity", cross_entropy_grad_minus_the_identity, "the identity matrix"),
+    ("linear_forward", "Z and a cache", linear_forward_with_its_cache, "return Z alone"),
+    ("backward", "b one layer down", backward_bias_one_layer_down, "a layer number one off"),
+    ("backward", "dW stored as db", backward_dW_stored_as_db, "it holds dW, not db"),
+    ("backward", "range(L - 1, 0, -1)", backward_from_the_layer_below_the_last, "range(L - 1, 0, -1)"),
+    ("confusion_matrix", "y * (C - 1) + predicted", confusion_matrix_flat_base_one_short, "y * (C - 1)"),
+    ("dropout_backward", "divided by B", dropout_backward_over_B, "divides by the batch size"),
+    ("linear_forward", "784 in the code", linear_forward_for_784_inputs, "the number 784 is written"),
+    ("loss_and_grads_with_dropout", "b2 left out", dropout_network_without_b2, "b2 is missing"),
+    ("minibatches", "a permutation of batch_size", minibatches_order_of_one_batch, "not of batch_size"),
+    ("softmax", "reshape(2, 1)", softmax_for_a_batch_of_two, "The shape in the reshape is written as numbers"),
+    ("train_loop", "X[:64] left in", train_loop_on_a_debugging_slice, "each epoch trains on 64 examples"),
+]
+
+
 def test_a_size_is_not_blamed_for_the_base_of_a_logarithm(capsys):
     """np.log(10) is a base, not a size written in the code."""
     passed, output = run_check("cross_entropy", cross_entropy_in_base_10, capsys)
@@ -2004,8 +2177,8 @@ def test_every_array_check_asks_for_the_dtype_it_was_given():
         assert "dtype_problem(" in body, name
 
 
-@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS + ZOOS_JKL,
-                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS + ZOOS_JKL])
+@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN,
+                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN])
 def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
     passed, output = run_check(name, student_fn, capsys)
     assert passed is False and words in output, output

@@ -224,6 +224,13 @@ def optimizer_error_hint(error, message):
     return ""
 
 
+def minibatches_error_hint(error, message):
+    if isinstance(error, IndexError) and "out of bounds" in message:
+        return (" An index reaches past the N examples: draw the order of all of them, rng.permutation(N) with "
+                "N = len(X) (not of batch_size), and cut it into slices, order[start:start + batch_size].")
+    return ""
+
+
 def state_error_hint(error, message):
     if not isinstance(error, KeyError):
         return optimizer_error_hint(error, message)
@@ -236,7 +243,8 @@ def state_error_hint(error, message):
 ERROR_HINTS = {"sgd_step": optimizer_error_hint, "momentum_step": state_error_hint, "adam_step": state_error_hint, "parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
                "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint,
                "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint,
-               "cross_entropy": label_index_error_hint, "cross_entropy_grad": label_index_error_hint}
+               "cross_entropy": label_index_error_hint, "cross_entropy_grad": label_index_error_hint,
+               "minibatches": minibatches_error_hint}
 
 
 def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
@@ -258,6 +266,11 @@ def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmu
     elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message) \
             and raised_at_the_call(error):
         sentence += " Write the function's first line, its name and arguments, exactly as the exercise gives it."
+    elif line and "cannot reshape" in message and re.search(r"reshape\(\s*\(?\s*\d", line) \
+            and not explain_other(error, message):
+        sentence += (" The shape in the reshape is written as numbers, which fit one example's sizes only: take "
+                     "them from the arrays (X.shape, len(y)), or let -1 stand for one, or keep the axis with "
+                     "keepdims=True instead.")
     elif line:
         sentence += explain_other(error, message)
     return sentence
@@ -344,7 +357,7 @@ def pattern_of(got, expected, regions=()):
     if got.ndim == 2 and 0 < wrong.any(axis=1).sum() < len(got):
         rows = np.flatnonzero(wrong.any(axis=1)).tolist()
         return (f": only row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))} of {len(got)} "
-                f"{'are' if len(rows) > 1 else 'is'} wrong (a loop or a slice that misses or mixes up examples?)")
+                f"{'are' if len(rows) > 1 else 'is'} wrong{ROWS_HINT}")
     return ""
 
 
@@ -355,6 +368,9 @@ def first_mistake(got, mistakes):
 
 def shape_problem(got, shape, what, batch_size=None):
     """None if got is an array of this shape; else a sentence saying how it differs and why it might."""
+    if isinstance(got, tuple):
+        return (f"{what} should be one array, of shape {shape}; the function returns {len(got)} values, a tuple: "
+                f"return {what.split()[0]} alone.")
     if not isinstance(got, (np.ndarray, np.generic, float)):
         return f"{what} should be an array of shape {shape}; it is {describe_value(got)}."
     found = np.shape(got)
@@ -447,7 +463,8 @@ def fixed_divisor_problem(got, expected, what, batch_size, owns_the_mean):
             "in already carries the 1/B of the mean loss), and B is never a fixed number.")
 
 
-def second_call_problem(first_call, second_call, names=("the array it returns",), expected=None):
+def second_call_problem(first_call, second_call, names=("the array it returns",), expected=None,
+                        first_expected=None):
     """None if calling again (on other inputs) leaves the arrays the first call returned as they were.
 
     A function that hands back a buffer it keeps between calls (made once outside it, or a default argument)
@@ -455,6 +472,8 @@ def second_call_problem(first_call, second_call, names=("the array it returns",)
     function that keeps something else between calls (a cache) and reuses it on the second call's inputs.
     """
     first = first_call()
+    if first_expected is not None and not same(first, first_expected):
+        return None  # wrong on its own: the checks of its values name why
     returned = list(first) if isinstance(first, (tuple, list)) else [first]
     kept = [np.array(value, copy=True) if isinstance(value, np.ndarray) else None for value in returned]
     second = second_call()
@@ -1086,6 +1105,11 @@ def code_smell(student_fn, name=""):
     not_sizes = {id(argument) for node in ast.walk(tree) if isinstance(node, ast.Call)  # np.log(10): a base
                  and re.search(r"log|pow|exp", ast.unparse(node.func)) for argument in node.args} | {
         id(node.left) for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(handler.type is None or getattr(handler.type, "id", "") in (
+                "Exception", "BaseException") for handler in node.handlers):
+            return ("a try/except catches every error and gives something else back, which hides the real "
+                    "mistake: remove the try/except, so that the error shows where it happens, then fix that line.")
     for loop in loops_of(tree):
         if any(isinstance(statement, ast.Return) for statement in loop.body):
             return ("a `return` stands in the body of a loop, so the function returns during the loop's first "
@@ -1102,15 +1126,31 @@ def code_smell(student_fn, name=""):
                 or any(word in ast.unparse(node.left).lower() for word in ("loss", "total", "sum"))):
             return (f"`{ast.unparse(node)}` is a floor division, which rounds down to a whole number (2 // 784 is "
                     "0): use / for a true division.")
-        if isinstance(node, ast.Constant) and node.value == 10 and not isinstance(node.value, bool) \
+        if isinstance(node, ast.Constant) and node.value in (10, 784, 28) and not isinstance(node.value, bool) \
                 and id(node) not in defaults | not_sizes:
-            return ("the number 10 is written in the code, but the check's arrays have other sizes: take every "
-                    "size from the arrays (logits.shape[1], len(counts)) or from num_classes.")
+            return (f"the number {node.value} is written in the code, MNIST's size, but the check's arrays have "
+                    "other sizes: take every size from the arrays (X.shape[1], logits.shape[1], len(counts)) or "
+                    "from num_classes.")
     return None
+
+
+ROWS_HINT = " (a loop or a slice that misses or mixes up examples?)"
+
+
+def loops_or_slices(student_fn):
+    """True if the function's own code (or we cannot read it) has a loop, a comprehension or a slice."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(student_fn)))
+    except (OSError, TypeError, SyntaxError):
+        return True
+    return any(isinstance(node, (ast.For, ast.While, ast.comprehension, ast.Slice)) for node in ast.walk(tree))
 
 
 def with_code_smell(problem, student_fn, name=""):
     """problem, led by the slip the function's code shows, if one does."""
+    if ROWS_HINT in problem and not loops_or_slices(student_fn):  # then the rows differ by their labels or values
+        problem = problem.replace(ROWS_HINT, ": the mistake depends on each example, on its label or its values "
+                                             "(an index that ignores y, or an axis that mixes rows?)")
     smell = code_smell(student_fn, name)
     head, found, rest = problem.partition(" failed: ")
     if not smell or not found:
@@ -1269,6 +1309,20 @@ def batch_of_one_problem(got, expected, what):
     return shape_problem(got, np.shape(expected), what)
 
 
+def one_row_problem(results, expected, names):
+    """None if each result, for a batch of one row, has its expected shape and values; else which and how."""
+    results = list(results) if isinstance(results, tuple) else [results]
+    expected = list(expected) if isinstance(expected, tuple) else [expected]
+    for got, right, name in zip(results, expected, names):
+        problem = batch_of_one_problem(got, right, name)
+        if problem:
+            return problem
+        if not same(got, right):
+            return (f"for a batch of one row, {name} is wrong, though it is right for a batch of 5: a case written "
+                    "for B = 1, or an axis lost and broadcast back? The same code must serve every batch size.")
+    return None
+
+
 def close_large_logits_problem(student_fn, reference_fn, what, *labels):
     """None if student_fn matches reference_fn on rows of large logits close together (see CLOSE_LARGE_LOGITS)."""
     for logits in CLOSE_LARGE_LOGITS:
@@ -1301,6 +1355,9 @@ def check_softmax(softmax_fn):
     logits = random_arrays((5, 3))[0]
     return [
         ("shape", lambda: shape_problem(softmax_fn(logits.copy()), (5, 3), "P")),
+        ("a second call on other logits of the same shape", lambda: second_call_problem(
+            lambda: softmax_fn(logits.copy()), lambda: softmax_fn(3 * logits), ["the P it returned"],
+            softmax(3 * logits), first_expected=softmax(logits))),
         ("floats, not integers", lambda: dtype_problem(lambda dtype: softmax_fn(logits.astype(dtype)), ["P"], True)),
         ("a hand-computable example", lambda: softmax_example_problem(softmax_fn)),
         ("random logits", lambda: first_mistake(softmax_fn(logits.copy()), softmax_mistakes(logits)) or values_problem(
@@ -1451,6 +1508,9 @@ def check_cross_entropy(cross_entropy_fn):
             cross_entropy_fn, cross_entropy, "the loss", SPREAD_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_fn, logits=logits, y=y)),
         ("a batch of 300", lambda: large_batch_problem(cross_entropy_fn)),
+        ("a second call, other logits and the same labels", lambda: second_call_problem(
+            lambda: cross_entropy_fn(logits.copy(), y.copy()), lambda: cross_entropy_fn(-2 * logits, y.copy()),
+            ["the loss it returned"], cross_entropy(-2 * logits, y))),
     ]
 
 
@@ -1488,6 +1548,14 @@ def cross_entropy_grad_mistakes(logits, y):
                                             "labels index the columns from 0, P[np.arange(B), y] -= 1."),
         ((P - Y) * P * (1 - P) / B, "it multiplies by P * (1 - P), a sigmoid's slope: with softmax and "
                                     "cross-entropy together the slopes cancel, and dlogits = (P - Y) / B."),
+        ((P - np.eye(B, C)) / B, "it subtracts the identity matrix, np.eye(B, C), which ignores the labels: "
+                                 "Y is the one-hot labels, np.eye(C)[y], 1 at column y[i] of row i."),
+        (P * (1 - P) / B, "it is P * (1 - P) / B, the slope of each probability on its own logit: the loss's "
+                          "gradient with respect to the logits is (P - Y) / B, P minus the one-hot labels."),
+        ((P - Y / B) / B, "1/B is applied twice to Y (subtracted as 1/B, then divided by B again): subtract 1 at "
+                          "the true class, then divide everything by B once, (P - Y) / B."),
+        ((P / B - Y) / B, "1/B is applied twice to P (P divided by B, then everything again): (P - Y) / B, "
+                          "divided once."),
         ((column_P - Y) / B, "its softmax normalises each column (axis=0); probabilities sum to 1 along each "
                              "row: exp(Z - m) / exp(Z - m).sum(axis=1, keepdims=True)."),
     ] if not same(wrong, (P - Y) / B)]  # on some logits a mistake gives the right answer
@@ -1592,6 +1660,9 @@ def check_linear_backward(linear_backward_fn):
             lambda: linear_backward_fn(-2 * dZ, X[::-1].copy(), 3 * W),
             ["the dX it returned", "the dW it returned", "the db it returned"],
             (-2 * dZ @ (3 * W).T, X[::-1].T @ (-2 * dZ), (-2 * dZ).sum(axis=0)))),
+        ("a batch of one row", lambda: one_row_problem(
+            linear_backward_fn(dZ[:1].copy(), X[:1].copy(), W.copy()),
+            (dZ[:1] @ W.T, X[:1].T @ dZ[:1], dZ[:1].sum(axis=0)), ["dX", "dW", "db"])),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(lambda dtype: linear_backward_fn(
             dZ.astype(dtype), X.astype(dtype), W.astype(dtype)), ["dX", "dW", "db"])),
     ]
@@ -1666,6 +1737,8 @@ def check_relu_backward(relu_backward_fn):
         ("a second call: the first dZ kept, the second right", lambda: second_call_problem(
             lambda: relu_backward_fn(dA.copy(), Z.copy()), lambda: relu_backward_fn(-2 * dA, -Z),
             ["the dZ it returned"], -2 * dA * (-Z > 0))),
+        ("a batch of one row", lambda: one_row_problem(
+            relu_backward_fn(dA[:1].copy(), Z[:1].copy()), dA[:1] * (Z[:1] > 0), ["dZ"])),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: relu_backward_fn(dA.astype(dtype), Z.astype(dtype)), ["dZ"])),
     ]
@@ -1693,10 +1766,19 @@ def grads_layout_problem(grads, params):
         if missing and {f"{name[0]}{int(name[1:]) + shift}" for name in params} == set(grads):
             return (f"grads is keyed {', '.join(sorted(grads))}: the keys are shifted by {shift} from the layers' "
                     "numbers. Layer l's gradients are grads[f'W{l}'] and grads[f'b{l}'], keyed like params.")
+    extra = sorted(str(name) for name in grads if name not in params)
+    if missing and extra:
+        return (f"grads has no {', '.join(missing)} but has {', '.join(extra)}, which params does not: some "
+                "gradients are stored under another name (a layer number one off?); store layer l's as "
+                "grads[f'W{l}'] and grads[f'b{l}'], keyed like params.")
     if missing:
         return (f"grads has no {', '.join(missing)}: every W and b of params needs its gradient; does the loop "
                 "over layers reach layer 1?")
     for name in params:
+        if name[0] == "b" and f"W{name[1:]}" in params and np.shape(grads[name]) == params[f"W{name[1:]}"].shape \
+                and np.shape(grads[name]) != params[name].shape:
+            return (f"grads['{name}'] has the shape of W{name[1:]}: it holds dW, not db; linear_backward returns "
+                    "dX, dW, db in that order, and grads[b] takes the third.")
         found = np.shape(grads[name])
         if name[0] == "W" and found != params[name].shape and found == (params[name].shape[1],) * 2:
             return (f"grads['{name}'] has shape {found}, expected {params[name].shape}: it is Z.T @ dZ, from the "
@@ -1817,7 +1899,9 @@ def walk_hint(keys, indices, n_layers):
         return (f"It walks the layers forward, from layer 1: backpropagation starts at the last layer, "
                 f"W{n_layers}, whose dZ is dlogits, and goes back: for l in range(L, 0, -1).")
     if layers and max(layers) < n_layers:
-        return f"It never reads W{n_layers} of a network of {n_layers} layers: {fixed}"
+        return (f"It never reads W{n_layers}, the last of {n_layers} layers: the walk starts one below it "
+                "(range(L - 1, 0, -1)?), or the number of layers is fixed in the code. Start at the last layer, "
+                "for l in range(L, 0, -1), with L = len(params) // 2.")
     if any(index >= n_layers for index in entries):
         return (f"It reads cache[{max(entries)}], but cache holds one entry per layer, cache[0] to "
                 f"cache[{n_layers - 1}]: layer l's input and Z are cache[l - 1]. The number of layers is "
@@ -1909,6 +1993,30 @@ def backward_many_layers_problem(backward_fn):
             "number, for l in range(L, 0, -1), with L = len(params) // 2.")
 
 
+def backward_small_case_problem(backward_fn, sizes, rows, what):
+    """None if backward is right for a network of these sizes on a batch of this many rows."""
+    params, cache, _, X = network_case(sizes)
+    logits, cache = forward(params, X[:rows])
+    dlogits = cross_entropy_grad(logits, LABELS[:rows])
+    expected = reference_backward(params, cache, dlogits)
+    try:
+        grads = backward_fn(copy_params(params), cache, dlogits.copy())
+    except (IndexError, KeyError, ValueError) as error:
+        grads = error
+    if isinstance(grads, dict) and all(same(grads.get(name), value) for name, value in expected.items()):
+        return None
+    if isinstance(grads, Exception):
+        found = f"it raises {type(grads).__name__}: {grads}"
+    else:
+        found = "the gradients are wrong"
+    if rows == 1:
+        return (f"for {what} {found}: every array keeps its batch axis of size 1 (no squeeze, no [0]), and the "
+                "same code serves every batch size.")
+    return (f"for {what} {found}: with L = 1 there is no hidden layer and no ReLU to pass back through. Walk "
+            "for l in range(L, 0, -1), with L = len(params) // 2, and call relu_backward only if l > 1 (with "
+            "L = 1, cache[L - 2] is cache[-1], another layer's entry).")
+
+
 def same_widths_problem(backward_fn):
     """None if backward is right where two layers' arrays have the same shapes, so a wrong index still fits."""
     params, cache, dlogits, X = network_case((4, 6, 6, 3))
@@ -1933,6 +2041,10 @@ def check_backward(backward_fn):
         ("Z exactly 0 in places", lambda: backward_zeros_problem(backward_fn)),
         ("two hidden layers of one width, 4-6-6-3", lambda: same_widths_problem(backward_fn)),
         ("a network of 11 layers (W10 and W11 come after W9)", lambda: backward_many_layers_problem(backward_fn)),
+        ("a 4-3 network of one layer", lambda: backward_small_case_problem(
+            backward_fn, (4, 3), 5, "a network of one layer, 4-3,")),
+        ("a batch of one row", lambda: backward_small_case_problem(
+            backward_fn, (4, 6, 7, 3), 1, "a batch of one row")),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: backward_fn(*in_dtype(network_case()[:3], dtype)), ["grads"])),
     ]
@@ -2246,6 +2358,16 @@ def constant_gradient_problem(step_fn, expected, mistakes, unit="g", lr=0.1, var
         return ("with a constant gradient, the steps depend on the size of each gradient entry: Adam's step is "
                 "lr * m_hat / (sqrt(v_hat) + eps), and with v the running mean of g ** 2 (squared, not g or |g|), "
                 "m_hat / sqrt(v_hat) = g / |g|, so every entry moves by about lr, whatever its size.")
+    if moved is None and not settings:  # plain SGD: is each parameter scaled by a number of its own?
+        start = optimizer_case()[0]
+        ratios = {name: (start[name] - trajectory[0][name]) / (lr * grads[name]) for name in start}
+        for size, how in (("size", "its number of entries, g.size"), ("len", "its number of rows, len(g)")):
+            if all(np.allclose(ratio, 1 / (grads[name].size if size == "size" else len(grads[name])))
+                   for name, ratio in ratios.items()):
+                return (f"each parameter's step is divided by {how}: the gradient already carries the loss's "
+                        "1/B, so step by lr * g itself, params[name] -= lr * grads[name].")
+        return ("the entries do not each move by lr times their own gradient (some by more, some by less): "
+                "params[name] -= lr * grads[name], for each name, entry by entry.")
     found = ("steps that are not one multiple of it for every entry: the entries do not each follow their own "
              "gradient, as if some shared one velocity or mean (one state for all the parameters, or a state made "
              "for some of them only); keep one per parameter, state[name], shaped like it") if moved is None \
@@ -2712,6 +2834,11 @@ def step_count_problem(run, epochs, batch_size):
         return (f"the last, smaller mini-batch of each epoch is dropped: {n_examples} examples in batches of "
                 f"{batch_size} make {per_epoch} batches, the last of {n_examples % batch_size}; loop over "
                 "range(0, N, batch_size), or use iterate_minibatches.")
+    seen = sum(len(y_batch) for _, y_batch, _ in run["batches"])
+    if run["batches"] and seen % epochs == 0 and seen // epochs < n_examples:
+        return (f"each epoch trains on {seen // epochs} examples, not all {n_examples}: part of the data is left "
+                "out (a slice of X and y left from debugging, or a loop that stops early); one epoch covers every "
+                "example once.")
     return (f"step was called {steps} times; {epochs} epochs of {n_examples} examples in batches of "
             f"{batch_size} make {epochs * per_epoch} steps, one per mini-batch.")
 
@@ -3246,6 +3373,8 @@ def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
         return ("dA holds nan or infinite values: it divides by the mask, which is 0 for the dropped units; "
                 "multiply instead, dA = dA_out * mask.")
     named = first_mistake(dA, [
+        (dA_out * mask / len(dA_out), "it divides by the batch size B: dropout's backward adds no 1/B (dA_out "
+                                      "already carries the loss's), dA = dA_out * mask."),
         (dA_out * (mask > 0), "it multiplies by the 0/1 pattern (mask > 0), so the gradient misses the scale "
                               "1/(1 - rate) that the forward pass applied to the kept units: the mask is not "
                               "scaled. Multiply by the mask itself, dA = dA_out * mask."),
@@ -3268,8 +3397,9 @@ def dropout_backward_values_problem(dA, dA_out, mask, hand=False):
         return named
     ratio = constant_ratio(dA, expected)
     if ratio is not None and not math.isclose(ratio, 1):
-        return (f"dA is {ratio:.4g} times dA_out * mask: multiply by the mask itself, which already holds 0 or "
-                "1/(1 - rate), with no other scale (nor one estimated from the mask).")
+        return (f"dA is {ratio:.4g} times dA_out * mask: a factor on top of the mask (the scaling is applied "
+                "twice?); the mask already holds 0 or 1/(1 - rate), so multiply by the mask itself, with no other "
+                "scale (nor one estimated from the mask).")
     if not np.array_equal(dA == 0, expected == 0):
         return ("dA is zero at other units than those the mask drops: it goes back through another mask (a new "
                 "draw?) than the one it is given, the forward pass's. Use that mask: dA = dA_out * mask.")
@@ -3333,6 +3463,8 @@ def check_dropout_backward(dropout_backward_fn):
     return [
         ("shape and dtype", lambda: dropout_backward_shape_problem(dropout_backward_fn)),
         ("the same dA at every call", lambda: dropout_backward_repeat_problem(dropout_backward_fn)),
+        ("5 rows at rate 0.25 (B and 1/(1 - rate) apart)", lambda: dropout_backward_values_problem(
+            dropout_backward_fn(dA_out.copy(), mask.copy()), dA_out, mask)),
         ("a hand-computable example", lambda: dropout_backward_values_problem(
             dropout_backward_fn(HAND_DA_OUT.copy(), HAND_MASK.copy()), HAND_DA_OUT, HAND_MASK, hand=True)),
         ("against numerical_gradient", lambda: dropout_backward_gradient_problem(dropout_backward_fn)),
@@ -3402,6 +3534,10 @@ def dropout_network_without_dropout_problem(network_fn):
         return ("at rate = 0 the logits are nan or infinite: the kept units are divided by 0, either because the "
                 "mask is divided by rate, or because dropout_forward is given 1 - rate (the probability of keeping "
                 "a unit) where the drop rate belongs. Pass rate itself, and divide the kept units by 1 - rate.")
+    if same(logits, expected_logits - params["b2"]):
+        return "b2 is missing from the logits: logits = A1_dropped @ W2 + b2."
+    if same(logits, np.maximum(X @ params["W1"], 0) @ params["W2"] + params["b2"]):
+        return "b1 is missing: Z1 = X @ W1 + b1."
     if not same(logits, expected_logits):
         return ("at rate = 0 the logits differ from those of the network without dropout: logits = "
                 "relu(X @ W1 + b1) @ W2 + b2, with dropout on the hidden units, which drops nothing at rate 0 "
@@ -3699,11 +3835,24 @@ def trailing_bytes_problem(parse_fn):
     return None
 
 
+def same_length_files_problem(parse_fn):
+    """None if two files of the same length and other contents each give their own array."""
+    first, second = IDX_CASES[1][1], 255 - IDX_CASES[1][1]
+    got_first = np.array(parse_fn(idx_bytes(first)), copy=True)
+    got_second = parse_fn(idx_bytes(second))
+    if np.array_equal(got_second, second) and np.array_equal(got_first, first):
+        return None
+    return ("a second file of the same length, with other numbers, gives the first file's array: it keeps "
+            "something from an earlier call (a cache keyed by the length, a dict outside the function); read "
+            "every file from its own bytes.")
+
+
 @graded
 def check_parse_idx(parse_fn):
     """Check a student's parse_idx(raw) -> array of the IDX file's bytes raw; True if it is right."""
     return [(what, functools.partial(idx_problem, parse_fn, what, array)) for what, array in IDX_CASES] + [
-        ("bytes after the data", lambda: trailing_bytes_problem(parse_fn))]
+        ("bytes after the data", lambda: trailing_bytes_problem(parse_fn)),
+        ("two files of the same length", lambda: same_length_files_problem(parse_fn))]
 
 
 def one_hot_problem(one_hot_fn):
@@ -3746,6 +3895,9 @@ def first_smoothing_problem(Y, expected):
     """The sentence for labels smoothed (every entry moved towards 1/C), else None."""
     Y = np.asarray(Y, dtype=float)
     high, low = np.unique(Y[expected == 1]), np.unique(Y[expected == 0])
+    if len(high) == 1 and len(low) == 1 and high[0] == 1 and 0 < low[0] < 1:
+        return (f"its other entries hold {low[0]:.3g}, not 0: one-hot means exactly 1 at the label and 0 "
+                "everywhere else, np.zeros((B, num_classes), dtype=np.float32) with one 1 per row.")
     if len(high) == 1 and len(low) == 1 and 0 < low[0] < high[0] < 1:
         return (f"its rows hold {high[0]:.3g} at the label and {low[0]:.3g} elsewhere (label smoothing): one-hot "
                 "means exactly 1 at the label and 0 everywhere else.")
@@ -3869,6 +4021,9 @@ def minibatches_problem(minibatches_fn):
     if sum(sizes) == 20 and len(sizes) == 4:
         return ("the last, smaller batch is dropped: 23 examples in batches of 5 make five batches, the last "
                 "of 3; loop over range(0, N, batch_size).")
+    if len(sizes) == N and sizes[0] == batch_size:
+        return (f"it yields {N} batches for {N} examples, a batch starting at every example: the start steps by 1; "
+                "step by batch_size, for start in range(0, N, batch_size).")
     if sum(sizes) == N and max(sizes, default=0) - min(sizes, default=0) <= 1 and sizes != [5, 5, 5, 5, 3]:
         return (f"the batches hold {sizes} examples: it cuts the order into {len(sizes)} nearly equal parts "
                 "(np.array_split); every batch but the last should hold batch_size = 5: take order[start:start + "
@@ -3945,6 +4100,8 @@ def linear_example_problem(linear_forward_fn):
     expected = X @ W + b  # [[9], [9], [9]]
     if same(Z, expected):
         return None
+    if not isinstance(Z, np.ndarray):
+        return shape_problem(Z, (3, 1), "Z")
     if np.shape(Z) == (3, 2):
         return ("Z has shape (3, 2), one column per input: it multiplies by W as if W were stored (out, in) "
                 "(PyTorch's layout: W.T, or einsum 'bi,oi->bo'); here W is (in, out), so Z = X @ W + b is "
@@ -4011,6 +4168,8 @@ def check_linear_forward(linear_forward_fn):
         ("a second call: the first Z kept, the second right", lambda: second_call_problem(
             lambda: linear_forward_fn(X.copy(), W.copy(), b.copy()), lambda: linear_forward_fn(-X, 2 * W, b),
             ["the Z it returned"], -X @ (2 * W) + b)),
+        ("a batch of one row", lambda: one_row_problem(
+            linear_forward_fn(X[:1].copy(), W.copy(), b.copy()), X[:1] @ W + b, ["Z"])),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: linear_forward_fn(X.astype(dtype), W.astype(dtype), b.astype(dtype)), ["Z"])),
     ]
@@ -4097,6 +4256,7 @@ def check_relu(relu_fn):
         ("its input is left unchanged", lambda: input_changed_problem(relu_fn, Z=Z)),
         ("a second call: the first A kept, the second right", lambda: second_call_problem(
             lambda: relu_fn(Z.copy()), lambda: relu_fn(-Z), ["the A it returned"], np.maximum(-Z, 0))),
+        ("a batch of one row", lambda: one_row_problem(relu_fn(Z[:1].copy()), np.maximum(Z[:1], 0), ["A"])),
     ]
 
 
@@ -4232,6 +4392,7 @@ def check_forward(forward_fn):
     return [
         ("a 4-6-7-3 network: logits and cache", lambda: forward_values_problem(forward_fn, params, X)),
         ("a 4-3 network of one layer", lambda: forward_values_problem(forward_fn, *forward_case([4, 3], 1))),
+        ("a batch of one row", lambda: forward_values_problem(forward_fn, params, X[:1])),
         ("a 4-6-5-7-3 network of four layers", lambda: forward_values_problem(
             forward_fn, *forward_case([4, 6, 5, 7, 3], 2))),
         ("a network of 11 layers (W10 and W11 come after W9)", lambda: many_layers_problem(forward_fn)),
@@ -4389,6 +4550,9 @@ def confusion_example_problem(confusion_fn):
                                      "set, not added to (counts[t, p] = 1 in a loop), or a fancy-indexed "
                                      "counts[y, predicted] += 1 adds 1 once per distinct pair. Add 1 per example: "
                                      "counts[t, p] += 1 in a loop, or np.add.at(counts, (y, predicted), 1)."),
+        (np.bincount(HAND_Y * 2 + HAND_PREDICTED, minlength=9)[:9].reshape(3, 3),
+         "the flat index is y * (C - 1) + predicted, so different pairs land in one cell: y * C + predicted, "
+         "one cell per pair, then reshape(C, C)."),
         (reference_confusion((HAND_PREDICTED - 1) % 3, (HAND_Y - 1) % 3, 3),
          "each count sits one row and one column before its place, with class 0's at the end: it indexes with "
          "label - 1 (counting from 1); labels index from 0, counts[y[n], predicted[n]]."),
