@@ -2162,6 +2162,175 @@ ZOOS_MN = [  # (exercise, mistake, student function, words its diagnosis must co
 ]
 
 
+# ---- what the held-out zoos O and P let through or named weakly (found after their one run) ---------------
+
+def one_hot_squeezed(y, num_classes=10):
+    return np.squeeze(np.eye(num_classes, dtype=np.float32)[y])
+
+
+def init_params_biases_from_one_array(layer_sizes, rng):
+    params, zeros = SOLUTION["init_params"](layer_sizes, rng), np.zeros(max(layer_sizes), dtype=np.float32)
+    return {name: zeros[:len(value)] if name[0] == "b" else value for name, value in params.items()}
+
+
+def backward_dZ_into_relu_backward(params, cache, dlogits):
+    grads, dZ, L = {}, dlogits, len(params) // 2
+    for layer in range(L, 0, -1):
+        dA, grads[f"W{layer}"], grads[f"b{layer}"] = SOLUTION["linear_backward"](
+            dZ, cache[layer - 1][0], params[f"W{layer}"])
+        if layer > 1:
+            dZ = SOLUTION["relu_backward"](dZ, cache[layer - 2][1])
+    return grads
+
+
+def forward_X_for_every_product(params, X):
+    cache, A, L = [], X, len(params) // 2
+    for layer in range(1, L + 1):
+        Z = X @ params[f"W{layer}"] + params[f"b{layer}"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0) if layer < L else Z
+    return A, cache
+
+
+def adam_v_corrected_with_beta1(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    if not state:
+        state.update(t=0, m={n: np.zeros_like(p) for n, p in params.items()},
+                     v={n: np.zeros_like(p) for n, p in params.items()})
+    state["t"] += 1
+    for name, g in grads.items():
+        state["m"][name] = beta1 * state["m"][name] + (1 - beta1) * g
+        state["v"][name] = beta2 * state["v"][name] + (1 - beta2) * g * g
+        m_hat, v_hat = state["m"][name] / (1 - beta1 ** state["t"]), state["v"][name] / (1 - beta1 ** state["t"])
+        params[name] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    return state
+
+
+def momentum_beta_on_the_gradient(params, grads, state, lr, beta=0.9):
+    for name, g in grads.items():
+        velocity = state.setdefault(name, np.zeros_like(g))
+        velocity += beta * g
+        params[name] -= lr * velocity
+    return state
+
+
+def confusion_matrix_resized_bincount(predicted, y, num_classes=10):
+    return np.resize(np.bincount(np.asarray(y) * num_classes + predicted), (num_classes, num_classes))
+
+
+DROPOUT_GRADIENTS = {}
+
+
+def dropout_backward_kept_by_shape(dA_out, mask):
+    return DROPOUT_GRADIENTS.setdefault(dA_out.shape, dA_out * mask).copy()
+
+
+def linear_backward_dX_copied_from_dW(dZ, X, W):
+    return X.T @ dZ, X.T @ dZ, dZ.sum(axis=0)
+
+
+def linear_forward_first_row_only(X, W, b):
+    return X[:1] @ W + b
+
+
+def minibatches_overlapping(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), max(batch_size - 1, 1)):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def most_confused_pairs_sorted_as_tuples(counts, k=3):
+    C = len(counts)
+    return sorted([(i, j, int(counts[i, j])) for i in range(C) for j in range(C) if i != j], reverse=True)[:k]
+
+
+def one_hot_one_column_too_many(y, num_classes=10):
+    return (np.asarray(y)[:, None] == np.arange(num_classes + 1)).astype(np.float32)
+
+
+def one_hot_rows_by_label(y, num_classes=10):
+    Y = np.zeros((len(y), num_classes), dtype=np.float32)
+    Y[y] = 1
+    return Y
+
+
+def relu_returning_its_input(Z):
+    A = Z.copy()
+    A[A < 0] = 0
+    return Z
+
+
+def softmax_on_a_debugging_slice(logits):
+    return SOLUTION["softmax"](logits[:2])
+
+
+def backward_of_two_layers(params, cache, dlogits):
+    (A0, Z1), (A1, _) = cache
+    dA1, dW2, db2 = SOLUTION["linear_backward"](dlogits, A1, params["W2"])
+    _, dW1, db1 = SOLUTION["linear_backward"](SOLUTION["relu_backward"](dA1, Z1), A0, params["W1"])
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def sgd_over_a_dict_as_pairs(params, grads, state, lr):
+    for name, g in grads:
+        params[name] -= lr * g
+    return state
+
+
+def minibatches_squeezed(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield np.squeeze(X[order[start:start + batch_size]]), np.squeeze(y[order[start:start + batch_size]])
+
+
+def momentum_one_array_for_all(params, grads, state, lr, beta=0.9):
+    if not state:
+        state = dict.fromkeys(grads, np.zeros_like(next(iter(grads.values()))))
+    for name, g in grads.items():
+        state[name] = beta * state[name] + g
+        params[name] -= lr * state[name]
+    return state
+
+
+ZOOS_OP = [  # (exercise, mistake, student function, words its diagnosis must contain)
+    ("one_hot", "np.squeeze", one_hot_squeezed, "the batch axis is lost"),
+    ("init_params", "biases as views of one array", init_params_biases_from_one_array, "share their memory"),
+    ("backward", "dZ into relu_backward", backward_dZ_into_relu_backward, "relu_backward is given `dZ`"),
+    ("forward", "X for every layer", forward_X_for_every_product, "every layer takes `X`"),
+    ("adam_step", "v corrected with beta1", adam_v_corrected_with_beta1, "v is corrected with beta1"),
+    ("momentum_step", "v += beta * g", momentum_beta_on_the_gradient, "beta multiplies the gradient"),
+    ("confusion_matrix", "np.resize of a bincount", confusion_matrix_resized_bincount, "minlength"),
+    ("dropout_backward", "dA kept by shape", dropout_backward_kept_by_shape, "reuses something it kept"),
+    ("linear_backward", "dX = X.T @ dZ", linear_backward_dX_copied_from_dW, "dW's formula"),
+    ("linear_forward", "X[:1]", linear_forward_first_row_only, "only 1 of the 3 rows"),
+    ("minibatches", "a step of batch_size - 1", minibatches_overlapping, "the batches overlap"),
+    ("most_confused_pairs", "tuples sorted", most_confused_pairs_sorted_as_tuples, "sorts the tuples themselves"),
+    ("one_hot", "num_classes + 1", one_hot_one_column_too_many, "one column too many"),
+    ("one_hot", "Y[y] = 1", one_hot_rows_by_label, "sets whole rows"),
+    ("relu", "Z returned", relu_returning_its_input, "it returns Z unchanged"),
+    ("softmax", "logits[:2]", softmax_on_a_debugging_slice, "only 2 of the 5 rows"),
+    ("backward", "two layers unpacked", backward_of_two_layers, "not a fixed number"),
+    ("sgd_step", "for name, g in grads", sgd_over_a_dict_as_pairs, "grads.items()"),
+    ("minibatches", "np.squeeze", minibatches_squeezed, "lost its batch axis"),
+    ("momentum_step", "dict.fromkeys", momentum_one_array_for_all, "dict.fromkeys"),
+]
+
+
+def test_a_cell_that_replaces_a_module_function_is_named(capsys):
+    """mnist_ann.softmax = softmax makes the module agree with any answer: the check names the replacement."""
+    original = mnist_ann.softmax
+
+    def softmax(logits):
+        exps = np.exp(logits)
+        return exps / exps.sum(axis=1, keepdims=True)
+    mnist_ann.softmax = softmax
+    try:
+        passed, output = run_check("softmax", softmax, capsys)
+    finally:
+        mnist_ann.softmax = original
+    assert passed is False and "mnist_ann.softmax is no longer the module's own" in output, output
+    assert run_check("softmax", SOLUTION["softmax"], capsys)[0] is True
+
+
 def test_a_size_is_not_blamed_for_the_base_of_a_logarithm(capsys):
     """np.log(10) is a base, not a size written in the code."""
     passed, output = run_check("cross_entropy", cross_entropy_in_base_10, capsys)
@@ -2177,8 +2346,8 @@ def test_every_array_check_asks_for_the_dtype_it_was_given():
         assert "dtype_problem(" in body, name
 
 
-@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN,
-                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN])
+@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN + ZOOS_OP,
+                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN + ZOOS_OP])
 def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
     passed, output = run_check(name, student_fn, capsys)
     assert passed is False and words in output, output
@@ -2530,7 +2699,9 @@ def test_solution_notebooks_carry_nbgrader_metadata(solution):
         elif cell.source.startswith("passed = checks.check_"):
             assert (grading["solution"], grading["grade"], grading["locked"]) == (False, True, True)
             assert grading["points"] > 0
-            assert re.search(r"\n### BEGIN HIDDEN TESTS\nassert passed, .+\n### END HIDDEN TESTS$", cell.source)
+            hidden = re.search(r"\n### BEGIN HIDDEN TESTS\n(.*\n)assert passed, .+\n### END HIDDEN TESTS$", cell.source,
+                               re.DOTALL)
+            assert hidden and "importlib.reload(mnist_ann)" in hidden[1] and "importlib.reload(checks)" in hidden[1]
         else:
             assert (grading["solution"], grading["grade"], grading["locked"]) == (False, False, True), cell.source[:80]
     assert len(ids) == len(set(ids))

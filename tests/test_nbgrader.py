@@ -3,8 +3,8 @@
 nbgrader is for teachers only (teachers/requirements.txt, which CI installs): without it, these tests skip.
 A temporary course folder holds the solution notebooks with mnist_ann.py, checks.py and the data in
 source/exercises/; `nbgrader generate_assignment` makes the students' version, and `nbgrader autograde`
-grades four made-up submissions: all right, wrong functions in three notebooks, bodies that call the
-module, and a softmax whose loop never ends.
+grades five made-up submissions: all right, wrong functions in three notebooks, bodies that call the
+module, a softmax whose loop never ends, and a relu cell that replaces its own check.
 """
 
 import os
@@ -100,6 +100,16 @@ def endless_softmax(name):
     return correct_body(name)
 
 
+def replacing_the_check(name):
+    """Everything right but relu, which is |Z|, and whose cell replaces the check that grades it, and the
+    module's relu that the checks compare with: the graded run must see through both."""
+    if name == "relu":
+        return ("def relu(Z):\n    return np.abs(Z)\n\n"
+                "checks.check_relu = lambda relu_fn: print('relu: all checks passed.') or True\n"
+                "mnist_ann.relu = relu")
+    return correct_body(name)
+
+
 def submit(course, student, body_of):
     """Fill the released notebooks' solution cells with body_of(function name), as a student hands them in."""
     folder = course / "submitted" / student / ASSIGNMENT
@@ -126,7 +136,8 @@ def course(tmp_path_factory):
     make_course(course)
     nbgrader(course, "generate_assignment", ASSIGNMENT)
     for student, body_of in [("all_right", correct_body), ("two_wrong", two_wrong),
-                             ("borrower", calling_the_module), ("endless", endless_softmax)]:
+                             ("borrower", calling_the_module), ("endless", endless_softmax),
+                             ("tamperer", replacing_the_check)]:
         submit(course, student, body_of)
     (course / "autograde.log").write_text(nbgrader(course, "autograde", ASSIGNMENT, "--create"))
     return course
@@ -154,7 +165,7 @@ def test_autogrades_checksum_warnings_are_one_per_check_cell_as_the_teachers_rea
     expected, and only for check cells."""
     warnings = re.findall(r"Attribute 'checksum' for cell (\S+) has changed", (course / "autograde.log").read_text())
     check_cells = [cell for cell in full_marks()]
-    assert sorted(warnings) == sorted(check_cells * 4)  # four submissions
+    assert sorted(warnings) == sorted(check_cells * 5)  # five submissions
 
 
 def test_a_submission_with_everything_right_gets_full_marks(course):
@@ -192,3 +203,10 @@ def test_bodies_calling_the_module_get_nothing(course):
                    for output in cell.outputs)
     assert "softmax: softmax's code uses import importlib, which can reach the module's own answer" in said
     assert "cross_entropy: it calls mnist_ann.cross_entropy, the module's own answer" in said
+
+
+def test_a_cell_that_replaces_its_check_is_graded_by_the_real_one(course):
+    """A student's cell can make the check they see lie (checks.check_relu = ...), but the graded run confirms
+    a pass with checks.py and mnist_ann.py reloaded from disk: relu, and forward built on it, get nothing."""
+    expected = {**full_marks(), "check_relu": 0, "check_forward": 0}
+    assert scores(course, "tamperer") == expected

@@ -88,8 +88,10 @@ def linear_broadcast_hint(message, line=""):
 
 def optimizer_broadcast_hint(message, line=""):
     """In an optimizer step, arrays of different shapes meet when a parameter gets another's gradient or state."""
-    return (" Each parameter must meet the gradient and the state of its own name: pair them by name, "
-            "params[name] -= lr * grads[name], with state[name] (not by position, nor keyed by id).")
+    return (" Each parameter must meet the gradient and the state of its own name, shaped like it: pair them by "
+            "name, params[name] -= lr * grads[name], with state[name] (not by position, nor keyed by id), and "
+            "give each parameter its own state array, np.zeros_like(params[name]) (dict.fromkeys(names, "
+            "np.zeros_like(...)) shares one array of one shape among all).")
 
 
 def backward_broadcast_hint(message, line=""):
@@ -218,10 +220,21 @@ def label_index_error_hint(error, message):
 
 def optimizer_error_hint(error, message):
     """In an optimizer step, arithmetic on strings means the loop walked the dicts' keys, not their arrays."""
+    if isinstance(error, ValueError) and "values to unpack" in message:
+        return (" Iterating over a dict gives its keys only, one at a time: for name, g in grads.items() gives "
+                "each name with its array.")
     if isinstance(error, TypeError) and ("sequence" in message or "'str'" in message):
         return (" A name (a string) stands where an array belongs: iterating over a dict, or zip(params, grads), "
                 "gives its keys; loop over the names and index both dicts, params[name] -= lr * grads[name].")
     return ""
+
+
+def layers_error_hint(error, message):
+    """In forward and backward, unpacking the cache into a fixed number of layers fails for another depth."""
+    if isinstance(error, ValueError) and "values to unpack" in message:
+        return (" The cache holds one entry per layer, as many as the network has (L = len(params) // 2), not a "
+                "fixed number: walk the layers in a loop rather than unpacking them by name.")
+    return relu_error_hint(error, message)
 
 
 def minibatches_error_hint(error, message):
@@ -241,7 +254,8 @@ def state_error_hint(error, message):
 
 
 ERROR_HINTS = {"sgd_step": optimizer_error_hint, "momentum_step": state_error_hint, "adam_step": state_error_hint, "parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
-               "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": relu_error_hint,
+               "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": layers_error_hint,
+               "backward": layers_error_hint,
                "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint,
                "cross_entropy": label_index_error_hint, "cross_entropy_grad": label_index_error_hint,
                "minibatches": minibatches_error_hint}
@@ -266,7 +280,8 @@ def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmu
     elif isinstance(error, TypeError) and ("unexpected keyword argument" in message or "positional" in message) \
             and raised_at_the_call(error):
         sentence += " Write the function's first line, its name and arguments, exactly as the exercise gives it."
-    elif line and "cannot reshape" in message and re.search(r"reshape\(\s*\(?\s*\d", line) \
+    elif line and "cannot reshape" in message and any(
+            int(number) > 1 for number in re.findall(r"\d+", line.partition("reshape(")[2].partition(")")[0])) \
             and not explain_other(error, message):
         sentence += (" The shape in the reshape is written as numbers, which fit one example's sizes only: take "
                      "them from the arrays (X.shape, len(y)), or let -1 stand for one, or keep the axis with "
@@ -397,6 +412,12 @@ def shape_problem(got, shape, what, batch_size=None):
     if found == shape[::-1]:
         return (f"{what} has shape {found}, the transpose of the expected {shape}: check the order "
                 "of the factors of @, and where a .T belongs.")
+    if len(found) == len(shape) >= 2 and found[1:] == shape[1:] and 0 < found[0] < shape[0] \
+            and what.split()[0] in ("P", "Z", "A", "Y", "dlogits", "dZ", "dA", "dX", "logits", "A_out"):
+        return (f"{what} has shape {found}, expected {shape}: only {found[0]} of the {shape[0]} rows come back "
+                "(a slice such as [:1] or [:2] left from trying it out?); keep every example.")
+    if len(found) == len(shape) == 2 and found[0] == shape[0] and found[1] == shape[1] + 1:
+        return (f"{what} has shape {found}, expected {shape}: one column too many (a size or a range with + 1?).")
     return f"{what} has shape {found}, expected {shape}."
 
 
@@ -472,7 +493,9 @@ def second_call_problem(first_call, second_call, names=("the array it returns",)
     function that keeps something else between calls (a cache) and reuses it on the second call's inputs.
     """
     first = first_call()
-    if first_expected is not None and not same(first, first_expected):
+    pairs = zip(first, first_expected) if isinstance(first_expected, tuple) and isinstance(first, (tuple, list)) \
+        else [(first, first_expected)]
+    if first_expected is not None and not all(same(got, right) for got, right in pairs):
         return None  # wrong on its own: the checks of its values name why
     returned = list(first) if isinstance(first, (tuple, list)) else [first]
     kept = [np.array(value, copy=True) if isinstance(value, np.ndarray) else None for value in returned]
@@ -1094,6 +1117,35 @@ def loops_of(tree):
 RANGE_MINUS_ONE_IS_RIGHT = {"init_params", "forward", "backward", "train_loop", "most_confused_pairs"}
 
 
+def called(node, function):
+    """True if node is a call of function (by its name, or as an attribute, mnist_ann.function)."""
+    return isinstance(node, ast.Call) and re.findall(r"\w+", ast.unparse(node.func))[-1:] == [function]
+
+
+def wrong_variable_smell(tree, name):
+    """In backward and forward, a variable that stands where another belongs, read from the code; or None."""
+    if name == "backward":
+        results = {assign.targets[0].elts[0].id for assign in ast.walk(tree) if isinstance(assign, ast.Assign)
+                   and called(assign.value, "linear_backward") and isinstance(assign.targets[0], ast.Tuple)
+                   and isinstance(assign.targets[0].elts[0], ast.Name)}
+        for call in ast.walk(tree):
+            if results and called(call, "relu_backward") and call.args and isinstance(call.args[0], ast.Name) \
+                    and call.args[0].id not in results:
+                return (f"relu_backward is given `{call.args[0].id}`, where dA belongs: the first result of "
+                        f"linear_backward ({', '.join(sorted(results))} here), the gradient of the layer's input.")
+    if name == "forward":
+        function = next((node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)), None)
+        inputs = function.args.args[1].arg if function and len(function.args.args) > 1 else None
+        for loop in loops_of(tree):
+            for node in ast.walk(loop):
+                first = node.args[0] if called(node, "linear_forward") and node.args else \
+                    node.left if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) else None
+                if isinstance(first, ast.Name) and first.id == inputs:
+                    return (f"every layer takes `{inputs}`, the network's input: layer l's input is the output of "
+                            "the layer before, A (A = X before the loop, then A = relu(Z) after each layer).")
+    return None
+
+
 def code_smell(student_fn, name=""):
     """A sentence naming a slip the function's own code shows, which values alone do not name; or None."""
     try:
@@ -1103,13 +1155,17 @@ def code_smell(student_fn, name=""):
     defaults = {id(node) for node in ast.walk(tree) if isinstance(node, ast.arguments)
                 for node in node.defaults + node.kw_defaults if node is not None}
     not_sizes = {id(argument) for node in ast.walk(tree) if isinstance(node, ast.Call)  # np.log(10): a base
-                 and re.search(r"log|pow|exp", ast.unparse(node.func)) for argument in node.args} | {
+                 and re.fullmatch(r"log\w*|pow\w*|exp\w*", ast.unparse(node.func).split(".")[-1])
+                 for argument in node.args} | {
         id(node.left) for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Try) and any(handler.type is None or getattr(handler.type, "id", "") in (
                 "Exception", "BaseException") for handler in node.handlers):
             return ("a try/except catches every error and gives something else back, which hides the real "
                     "mistake: remove the try/except, so that the error shows where it happens, then fix that line.")
+    wrong_variable = wrong_variable_smell(tree, name)
+    if wrong_variable:
+        return wrong_variable
     for loop in loops_of(tree):
         if any(isinstance(statement, ast.Return) for statement in loop.body):
             return ("a `return` stands in the body of a loop, so the function returns during the loop's first "
@@ -1158,8 +1214,29 @@ def with_code_smell(problem, student_fn, name=""):
     return f"{head} failed: {smell} (What the check saw: {rest.rstrip('.')}.)"
 
 
+MODULE_AS_IMPORTED = {name: (value, dict(value) if isinstance(value, dict) else None)
+                      for name, value in vars(mnist_ann).items()
+                      if not name.startswith("_") and (callable(value) or isinstance(value, dict))}
+
+
+def module_changed():
+    """The name of one of mnist_ann's functions or tables a cell has replaced or changed since import, or None."""
+    for name, (value, items) in MODULE_AS_IMPORTED.items():
+        now = getattr(mnist_ann, name, None)
+        if callable(value) and now is not value:
+            return name
+        if items is not None and (now is not value or any(now.get(key) is not item for key, item in items.items())):
+            return name
+    return None
+
+
 def verdict(name, student_fn, check, *args, **kwargs):
     """The sentence a check prints (without its name) and whether the student's function passed."""
+    changed = module_changed()
+    if changed:
+        return (f"mnist_ann.{changed} is no longer the module's own: a cell replaced it (mnist_ann.{changed} = "
+                "...). The checks compare your function with the module's, so leave the module as it is: delete "
+                "that line and restart the kernel."), False
     if not callable(student_fn):
         return f"give the check your function itself, {name}; it got {describe_value(student_fn)}.", False
     borrowed = module_function_name(student_fn)
@@ -1569,6 +1646,9 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
     large = cross_entropy_grad(LARGE_LOGITS, LARGE_LABELS)
     return [
         ("shape", lambda: shape_problem(cross_entropy_grad_fn(logits.copy(), y.copy()), (5, 3), "dlogits")),
+        ("a second call on other logits of the same shape", lambda: second_call_problem(
+            lambda: cross_entropy_grad_fn(logits.copy(), y.copy()), lambda: cross_entropy_grad_fn(3 * logits, y.copy()),
+            ["the dlogits it returned"], cross_entropy_grad(3 * logits, y), first_expected=cross_entropy_grad(logits, y))),
         ("a hand-computable example", lambda: cross_entropy_grad_example_problem(cross_entropy_grad_fn)),
         ("against numerical_gradient", lambda: first_mistake(
             cross_entropy_grad_fn(logits.copy(), y.copy()), cross_entropy_grad_mistakes(logits, y))
@@ -1598,6 +1678,9 @@ def linear_shapes_problem(result, batch_size, n_in, n_out):
     dX, dW, db = result
     if np.shape(dX) == (n_in, n_out) and np.shape(dW) == (batch_size, n_in):
         return "dX and dW come back swapped: return them in the order dX, dW, db."
+    if np.shape(dX) == (n_in, n_out) and np.shape(dW) == (n_in, n_out):
+        return ("dX has dW's shape, (in, out): it is computed as X.T @ dZ, dW's formula (a line copied?); "
+                "dX = dZ @ W.T, shaped like X.")
     shapes, right = [np.shape(value) for value in result], [(batch_size, n_in), (n_in, n_out), (n_out,)]
     if sorted(shapes) == sorted(right) and shapes != right:
         return "the three come back in another order: return them in the order dX, dW, db."
@@ -1651,6 +1734,11 @@ def check_linear_backward(linear_backward_fn):
     return [
         ("three arrays of the right shapes", lambda: linear_shapes_problem(
             linear_backward_fn(dZ.copy(), X.copy(), W.copy()), batch_size=5, n_in=4, n_out=3)),
+        ("a second call on other inputs of the same shapes", lambda: second_call_problem(
+            lambda: linear_backward_fn(dZ.copy(), X.copy(), W.copy()),
+            lambda: linear_backward_fn(-2 * dZ, X[::-1].copy(), 3 * W), ["the dX", "the dW", "the db"],
+            (-2 * dZ @ (3 * W).T, X[::-1].T @ (-2 * dZ), (-2 * dZ).sum(axis=0)),
+            first_expected=(dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)))),
         ("a hand-computable example", lambda: linear_backward_example_problem(linear_backward_fn)),
         ("against numerical_gradient", lambda: linear_gradients_problem(
             linear_backward_fn(dZ.copy(), X.copy(), W.copy()), dZ, X, W, b)),
@@ -1727,6 +1815,9 @@ def check_relu_backward(relu_backward_fn):
     numeric = numerical_gradient(lambda Z_: np.sum(dA * relu(Z_)), Z.copy())  # random Z stays clear of the kink
     return [
         ("shape", lambda: shape_problem(relu_backward_fn(dA.copy(), Z.copy()), (5, 4), "dZ")),
+        ("a second call on other inputs of the same shape", lambda: second_call_problem(
+            lambda: relu_backward_fn(dA.copy(), Z.copy()), lambda: relu_backward_fn(-2 * dA, -Z),
+            ["the dZ it returned"], -2 * dA * (-Z > 0), first_expected=dA * (Z > 0))),
         ("floats, not integers", lambda: dtype_problem(
             lambda dtype: relu_backward_fn(dA.astype(dtype), Z.astype(dtype)), ["dZ"], True)),
         ("a hand-computable example", lambda: relu_backward_example_problem(relu_backward_fn)),
@@ -1783,6 +1874,10 @@ def grads_layout_problem(grads, params):
         if name[0] == "W" and found != params[name].shape and found == (params[name].shape[1],) * 2:
             return (f"grads['{name}'] has shape {found}, expected {params[name].shape}: it is Z.T @ dZ, from the "
                     "layer's output Z; dW = A.T @ dZ takes the layer's input A, cache[l - 1][0].")
+        if name[0] == "W" and len(found) == 2 and found != params[name].shape and found[1] == params[name].shape[1] \
+                and any(params[key].shape[0] == found[0] for key in params if key[0] == "W" and key != name):
+            return (f"grads['{name}'] has shape {found}, expected {params[name].shape}: dW = A.T @ dZ takes this "
+                    "layer's own input, cache[l - 1][0]; an input of another width is another layer's.")
         other = next((key for key in params if key != name and params[key].shape == found
                       and found != params[name].shape), None)
         if other:
@@ -2431,6 +2526,7 @@ MOMENTUM_MISTAKES = [  # multipliers of lr * g over three steps, with beta = 0.5
     ([0.1, 0.15, 0.175], "the learning rate is applied twice (in v and again in the step): v = beta * v + g, "
                          "then params -= lr * v."),
     ([100, 150, 175], "it divides by the learning rate: multiply by it, params -= lr * v."),
+    ([0.5, 1, 1.5], "beta multiplies the gradient, not the velocity: v = beta * v + g."),
     ([0, 1, 1.5], "the first call does not move the params: it steps with the old velocity and updates it after, "
                   "or returns right after creating the zero velocities. At every call, the first included: update "
                   "v = beta * v + g, then params -= lr * v."),
@@ -2496,6 +2592,10 @@ def adam_mistakes(beta1=0.9, beta2=0.999):
         (np.full(3, np.sqrt(1 - beta2) / (1 - beta1)), "the (1 - beta) factors are missing: m = beta1 * m + "
                                                        "(1 - beta1) * g and v = beta2 * v + (1 - beta2) * g ** 2."),
         (np.full(3, 1 / (1 - beta1)), "the (1 - beta1) factor is missing from m: m = beta1 * m + (1 - beta1) * g."),
+        (np.sqrt(m_fix) / v_fix, "v is corrected with beta1, 1 - beta1 ** t: v's correction uses beta2, "
+                                 "v_hat = v / (1 - beta2 ** t)."),
+        (np.full(3, np.sqrt((1 - beta2) / (1 - beta1))), "v's update uses (1 - beta1): v = beta2 * v + (1 - beta2) "
+                                                         "* g ** 2."),
         (np.full(3, np.sqrt(1 - beta2)), "the (1 - beta2) factor is missing from v: v = beta2 * v + (1 - beta2) * "
                                          "g ** 2."),
     ]
@@ -3461,6 +3561,10 @@ def check_dropout_backward(dropout_backward_fn):
     """Check a student's dropout_backward(dA_out, mask) -> dA (B, H); print a diagnosis, True if it is right."""
     dA_out, _, mask = dropout_backward_case()
     return [
+        ("a second call on other inputs of the same shape", lambda: second_call_problem(
+            lambda: dropout_backward_fn(dA_out.copy(), mask.copy()),
+            lambda: dropout_backward_fn(-3 * dA_out, mask[::-1].copy()), ["the dA it returned"],
+            -3 * dA_out * mask[::-1], first_expected=dA_out * mask)),
         ("shape and dtype", lambda: dropout_backward_shape_problem(dropout_backward_fn)),
         ("the same dA at every call", lambda: dropout_backward_repeat_problem(dropout_backward_fn)),
         ("5 rows at rate 0.25 (B and 1/(1 - rate) apart)", lambda: dropout_backward_values_problem(
@@ -3880,6 +3984,8 @@ def one_hot_problem(one_hot_fn):
         (1 - expected, "the 0s and 1s are swapped: 1 at the true class, 0 elsewhere."),
         (np.eye(4)[y - 1], "each 1 is one column to the left, in column y[i] - 1: put it in column y[i] itself "
                            "(labels run from 0, as column indices do)."),
+        (np.isin(np.arange(4), y)[:, None] * np.ones((1, 4)), "Y[y] = 1 sets whole rows, the rows numbered by the "
+                                                               "labels: set one entry per row, Y[np.arange(B), y] = 1."),
         (expected * y[:, None], "it writes the label's value, y[i], where the 1 belongs (so label 0 leaves its "
                                 "row all zeros): set Y[np.arange(B), y] = 1."),
         (np.arange(4) < y[:, None], "it marks every column below the label (np.arange(C) < y, a thermometer "
@@ -3936,6 +4042,7 @@ def check_one_hot(one_hot_fn):
          or values_problem(one_hot_fn(y.copy()), np.eye(10)[y], "Y", "np.eye(10)[y]")),
         ("its input is left unchanged", lambda: input_changed_problem(lambda y_: one_hot_fn(y_, 10), y=y)),
         ("a second call, with other labels", lambda: one_hot_again_problem(one_hot_fn)),
+        ("a batch of one label", lambda: one_row_problem(one_hot_fn(y[:1].copy(), 10), np.eye(10)[y[:1]], ["Y"])),
     ]
 
 
@@ -3949,6 +4056,10 @@ def as_pair(item):
         if first.ndim == 1 and second.ndim == 2:
             raise NotAPair("it yields (y_batch, X_batch): yield the images first, (X[batch], y[batch]), as the "
                            "training loop unpacks them.")
+        if second.ndim == 0 or (first.ndim < 2 and first.dtype.kind == "f"):
+            raise NotAPair(f"it yields an X_batch of shape {first.shape} and a y_batch of shape {second.shape}: a "
+                           "batch of one example lost its batch axis (np.squeeze, or an index [i] for a slice?); "
+                           "keep X_batch (B, D) and y_batch (B,) for every B, X[order[start:start + batch_size]].")
         if first.ndim == 1 and first.dtype.kind in "iu" and second.ndim == 1:
             raise NotAPair("it yields the indices of the batch where X_batch belongs: yield the rows themselves, "
                            "(X[batch], y[batch]).")
@@ -3972,6 +4083,9 @@ def coverage_problem(index, sizes, N, batch_size):
     if len(index) < N and all(size == min(batch_size - 1, N - start)
                               for size, start in zip(sizes, range(0, N, batch_size))):
         return f"each batch holds one example fewer than it should: a slice that stops one short.{cut}"
+    if len(index) > N and sorted(set(index.tolist())) == list(range(N)):
+        return (f"every example comes, but some twice: the batches overlap, each starting less than batch_size "
+                f"after the last (a step of batch_size - 1?). Step by batch_size, range(0, N, batch_size).{cut}")
     if len(set(index.tolist())) < len(index):
         return (f"some examples come twice in one epoch and others never: the order is drawn with replacement, or "
                 f"drawn anew for each batch (rng.choice, rng.integers).{cut}")
@@ -4196,6 +4310,7 @@ def relu_example_problem(relu_fn):
         (np.abs(HAND_Z), "it takes |Z|: negative entries must become 0, not positive: np.maximum(Z, 0)."),
         (np.minimum(HAND_Z, 0), "it keeps the negative entries: relu keeps the positive ones, np.maximum(Z, 0)."),
         (-np.maximum(HAND_Z, 0), "the sign is flipped: relu(Z) = max(Z, 0)."),
+        (HAND_Z, "it returns Z unchanged: return the new array it computed (A), not its input."),
         (1 / (1 + np.exp(-HAND_Z)), "it computes the sigmoid, 1 / (1 + e^-Z), another activation: relu(Z) = "
                                     "max(Z, 0), np.maximum(Z, 0)."),
         (np.tanh(HAND_Z), "it computes tanh, another activation: relu(Z) = max(Z, 0), np.maximum(Z, 0)."),
@@ -4427,7 +4542,16 @@ def init_shapes_problem(params, sizes):
             if problem:
                 return problem + (" Weights are stored (in, out), one row per input." if name[0] == "W" else "")
     extra = sorted(set(params) - {f"{p}{layer}" for layer in range(1, len(sizes)) for p in "Wb"})
-    return f"params holds {extra[0]}, which no layer has." if extra else None
+    if extra:
+        return f"params holds {extra[0]}, which no layer has."
+    arrays = [(name, value) for name, value in params.items() if isinstance(value, np.ndarray)]
+    shared = next(((first, second) for index, (first, one) in enumerate(arrays) for second, other in arrays[index + 1:]
+                   if np.shares_memory(one, other)), None)
+    if shared:
+        return (f"params['{shared[0]}'] and params['{shared[1]}'] share their memory (views of one array, or one "
+                "array twice): a step that changes one in place changes the other. Make a new array for each, "
+                "np.zeros(n_out, dtype=np.float32) inside the loop.")
+    return None
 
 
 def init_values_problem(init_fn):
@@ -4622,6 +4746,10 @@ def confusion_integers_problem(confusion_fn):
     if dtype.kind not in "iu":
         return (f"counts are {dtype}: they count examples, so make them integers, np.zeros((num_classes, "
                 "num_classes), dtype=int), as np.zeros alone (or np.histogram2d) makes floats.")
+    if np.shape(counts) == (2, 2) and np.asarray(counts)[0, 0] == 70_000 and not same(counts, [[70_000, 0], [0, 0]]):
+        return (f"for 70,000 examples of the pair (0, 0) and num_classes = 2, counts is {show(counts)}: counts[0, 0] "
+                "is right, but counts appear in cells no example reached. np.bincount returns counts only up to the "
+                "largest value present (give it minlength=num_classes ** 2), and np.resize repeats them to fill.")
     if not same(counts, [[70_000, 0], [0, 0]]):
         return (f"for 70,000 examples of the pair (0, 0), counts[0, 0] is {np.asarray(counts)[0, 0]}: the counts "
                 f"are {dtype}, too small an integer type (uint8 stops at 255), so they wrap around. Use "
@@ -4744,6 +4872,9 @@ def confused_pairs_problem(pairs_fn, counts, k):
          "the pairs come in increasing order of count: give the most frequent confusion first."),
         (reference_pairs(counts, len(counts) ** 2)[-k:][::-1], "these are the least frequent confusions: give the "
                                                                "largest counts, the most frequent first."),
+        (sorted([(i, j, int(counts[i, j])) for i in range(C) for j in range(C) if i != j], reverse=True)[:k],
+         "it sorts the tuples themselves, which compares the true label first: sort by the count, most frequent "
+         "first, key=lambda pair: (-pair[2], pair[0], pair[1])."),
         (reference_pairs(counts, k + 1)[1:], "the most frequent confusion is left out: a slice that starts at 1 "
                                              "(pairs[1:k + 1], counting from 1); Python counts from 0, pairs[:k]."),
     ]
