@@ -2164,6 +2164,14 @@ ZOOS_MN = [  # (exercise, mistake, student function, words its diagnosis must co
 
 # ---- what the held-out zoos O and P let through or named weakly (found after their one run) ---------------
 
+def linear_forward_into_X_when_square(X, W, b):
+    Z = X @ W + b
+    if Z.shape == X.shape:
+        X[...] = Z
+        return X
+    return Z
+
+
 def one_hot_squeezed(y, num_classes=10):
     return np.squeeze(np.eye(num_classes, dtype=np.float32)[y])
 
@@ -2312,6 +2320,84 @@ ZOOS_OP = [  # (exercise, mistake, student function, words its diagnosis must co
     ("sgd_step", "for name, g in grads", sgd_over_a_dict_as_pairs, "grads.items()"),
     ("minibatches", "np.squeeze", minibatches_squeezed, "lost its batch axis"),
     ("momentum_step", "dict.fromkeys", momentum_one_array_for_all, "dict.fromkeys"),
+    ("linear_forward", "Z written into X where it fits", linear_forward_into_X_when_square, "it changed X in place"),
+]
+
+
+# ---- what the held-out zoos Q and R let through or named weakly (found after their one run) ---------------
+
+def adam_m_and_v_under_one_key(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    state["t"] = state.get("t", 0) + 1
+    for name, g in grads.items():
+        state[name] = m = beta1 * state.get(name, np.zeros_like(g)) + (1 - beta1) * g
+        state[name] = v = beta2 * state.get(name, np.zeros_like(g)) + (1 - beta2) * g * g
+        params[name] -= lr * (m / (1 - beta1 ** state["t"])) / (np.sqrt(v / (1 - beta2 ** state["t"])) + eps)
+    return state
+
+
+def backward_db_first_row(params, cache, dlogits):
+    grads = SOLUTION["backward"](params, cache, dlogits)
+    grads[f"b{len(params) // 2}"] = dlogits[0].copy()
+    return grads
+
+
+def cross_entropy_grad_indices_swapped(logits, y):
+    P = SOLUTION["softmax"](logits)
+    P[y, np.arange(len(y))] -= 1
+    return P / len(y)
+
+
+def linear_forward_bias_on_row_0(X, W, b):
+    Z = X @ W
+    Z[0] += b
+    return Z
+
+
+def linear_forward_bias_twice(X, W, b):
+    Z = X @ W + b
+    Z += b
+    return Z
+
+
+def forward_b1_in_every_layer(params, X):
+    cache, A, L = [], X, len(params) // 2
+    for layer in range(1, L + 1):
+        Z = A @ params[f"W{layer}"] + params["b1"]
+        cache.append((A, Z))
+        A = np.maximum(Z, 0) if layer < L else Z
+    return A, cache
+
+
+def relu_backward_first_row_mask(dA, Z):
+    return dA * (Z[0] > 0)
+
+
+def softmax_of_twice_the_logits(logits):
+    return SOLUTION["softmax"](2 * logits)
+
+
+def one_hot_sorting_the_labels(y, num_classes=10):
+    y.sort()
+    return SOLUTION["one_hot"](y, num_classes)
+
+
+def minibatches_new_order_per_batch(X, y, batch_size, rng):
+    for _ in range(0, len(X), batch_size):
+        batch = rng.permutation(len(X))[:batch_size]
+        yield X[batch], y[batch]
+
+
+ZOOS_QR = [  # (exercise, mistake, student function, words its diagnosis must contain)
+    ("adam_step", "m and v under one key", adam_m_and_v_under_one_key, "fewer than two arrays"),
+    ("backward", "db = dZ[0]", backward_db_first_row, "not its sum over the batch"),
+    ("cross_entropy_grad", "P[y, arange]", cross_entropy_grad_indices_swapped, "indices are swapped"),
+    ("linear_forward", "Z[0] += b", linear_forward_bias_on_row_0, "the first row only"),
+    ("linear_forward", "b twice", linear_forward_bias_twice, "the bias is added twice"),
+    ("forward", "params['b1'] in every layer", forward_b1_in_every_layer, "reads params['b1'] at every layer"),
+    ("relu_backward", "Z[0] > 0", relu_backward_first_row_mask, "the first row, Z[0]"),
+    ("softmax", "exp(2 z)", softmax_of_twice_the_logits, "softmax of 2 * logits"),
+    ("one_hot", "y.sort()", one_hot_sorting_the_labels, "the labels are sorted first"),
+    ("minibatches", "a new order per batch", minibatches_new_order_per_batch, "drawn anew for each batch"),
 ]
 
 
@@ -2346,8 +2432,8 @@ def test_every_array_check_asks_for_the_dtype_it_was_given():
         assert "dtype_problem(" in body, name
 
 
-@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN + ZOOS_OP,
-                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN + ZOOS_OP])
+@pytest.mark.parametrize("name, mistake, student_fn, words", CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN + ZOOS_OP + ZOOS_QR,
+                         ids=[f"{c[0]}: {c[1]}" for c in CLASSES + RULES + PATTERNS + ZOOS_JKL + ZOOS_MN + ZOOS_OP + ZOOS_QR])
 def test_a_typical_mistake_is_named(name, mistake, student_fn, words, capsys):
     passed, output = run_check(name, student_fn, capsys)
     assert passed is False and words in output, output

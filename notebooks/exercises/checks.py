@@ -151,8 +151,9 @@ def idx_error_hint(error, message):
     if isinstance(error, ValueError) and "smaller than requested size" in message and not reading_sizes:
         return (" np.frombuffer was asked for more values than the bytes hold: its count is a number of values, the "
                 "product of the sizes, np.prod(shape), not a number of bytes (no * itemsize). If count is that, "
-                "the header is misread: the sizes are 4-byte big-endian numbers from byte 4, the data starts at "
-                "offset 4 + 4 * ndim.")
+                "the dtype is wider than the type code says (take it from IDX_DTYPES[raw[2]], not a table of "
+                "your own), or the header is misread: the sizes are 4-byte big-endian numbers from byte 4, the "
+                "data starts at offset 4 + 4 * ndim.")
     if isinstance(error, ValueError) and any(words in message for words in ("buffer", "offset")):
         return (" The header is misread, so the sizes or the start of the data are wrong: byte 2 is the type code, "
                 "byte 3 the number of dimensions ndim, then ndim sizes of 4 bytes each, big-endian ('>u4'), and the "
@@ -215,6 +216,9 @@ def label_index_error_hint(error, message):
     if isinstance(error, IndexError) and "axis 0" in message:
         return (" The labels index the columns, one per row: log_P[y] (or P[y]) picks whole rows by label; pick "
                 "one entry per row, log_P[np.arange(B), y].")
+    if isinstance(error, IndexError) and "axis 1" in message:
+        return (" The row and column indices are swapped: rows first, then the labels as columns, "
+                "P[np.arange(B), y].")
     return ""
 
 
@@ -441,8 +445,9 @@ def gradient_problem(got, expected, what, batch_size, owns_the_mean=False):
                      "gradient carries a factor 1/B (divide by B once, in cross_entropy_grad).")
         too_small = (f"{what} is B = {batch_size} times too small: it divides by B twice; divide once.")
     else:
-        too_large = (f"{what} is B = {batch_size} times too large: it multiplies by B, but nothing here scales "
-                     "with the batch size; the gradient flowing in already is the gradient of the mean loss.")
+        too_large = (f"{what} is B = {batch_size} times too large: the mean's 1/B is missing (a dlogits written "
+                     "by hand as P - Y? cross_entropy_grad divides by B), or something multiplies by B; the "
+                     "gradient that flows back is the gradient of the mean loss.")
         too_small = (f"{what} is B = {batch_size} times too small: it divides by B, but the gradient flowing in "
                      "already carries the 1/B of the mean loss (from cross_entropy_grad); leave it out here.")
     sign = "has the wrong sign (P - Y, not Y - P, or a stray minus) and "
@@ -1133,6 +1138,13 @@ def wrong_variable_smell(tree, name):
                     and call.args[0].id not in results:
                 return (f"relu_backward is given `{call.args[0].id}`, where dA belongs: the first result of "
                         f"linear_backward ({', '.join(sorted(results))} here), the gradient of the layer's input.")
+    for loop in loops_of(tree) if name in ("forward", "backward") else ():
+        fixed = next((node.slice.value for node in ast.walk(loop) if isinstance(node, ast.Subscript)
+                      and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
+                      and re.fullmatch(r"[Wb]\d+", node.slice.value)), None)
+        if fixed:
+            return (f"the loop reads params['{fixed}'] at every layer (a line copied?): read each layer's own, "
+                    f"params[f'{fixed[0]}{{l}}'].")
     if name == "forward":
         function = next((node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)), None)
         inputs = function.args.args[1].arg if function and len(function.args.args) > 1 else None
@@ -1205,8 +1217,9 @@ def loops_or_slices(student_fn):
 def with_code_smell(problem, student_fn, name=""):
     """problem, led by the slip the function's code shows, if one does."""
     if ROWS_HINT in problem and not loops_or_slices(student_fn):  # then the rows differ by their labels or values
-        problem = problem.replace(ROWS_HINT, ": the mistake depends on each example, on its label or its values "
-                                             "(an index that ignores y, or an axis that mixes rows?)")
+        problem = problem.replace(ROWS_HINT, ": the rows are not all treated alike, so something in the code "
+                                             "picks out particular rows or entries (an index such as [0] or "
+                                             "[:, 0], or values of y used as row numbers?)")
     smell = code_smell(student_fn, name)
     head, found, rest = problem.partition(" failed: ")
     if not smell or not found:
@@ -1329,7 +1342,10 @@ def softmax_mistakes(logits):
     """(wrong P, sentence) pairs for the usual softmax mistakes, each with every shift a student might use."""
     row_max, column_max = logits.max(axis=1, keepdims=True), logits.max(axis=0, keepdims=True)
     flipped = np.exp(-(logits - logits.min(axis=1, keepdims=True)))
-    mistakes = [(flipped / flipped.sum(axis=1, keepdims=True),
+    mistakes = [*[(softmax(factor * logits), f"it is the softmax of {factor} * logits, a factor inside the "
+                                              "exponent: P = exp(Z - m) / sum(exp(Z - m)), Z itself.")
+                  for factor in (2, 0.5)],
+                (flipped / flipped.sum(axis=1, keepdims=True),
                  "it takes exp(-logits): softmax is exp(logits) / sum(exp(logits)), the larger logit the larger "
                  "probability (shift by the row's maximum, logits - max, to keep exp from overflowing)."),
                 (np.exp(logits - column_max) / np.exp(logits - column_max).sum(axis=1, keepdims=True),
@@ -1781,6 +1797,10 @@ def relu_backward_example_problem(relu_backward_fn):
         (dA * (Z >= 0), "at Z = 0 the gradient must be 0 (relu's slope there, by our convention): use Z > 0."),
         (dA * (dA > 0), "the mask comes from the sign of dA; it must come from Z, the input of the forward pass."),
         (dA * (Z < 0), "the mask is inverted: the gradient passes where Z > 0."),
+        (dA * (Z[0] > 0), "the mask comes from the first row, Z[0], for every example: each entry takes its "
+                          "own Z, dZ = dA * (Z > 0)."),
+        (dA * (Z[:, :1] > 0), "whole rows are kept or zeroed by their first entry, Z[:, 0]: each entry takes "
+                              "its own Z, dZ = dA * (Z > 0)."),
         (dA * Z, "it multiplies dA by Z; multiply by relu's slope instead, the mask (Z > 0)."),
         (dA * relu(Z), "it multiplies dA by relu(Z); multiply by relu's slope instead, the mask (Z > 0)."),
         (relu(dA), "it applies relu to dA; the gradient passes where Z > 0, whatever dA's sign: dA * (Z > 0)."),
@@ -1907,6 +1927,12 @@ def backward_gradients_problem(grads, params, X):
         return cross_entropy(forward(params, X)[0], LABELS)
 
     right = []
+    last = f"b{len(params) // 2}"
+    logits, _ = forward(params, X)
+    dlogits = cross_entropy_grad(logits, LABELS)
+    if same(grads.get(last), dlogits[0]):
+        return (f"grads['{last}'] is one row of dZ, dZ[0], not its sum over the batch: db = "
+                "dZ.sum(axis=0), in linear_backward.")
     for name in reversed(list(params)):  # bL, WL, ..., b1, W1: the order backpropagation meets them
         problem = gradient_problem(grads[name], numerical_gradient(loss, params[name]), f"grads['{name}']", len(X))
         if problem:
@@ -2280,6 +2306,19 @@ def velocity_layout_problem(step_fn, lr=0.1, **settings):
         found = f"kept as {', '.join(where[:2])}" if where else "not kept as arrays in state"
         return (f"the velocities are {found}: the statement keeps each parameter's velocity as one array under "
                 f"its own name, state[name] = np.zeros_like(params[name]), for instance state[{name!r}].")
+    return None
+
+
+def adam_state_problem(step_fn, lr=0.1, **settings):
+    """None if the first step keeps at least two arrays per parameter, m and v, in state."""
+    params, grads = optimizer_case()
+    state = step_fn(params, copy_params(grads), {}, lr, **settings)
+    kept = [array for _, array in named_arrays("state", state)] if isinstance(state, dict) else []
+    for name, value in params.items():
+        if sum(np.shape(array) == value.shape for array in kept) < 2:
+            return (f"state keeps fewer than two arrays shaped like params['{name}']: Adam keeps two per "
+                    "parameter, m and v, under different keys (one key for both lets v overwrite m), "
+                    "state['m'][name] and state['v'][name], say.")
     return None
 
 
@@ -2804,6 +2843,7 @@ def check_adam_step(adam_step_fn):
 
     return [
         ("it returns its state", lambda: returned_state_problem(adam_step_fn)),
+        ("an m and a v for every parameter", lambda: adam_state_problem(adam_step_fn, **ADAM_SETTINGS)),
         ("params change in place", lambda: in_place_problem(adam_step_fn)),
         ("two runs from an empty state", lambda: memory_outside_state_problem(adam_step_fn)),
         ("each parameter gets the gradient of its name", lambda: pairing_problem(adam_step_fn)),
@@ -3986,6 +4026,8 @@ def one_hot_problem(one_hot_fn):
                            "(labels run from 0, as column indices do)."),
         (np.isin(np.arange(4), y)[:, None] * np.ones((1, 4)), "Y[y] = 1 sets whole rows, the rows numbered by the "
                                                                "labels: set one entry per row, Y[np.arange(B), y] = 1."),
+        (np.eye(4)[np.sort(y)], "the labels are sorted first (y.sort() sorts the caller's y too): leave y as "
+                                "it is, one row per example in its own order."),
         (expected * y[:, None], "it writes the label's value, y[i], where the 1 belongs (so label 0 leaves its "
                                 "row all zeros): set Y[np.arange(B), y] = 1."),
         (np.arange(4) < y[:, None], "it marks every column below the label (np.arange(C) < y, a thermometer "
@@ -4146,7 +4188,9 @@ def minibatches_problem(minibatches_fn):
         return (f"the batches hold {sizes} examples, one more than batch_size: a slice that stops one too far "
                 "(order[start:start + batch_size + 1]), so neighbouring batches share an example; take "
                 "order[start:start + batch_size].")
-    if sizes == [batch_size] * -(-N // batch_size):
+    earlier = np.concatenate([(X_batch[:, 0] / 2).astype(int) for X_batch, _ in batches[:-1]]) \
+        if len(batches) > 1 else np.array([], dtype=int)
+    if sizes == [batch_size] * -(-N // batch_size) and len(set(earlier.tolist())) == len(earlier):
         return (f"the batches hold {sizes} examples: the last batch is filled up to batch_size with examples "
                 "already seen, so some come twice in one epoch; the last batch holds only the "
                 f"{N % batch_size} left over.")
@@ -4174,8 +4218,9 @@ def minibatches_problem(minibatches_fn):
                 "earlier call.")
     if not np.array_equal(index, np.random.default_rng(0).permutation(N)):
         return ("the examples are shuffled, but not in the order rng.permutation(N) draws from this rng: draw "
-                "the order with rng.permutation(N), as the statement does (rng.choice(N, N, replace=False) "
-                "draws another one), and cut it into consecutive slices of batch_size.")
+                "the order with rng.permutation(N), as the statement does, and nothing else from the rng before "
+                "it (an extra rng.random() shifts every later draw; rng.choice(N, N, replace=False) draws "
+                "another order), then cut it into consecutive slices of batch_size.")
     return None
 
 
@@ -4230,6 +4275,9 @@ def linear_example_problem(linear_forward_fn):
         ((X @ W) * b, "it multiplies by the bias: the bias is added, Z = X @ W + b."),
         (X @ (W + b), "it adds b to W before the product, X @ (W + b): the bias is added after it, "
                       "Z = X @ W + b."),
+        (X @ W + 2 * b, "the bias is added twice (a line left over?): Z = X @ W + b, once."),
+        (X @ W + b * (np.arange(3) == 0)[:, None], "the bias is added to the first row only (Z[0] += b): "
+                                                     "Z = X @ W + b adds it to every row."),
     ]) or (f"for X = [[1, 2], [3, 4], [5, 6]], W = [[1], [-1]] and b = [10], Z should be [[9], [9], [9]]; "
            f"yours is {show(Z)}{pattern_of(Z, X @ W + b)}.")
 
@@ -4279,6 +4327,8 @@ def check_linear_forward(linear_forward_fn):
         ("a batch of 5, 4 inputs, 3 outputs", lambda: linear_random_problem(linear_forward_fn)),
         ("a square W", lambda: square_layer_problem(linear_forward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(linear_forward_fn, X=X, W=W, b=b)),
+        ("its inputs are left unchanged, W square", lambda: input_changed_problem(
+            linear_forward_fn, **dict(zip("XWb", random_arrays((4, 4), (4, 4), (4,)))))),
         ("a second call: the first Z kept, the second right", lambda: second_call_problem(
             lambda: linear_forward_fn(X.copy(), W.copy(), b.copy()), lambda: linear_forward_fn(-X, 2 * W, b),
             ["the Z it returned"], -X @ (2 * W) + b)),
