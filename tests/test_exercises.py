@@ -2381,6 +2381,18 @@ def one_hot_sorting_the_labels(y, num_classes=10):
     return SOLUTION["one_hot"](y, num_classes)
 
 
+def dropout_network_mask_without_b1(params, X, y, rate, rng):
+    """The solution's network, but the ReLU's slope taken from X @ W1, without b1 (zoo T)."""
+    Z1 = X @ params["W1"] + params["b1"]
+    A1_dropped, mask = SOLUTION["dropout_forward"](np.maximum(Z1, 0), rate, rng)
+    logits = A1_dropped @ params["W2"] + params["b2"]
+    dlogits = mnist_ann.cross_entropy_grad(logits, y)
+    dA1, dW2, db2 = dlogits @ params["W2"].T, A1_dropped.T @ dlogits, dlogits.sum(axis=0)
+    dZ1 = dA1 * mask * (X @ params["W1"] > 0)
+    grads = {"W1": X.T @ dZ1, "b1": dZ1.sum(axis=0), "W2": dW2, "b2": db2}
+    return mnist_ann.cross_entropy(logits, y), grads, logits
+
+
 def minibatches_new_order_per_batch(X, y, batch_size, rng):
     for _ in range(0, len(X), batch_size):
         batch = rng.permutation(len(X))[:batch_size]
@@ -2398,6 +2410,8 @@ ZOOS_QR = [  # (exercise, mistake, student function, words its diagnosis must co
     ("softmax", "exp(2 z)", softmax_of_twice_the_logits, "softmax of 2 * logits"),
     ("one_hot", "y.sort()", one_hot_sorting_the_labels, "the labels are sorted first"),
     ("minibatches", "a new order per batch", minibatches_new_order_per_batch, "drawn anew for each batch"),
+    ("loss_and_grads_with_dropout", "the ReLU mask from X @ W1", dropout_network_mask_without_b1,
+     "biases that turn some units' signs"),
 ]
 
 

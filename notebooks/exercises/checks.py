@@ -3787,9 +3787,13 @@ def dropout_network_backward_problem(network_fn):
             "mask), then dZ1 = relu_backward(dA1, Z1) and linear_backward(dZ1, X, W1).")
 
 
-def dropout_network_gradients_problem(network_fn, seed=3):
-    """Each gradient against central differences of the student's own loss, with the mask fixed by the seed."""
+def dropout_network_gradients_problem(network_fn, seed=3, bias_scale=1):
+    """Each gradient against central differences of the student's own loss, with the mask fixed by the seed.
+
+    bias_scale: biases that large turn some units' signs, so that a mask taken from X @ W1 alone shows.
+    """
     params, _, _, X = smaller_network_case()
+    params["b1"] = bias_scale * params["b1"]
 
     def loss(_):  # numerical_gradient nudges one parameter in place; the same seed draws the same mask
         return float(network_fn(params, X.copy(), LABELS.copy(), DROP_RATE, np.random.default_rng(seed))[0])
@@ -3859,6 +3863,8 @@ def check_loss_and_grads_with_dropout(network_fn):
         ("back through the forward pass's mask", lambda: dropout_network_backward_problem(network_fn)),
         ("against numerical_gradient, the mask fixed by the seed", lambda: dropout_network_gradients_problem(
             network_fn)),
+        ("the same, with biases that turn some units' signs", lambda: dropout_network_gradients_problem(
+            network_fn, bias_scale=10)),
         ("params and X left unchanged", lambda: dropout_network_inputs_problem(network_fn)),
         ("Z exactly 0 in places, at rate 0", lambda: dropout_network_zeros_problem(network_fn)),
         ("a float32 network stays float32", lambda: dropout_network_float32_problem(network_fn)),
