@@ -249,20 +249,18 @@ def minibatches_error_hint(error, message):
 
 
 def state_error_hint(error, message):
-    if not isinstance(error, KeyError):
-        return optimizer_error_hint(error, message)
     if isinstance(error, KeyError):
         return (f" state has no entry {message} yet: when state is empty (the first call), create one for every "
                 "parameter first, state[name] = np.zeros_like(params[name]), then update it.")
-    return ""
+    return optimizer_error_hint(error, message)
 
 
-ERROR_HINTS = {"sgd_step": optimizer_error_hint, "momentum_step": state_error_hint, "adam_step": state_error_hint, "parse_idx": idx_and_count_error_hint, "confusion_matrix": confusion_error_hint,
-               "train_loop": train_loop_error_hint, "relu": relu_error_hint, "forward": layers_error_hint,
-               "backward": layers_error_hint,
-               "linear_forward": linear_error_hint, "one_hot": one_hot_error_hint,
-               "cross_entropy": label_index_error_hint, "cross_entropy_grad": label_index_error_hint,
-               "minibatches": minibatches_error_hint}
+ERROR_HINTS = {"cross_entropy": label_index_error_hint, "cross_entropy_grad": label_index_error_hint,
+               "forward": layers_error_hint, "backward": layers_error_hint, "sgd_step": optimizer_error_hint,
+               "momentum_step": state_error_hint, "adam_step": state_error_hint, "train_loop": train_loop_error_hint,
+               "parse_idx": idx_and_count_error_hint, "one_hot": one_hot_error_hint,
+               "minibatches": minibatches_error_hint, "linear_forward": linear_error_hint, "relu": relu_error_hint,
+               "confusion_matrix": confusion_error_hint}
 
 
 def describe_error(error, explain_broadcast=broadcast_hint, explain_matmul=matmul_hint,
@@ -1122,9 +1120,14 @@ def loops_of(tree):
 RANGE_MINUS_ONE_IS_RIGHT = {"init_params", "forward", "backward", "train_loop", "most_confused_pairs"}
 
 
+def called_name(call):
+    """The last name in a call's function: softmax for softmax(...), mnist_ann.softmax(...) or S["softmax"](...)."""
+    return (re.findall(r"\w+", ast.unparse(call.func)) or [""])[-1]
+
+
 def called(node, function):
     """True if node is a call of function (by its name, or as an attribute, mnist_ann.function)."""
-    return isinstance(node, ast.Call) and re.findall(r"\w+", ast.unparse(node.func))[-1:] == [function]
+    return isinstance(node, ast.Call) and called_name(node) == function
 
 
 def wrong_variable_smell(tree, name):
@@ -1167,8 +1170,7 @@ def code_smell(student_fn, name=""):
     defaults = {id(node) for node in ast.walk(tree) if isinstance(node, ast.arguments)
                 for node in node.defaults + node.kw_defaults if node is not None}
     not_sizes = {id(argument) for node in ast.walk(tree) if isinstance(node, ast.Call)  # np.log(10): a base
-                 and re.fullmatch(r"log\w*|pow\w*|exp\w*", ast.unparse(node.func).split(".")[-1])
-                 for argument in node.args} | {
+                 and re.fullmatch(r"log\w*|pow\w*|exp\w*", called_name(node)) for argument in node.args} | {
         id(node.left) for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Try) and any(handler.type is None or getattr(handler.type, "id", "") in (
@@ -1448,7 +1450,7 @@ def check_softmax(softmax_fn):
     logits = random_arrays((5, 3))[0]
     return [
         ("shape", lambda: shape_problem(softmax_fn(logits.copy()), (5, 3), "P")),
-        ("a second call on other logits of the same shape", lambda: second_call_problem(
+        ("a second call on other logits: the first result kept, the second right", lambda: second_call_problem(
             lambda: softmax_fn(logits.copy()), lambda: softmax_fn(3 * logits), ["the P it returned"],
             softmax(3 * logits), first_expected=softmax(logits))),
         ("floats, not integers", lambda: dtype_problem(lambda dtype: softmax_fn(logits.astype(dtype)), ["P"], True)),
@@ -1459,9 +1461,6 @@ def check_softmax(softmax_fn):
         ("large logits close together", lambda: close_large_logits_problem(softmax_fn, softmax, "P")),
         ("rows with maxima far apart", lambda: spread_maxima_problem(softmax_fn, softmax, "P")),
         ("its input is left unchanged", lambda: input_changed_problem(softmax_fn, logits=logits)),
-        ("a second call: the first P kept, the second right", lambda: second_call_problem(
-            lambda: softmax_fn(logits.copy()), lambda: softmax_fn(-2 * logits), ["the P it returned"],
-            softmax(-2 * logits))),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: softmax_fn(logits.astype(dtype)), ["P"])),
     ]
@@ -1662,7 +1661,7 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
     large = cross_entropy_grad(LARGE_LOGITS, LARGE_LABELS)
     return [
         ("shape", lambda: shape_problem(cross_entropy_grad_fn(logits.copy(), y.copy()), (5, 3), "dlogits")),
-        ("a second call on other logits of the same shape", lambda: second_call_problem(
+        ("a second call on other logits: the first result kept, the second right", lambda: second_call_problem(
             lambda: cross_entropy_grad_fn(logits.copy(), y.copy()), lambda: cross_entropy_grad_fn(3 * logits, y.copy()),
             ["the dlogits it returned"], cross_entropy_grad(3 * logits, y), first_expected=cross_entropy_grad(logits, y))),
         ("a hand-computable example", lambda: cross_entropy_grad_example_problem(cross_entropy_grad_fn)),
@@ -1677,10 +1676,6 @@ def check_cross_entropy_grad(cross_entropy_grad_fn):
         ("rows with maxima far apart", lambda: spread_maxima_problem(
             cross_entropy_grad_fn, cross_entropy_grad, "dlogits", SPREAD_LABELS)),
         ("its inputs are left unchanged", lambda: input_changed_problem(cross_entropy_grad_fn, logits=logits, y=y)),
-        ("a second call: the first dlogits kept, the second right", lambda: second_call_problem(
-            lambda: cross_entropy_grad_fn(logits.copy(), y.copy()),
-            lambda: cross_entropy_grad_fn(-2 * logits, y[::-1].copy()),
-            ["the dlogits it returned"], cross_entropy_grad(-2 * logits, y[::-1]))),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
             lambda dtype: cross_entropy_grad_fn(logits.astype(dtype), y.copy()), ["dlogits"])),
     ]
@@ -1750,7 +1745,7 @@ def check_linear_backward(linear_backward_fn):
     return [
         ("three arrays of the right shapes", lambda: linear_shapes_problem(
             linear_backward_fn(dZ.copy(), X.copy(), W.copy()), batch_size=5, n_in=4, n_out=3)),
-        ("a second call on other inputs of the same shapes", lambda: second_call_problem(
+        ("a second call on other inputs: the first results kept, the second right", lambda: second_call_problem(
             lambda: linear_backward_fn(dZ.copy(), X.copy(), W.copy()),
             lambda: linear_backward_fn(-2 * dZ, X[::-1].copy(), 3 * W), ["the dX", "the dW", "the db"],
             (-2 * dZ @ (3 * W).T, X[::-1].T @ (-2 * dZ), (-2 * dZ).sum(axis=0)),
@@ -1759,11 +1754,6 @@ def check_linear_backward(linear_backward_fn):
         ("against numerical_gradient", lambda: linear_gradients_problem(
             linear_backward_fn(dZ.copy(), X.copy(), W.copy()), dZ, X, W, b)),
         ("its inputs are left unchanged", lambda: input_changed_problem(linear_backward_fn, dZ=dZ, X=X, W=W)),
-        ("a second call: the first results kept, the second right", lambda: second_call_problem(
-            lambda: linear_backward_fn(dZ.copy(), X.copy(), W.copy()),
-            lambda: linear_backward_fn(-2 * dZ, X[::-1].copy(), 3 * W),
-            ["the dX it returned", "the dW it returned", "the db it returned"],
-            (-2 * dZ @ (3 * W).T, X[::-1].T @ (-2 * dZ), (-2 * dZ).sum(axis=0)))),
         ("a batch of one row", lambda: one_row_problem(
             linear_backward_fn(dZ[:1].copy(), X[:1].copy(), W.copy()),
             (dZ[:1] @ W.T, X[:1].T @ dZ[:1], dZ[:1].sum(axis=0)), ["dX", "dW", "db"])),
@@ -1835,7 +1825,7 @@ def check_relu_backward(relu_backward_fn):
     numeric = numerical_gradient(lambda Z_: np.sum(dA * relu(Z_)), Z.copy())  # random Z stays clear of the kink
     return [
         ("shape", lambda: shape_problem(relu_backward_fn(dA.copy(), Z.copy()), (5, 4), "dZ")),
-        ("a second call on other inputs of the same shape", lambda: second_call_problem(
+        ("a second call on other inputs: the first result kept, the second right", lambda: second_call_problem(
             lambda: relu_backward_fn(dA.copy(), Z.copy()), lambda: relu_backward_fn(-2 * dA, -Z),
             ["the dZ it returned"], -2 * dA * (-Z > 0), first_expected=dA * (Z > 0))),
         ("floats, not integers", lambda: dtype_problem(
@@ -1845,9 +1835,6 @@ def check_relu_backward(relu_backward_fn):
                                                                 "dZ", batch_size=5)),
         ("tiny positive Z", lambda: tiny_pre_activations_problem(relu_backward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(relu_backward_fn, dA=dA, Z=Z)),
-        ("a second call: the first dZ kept, the second right", lambda: second_call_problem(
-            lambda: relu_backward_fn(dA.copy(), Z.copy()), lambda: relu_backward_fn(-2 * dA, -Z),
-            ["the dZ it returned"], -2 * dA * (-Z > 0))),
         ("a batch of one row", lambda: one_row_problem(
             relu_backward_fn(dA[:1].copy(), Z[:1].copy()), dA[:1] * (Z[:1] > 0), ["dZ"])),
         ("the dtype it is given, float32 or float64", lambda: dtype_problem(
@@ -3601,7 +3588,7 @@ def check_dropout_backward(dropout_backward_fn):
     """Check a student's dropout_backward(dA_out, mask) -> dA (B, H); print a diagnosis, True if it is right."""
     dA_out, _, mask = dropout_backward_case()
     return [
-        ("a second call on other inputs of the same shape", lambda: second_call_problem(
+        ("a second call on other inputs: the first result kept, the second right", lambda: second_call_problem(
             lambda: dropout_backward_fn(dA_out.copy(), mask.copy()),
             lambda: dropout_backward_fn(-3 * dA_out, mask[::-1].copy()), ["the dA it returned"],
             -3 * dA_out * mask[::-1], first_expected=dA_out * mask)),
@@ -3614,10 +3601,6 @@ def check_dropout_backward(dropout_backward_fn):
         ("against numerical_gradient", lambda: dropout_backward_gradient_problem(dropout_backward_fn)),
         ("its inputs are left unchanged", lambda: input_changed_problem(dropout_backward_fn, dA_out=dA_out,
                                                                         mask=mask)),
-        ("a second call: the first dA kept, the second right", lambda: second_call_problem(
-            lambda: dropout_backward_fn(dA_out.copy(), mask.copy()),
-            lambda: dropout_backward_fn(-3 * dA_out, mask[::-1].copy()), ["the dA it returned"],
-            -3 * dA_out * mask[::-1])),
     ]
 
 
